@@ -1,0 +1,230 @@
+package answer
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"unicode/utf8"
+
+	"github.com/fixgraph/fixgraph"
+	"github.com/fixgraph/fixgraph/extract"
+)
+
+// MaxQuestionRunes is the longest question Ask takes.
+const MaxQuestionRunes = 1000
+
+// Ask answers a customer's question. An error code the graph knows makes a troubleshooting
+// answer; otherwise the best search hit decides: a FAQ, a policy clause, a table row of a repair
+// guide, or a passage of a manual. Confidence reflects how certain the match is; an answer with
+// nothing behind it has kind none and confidence 0.
+func (s *Service) Ask(ctx context.Context, question string) (*fixgraph.Answer, error) {
+	q := extract.Normalize(question)
+	if q == "" {
+		return nil, fixgraph.Errorf(fixgraph.EINVALID, "question is empty")
+	}
+	if utf8.RuneCountInString(q) > MaxQuestionRunes {
+		return nil, fixgraph.Errorf(fixgraph.EINVALID, "question is longer than %d characters", MaxQuestionRunes)
+	}
+	ans := &fixgraph.Answer{Question: question, Language: extract.DetectLanguage(q), Kind: fixgraph.AnswerNone}
+	products, err := s.products(ctx)
+	if err != nil {
+		return nil, err
+	}
+	named := matchProducts(q, products)
+
+	hits, err := s.Search(ctx, q, 10, Published)
+	if err != nil {
+		return nil, err
+	}
+	ans.Hits = hits
+
+	// An error code that the graph knows answers the question directly.
+	for _, code := range extract.ErrorCodes(q) {
+		ecs, err := s.Graph.ErrorCodes(ctx, code)
+		if err != nil {
+			return nil, err
+		}
+		if ec, certain := pickErrorCode(ecs, named); ec != nil {
+			conf := 0.95
+			if !certain {
+				conf = 0.6 // the code exists for several products and the question names none
+			}
+			return ans, s.troubleshootAnswer(ctx, ans, ec, "", conf)
+		}
+	}
+
+	if len(hits) == 0 {
+		return ans, nil
+	}
+	top := hits[0]
+	conf := s.searchConfidence(q, hits)
+	described, err := s.Graph.Neighbors(ctx, []string{top.Section.ID}, fixgraph.RelDescribes, fixgraph.Out)
+	if err != nil {
+		return nil, err
+	}
+	targets, err := s.Graph.Nodes(ctx, described[top.Section.ID])
+	if err != nil {
+		return nil, err
+	}
+targets:
+	for _, n := range targets {
+		switch n := n.(type) {
+		case *fixgraph.FAQ:
+			ans.Kind, ans.FAQ, ans.Text = fixgraph.AnswerFAQ, n, n.Answer
+		case *fixgraph.PolicyClause:
+			ans.Kind, ans.Clause, ans.Text = fixgraph.AnswerPolicy, n, n.Text
+		case *fixgraph.RepairGuide:
+			ecs, err := s.Graph.Nodes(ctx, []string{fixgraph.ErrorCodeID(n.Product, n.Code)})
+			if err != nil {
+				return nil, err
+			}
+			if ec, ok := ecs[0].(*fixgraph.ErrorCode); ok {
+				return ans, s.troubleshootAnswer(ctx, ans, ec, top.Section.ID, conf)
+			}
+		default:
+			continue
+		}
+		break targets
+	}
+	if ans.Kind == fixgraph.AnswerNone {
+		ans.Kind, ans.Text = fixgraph.AnswerSection, top.Section.Text
+		if ans.Text == "" {
+			ans.Text = top.Snippet
+		}
+	}
+	if ans.FAQ != nil && ans.FAQ.Product != "" {
+		ans.Product, err = s.product(ctx, ans.FAQ.Product)
+		if err != nil {
+			return nil, err
+		}
+	}
+	ans.Citations = []fixgraph.Citation{Cite(top.Section, top.Document)}
+	ans.Confidence = conf
+	return ans, nil
+}
+
+// pickErrorCode chooses among the products that have a code: the one the question names, else
+// the only one. certain is false when several products have it and the question names none of them.
+func pickErrorCode(ecs []*fixgraph.ErrorCode, named []string) (ec *fixgraph.ErrorCode, certain bool) {
+	for _, e := range ecs {
+		for _, m := range named {
+			if e.Product == m {
+				return e, true
+			}
+		}
+	}
+	switch len(ecs) {
+	case 0:
+		return nil, false
+	case 1:
+		return ecs[0], true
+	}
+	return ecs[0], false
+}
+
+// troubleshootAnswer fills ans with ec, its product and the repair guide in the question's language.
+func (s *Service) troubleshootAnswer(ctx context.Context, ans *fixgraph.Answer, ec *fixgraph.ErrorCode, viaSection string, conf float64) error {
+	ans.Kind, ans.ErrorCode, ans.Confidence = fixgraph.AnswerTroubleshoot, ec, conf
+	p, err := s.product(ctx, ec.Product)
+	if err != nil {
+		return err
+	}
+	ans.Product = p
+	guides, err := s.Guides(ctx, ec.ID)
+	if err != nil {
+		return err
+	}
+	for _, g := range guides {
+		if ans.Guide == nil || g.Language == ans.Language && ans.Guide.Language != ans.Language {
+			ans.Guide = g
+		}
+	}
+	ans.Text = ec.Symptom.In(ans.Language)
+	if ans.Guide != nil {
+		ans.Text = ans.Guide.Title
+		secs, err := s.Graph.Nodes(ctx, []string{ans.Guide.SectionID, ans.Guide.DocumentID})
+		if err != nil {
+			return err
+		}
+		if sec, ok := secs[0].(*fixgraph.Section); ok {
+			doc, _ := secs[1].(*fixgraph.Document)
+			ans.Citations = append(ans.Citations, Cite(sec, doc))
+		}
+	} else {
+		ans.Confidence = min(conf, 0.5) // a code without a guide tells the customer little
+	}
+	if viaSection == "" {
+		return nil
+	}
+	for _, h := range ans.Hits {
+		if h.Section.ID == viaSection && (ans.Guide == nil || ans.Guide.SectionID != viaSection) {
+			ans.Citations = append(ans.Citations, Cite(h.Section, h.Document))
+		}
+	}
+	return nil
+}
+
+// Guides returns the repair guides that fix an error code.
+func (s *Service) Guides(ctx context.Context, errorCodeID string) ([]*fixgraph.RepairGuide, error) {
+	ids, err := s.Graph.Neighbors(ctx, []string{errorCodeID}, fixgraph.RelFixedBy, fixgraph.Out)
+	if err != nil {
+		return nil, err
+	}
+	nodes, err := s.Graph.Nodes(ctx, ids[errorCodeID])
+	if err != nil {
+		return nil, err
+	}
+	var out []*fixgraph.RepairGuide
+	for _, n := range nodes {
+		if g, ok := n.(*fixgraph.RepairGuide); ok {
+			out = append(out, g)
+		}
+	}
+	return out, nil
+}
+
+func (s *Service) product(ctx context.Context, model string) (*fixgraph.Product, error) {
+	if model == "" {
+		return nil, nil
+	}
+	nodes, err := s.Graph.Nodes(ctx, []string{fixgraph.ProductID(model)})
+	if err != nil {
+		return nil, fmt.Errorf("loading product %q: %w", model, err)
+	}
+	p, _ := nodes[0].(*fixgraph.Product)
+	return p, nil
+}
+
+// searchConfidence estimates how likely the top hit answers q: how much of the question the hit
+// covers, discounted when the runner-up scores nearly as well.
+func (s *Service) searchConfidence(q string, hits []fixgraph.Hit) float64 {
+	top := hits[0]
+	qt := s.Index.Analyze(q)
+	cov := coverage(qt, s.Index.Analyze(top.Section.Heading+" "+top.Section.Text))
+	margin := 1.0
+	if len(hits) > 1 && top.Score > 0 {
+		margin = min(1, (top.Score-hits[1].Score)/top.Score*4)
+	}
+	return round2(cov * (0.7 + 0.3*margin))
+}
+
+// Cite returns the citation of a section of doc.
+func Cite(sec *fixgraph.Section, doc *fixgraph.Document) fixgraph.Citation {
+	c := fixgraph.Citation{
+		SectionID:   sec.ID,
+		DocumentID:  sec.DocumentID,
+		Heading:     sec.Heading,
+		HeadingPath: sec.HeadingPath,
+		Page:        sec.Page,
+	}
+	if doc != nil {
+		c.Document, c.Source, c.URL = doc.Title, doc.Source, doc.Source
+		switch {
+		case sec.Anchor != "":
+			c.URL += "#" + sec.Anchor
+		case sec.Page > 0 && strings.HasSuffix(strings.ToLower(doc.Source), ".pdf"):
+			c.URL += fmt.Sprintf("#page=%d", sec.Page)
+		}
+	}
+	return c
+}

@@ -1,0 +1,84 @@
+package extract
+
+import (
+	"slices"
+	"testing"
+)
+
+func TestErrorCodes(t *testing.T) {
+	tests := []struct {
+		name string
+		in   string
+		want []string
+	}{
+		{"plain", "The display shows E102.", []string{"E102"}},
+		{"dash", "error code E-102 appears", []string{"E102"}},
+		{"space lower", "my washer says e 102", []string{"E102"}},
+		{"dishwasher", "洗碗机显示F21", []string{"F21"}},
+		{"chinese label", "错误代码 E102，请清理排水泵", []string{"E102"}},
+		{"chinese label no space", "故障码E1是什么意思", []string{"E1"}},
+		{"full width after normalising", Normalize("显示Ｅ１０２"), []string{"E102"}},
+		{"two codes", "E1/E3 都可能出现", []string{"E1", "E3"}},
+		{"list", "codes F1, F2 and F21.", []string{"F1", "F2", "F21"}},
+		{"duplicates once", "E102 … again E102", []string{"E102"}},
+		{"not in a model", "型号 WF-8012D 的洗衣机", nil},
+		{"not in a part number", "配件 DC31-00178A 排水泵", nil},
+		{"not in a word", "the size10 bag and office 365", nil},
+		{"too many digits", "E1024 is a serial, not a code", nil},
+		{"not a version number", "firmware 1.2, E5.3 beta", nil},
+		{"at sentence end", "It showed C0.", []string{"C0"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := ErrorCodes(tt.in); !slices.Equal(got, tt.want) {
+				t.Errorf("ErrorCodes(%q) = %q, want %q", tt.in, got, tt.want)
+			}
+		})
+	}
+}
+
+func TestPartNumbersAndModels(t *testing.T) {
+	tests := []struct {
+		in            string
+		parts, models []string
+	}{
+		{"更换排水泵 DC31-00178A（适用于 WF-8012D）", []string{"DC31-00178A"}, []string{"WF-8012D"}},
+		{"Parts DD82-01135B and WH47-00312C fit dw-6035 and WH-5020.", []string{"DD82-01135B", "WH47-00312C"}, []string{"DW-6035", "WH-5020"}},
+		{"warehouse WH-SH01 holds 12", nil, nil},
+		{"no part here: DC31", nil, nil},
+	}
+	for _, tt := range tests {
+		t.Run(tt.in, func(t *testing.T) {
+			if got := PartNumbers(tt.in); !slices.Equal(got, tt.parts) {
+				t.Errorf("PartNumbers = %q, want %q", got, tt.parts)
+			}
+			if got := ProductModels(tt.in); !slices.Equal(got, tt.models) {
+				t.Errorf("ProductModels = %q, want %q", got, tt.models)
+			}
+		})
+	}
+}
+
+func TestJoinCodesAndCanonical(t *testing.T) {
+	if got := JoinCodes("error E-102 and f 21, model WF-8012D"); got != "error E102 and F21, model WF-8012D" {
+		t.Errorf("JoinCodes = %q", got)
+	}
+	for in, want := range map[string]string{"E102": "E102", "e-102": "E102", "Ｆ２１": "F21", "E102 E103": "", "hello": ""} {
+		if got := CanonicalCode(in); got != want {
+			t.Errorf("CanonicalCode(%q) = %q, want %q", in, got, want)
+		}
+	}
+}
+
+func TestDetectLanguage(t *testing.T) {
+	for in, want := range map[string]string{
+		"我的洗衣机显示E102怎么办":                  "zh",
+		"My washer shows E102, what now?": "en",
+		"WF-8012D 排水":                     "zh",
+		"":                                "en",
+	} {
+		if got := DetectLanguage(in); got != want {
+			t.Errorf("DetectLanguage(%q) = %q, want %q", in, got, want)
+		}
+	}
+}

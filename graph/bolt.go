@@ -1,0 +1,458 @@
+package graph
+
+import (
+	"bytes"
+	"context"
+	"encoding/binary"
+	"encoding/json"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"time"
+
+	bolt "go.etcd.io/bbolt"
+
+	"github.com/fixgraph/fixgraph"
+)
+
+// PushOwner owns what was written through the API rather than read from a document (stock pushes).
+const PushOwner = "push"
+
+var (
+	bucketNodes     = []byte("nodes")     // id → merged node JSON
+	bucketContrib   = []byte("contrib")   // id \x00 owner → that owner's node JSON
+	bucketEdges     = []byte("edges")     // from \x00 rel \x00 to \x00 owner
+	bucketRevEdges  = []byte("redges")    // to \x00 rel \x00 from \x00 owner
+	bucketOwnNodes  = []byte("ownnodes")  // owner \x00 id
+	bucketOwnEdges  = []byte("ownedges")  // owner \x00 from \x00 rel \x00 to
+	bucketCodeIndex = []byte("codeindex") // CODE \x00 error code id
+	bucketMeta      = []byte("meta")
+
+	keyGeneration = []byte("generation")
+	allBuckets    = [][]byte{bucketNodes, bucketContrib, bucketEdges, bucketRevEdges, bucketOwnNodes, bucketOwnEdges, bucketCodeIndex, bucketMeta}
+)
+
+const sep = "\x00"
+
+// Bolt is the embedded graph store: one bbolt file, the source of truth of the embedded deployment.
+// Every node records which documents contributed it, so a new version of a document replaces exactly
+// what the old one brought and nothing that other documents share.
+type Bolt struct {
+	db *bolt.DB
+}
+
+// OpenBolt opens or creates the graph file at path.
+func OpenBolt(path string) (*Bolt, error) {
+	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+		return nil, fmt.Errorf("creating graph directory: %w", err)
+	}
+	db, err := bolt.Open(path, 0o600, &bolt.Options{Timeout: time.Second})
+	if err != nil {
+		if err == bolt.ErrTimeout {
+			return nil, fixgraph.Errorf(fixgraph.EUNAVAILABLE, "graph store %s is locked by another fixgraph process", path)
+		}
+		return nil, fmt.Errorf("opening graph store %q: %w", path, err)
+	}
+	err = db.Update(func(tx *bolt.Tx) error {
+		for _, b := range allBuckets {
+			if _, err := tx.CreateBucketIfNotExists(b); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		db.Close()
+		return nil, fmt.Errorf("initialising graph store %q: %w", path, err)
+	}
+	return &Bolt{db: db}, nil
+}
+
+// Close closes the file.
+func (s *Bolt) Close() error { return s.db.Close() }
+
+// Apply writes a document's batch in one transaction. When the stored document has the same content
+// hash and status, nothing is written and the result says Unchanged. Otherwise what the older version
+// contributed is removed and the batch written in its place, with the version number raised by one.
+func (s *Bolt) Apply(ctx context.Context, b *fixgraph.Batch) (fixgraph.ApplyResult, error) {
+	if err := ctx.Err(); err != nil {
+		return fixgraph.ApplyResult{}, err
+	}
+	doc := b.Document
+	if doc == nil || doc.ID == "" {
+		return fixgraph.ApplyResult{}, fixgraph.Errorf(fixgraph.EINVALID, "batch has no document")
+	}
+	var res fixgraph.ApplyResult
+	err := s.db.Update(func(tx *bolt.Tx) error {
+		w := writer{tx: tx}
+		prev, err := w.get(doc.ID)
+		if err != nil {
+			return err
+		}
+		doc.Version = 1
+		if p, ok := prev.(*fixgraph.Document); ok {
+			if p.ContentHash == doc.ContentHash && p.Status == doc.Status && p.Visibility == doc.Visibility && p.Department == doc.Department {
+				res = fixgraph.ApplyResult{Unchanged: true, Version: p.Version}
+				return nil
+			}
+			doc.Version = p.Version + 1
+		}
+		old, err := w.removeOwner(doc.ID)
+		if err != nil {
+			return err
+		}
+		if err := w.putNode(doc.ID, doc); err != nil {
+			return err
+		}
+		for _, n := range b.Nodes {
+			if err := w.putNode(doc.ID, n); err != nil {
+				return err
+			}
+		}
+		for _, e := range b.Edges {
+			if err := w.putEdge(doc.ID, e); err != nil {
+				return err
+			}
+		}
+		res.Version = doc.Version
+		now := make(map[string]bool)
+		for _, sec := range b.Sections() {
+			now[sec.ID] = true
+		}
+		for _, id := range old {
+			if fixgraph.KindOf(id) == fixgraph.PrefixSection && !now[id] {
+				res.RemovedSections = append(res.RemovedSections, id)
+			}
+		}
+		return w.bump()
+	})
+	if err != nil {
+		return fixgraph.ApplyResult{}, fmt.Errorf("writing document %q: %w", doc.Source, err)
+	}
+	return res, nil
+}
+
+// Remove deletes everything the document contributed, and the document.
+func (s *Bolt) Remove(ctx context.Context, docID string) (fixgraph.ApplyResult, error) {
+	var res fixgraph.ApplyResult
+	err := s.db.Update(func(tx *bolt.Tx) error {
+		w := writer{tx: tx}
+		old, err := w.removeOwner(docID)
+		if err != nil {
+			return err
+		}
+		for _, id := range old {
+			if fixgraph.KindOf(id) == fixgraph.PrefixSection {
+				res.RemovedSections = append(res.RemovedSections, id)
+			}
+		}
+		return w.bump()
+	})
+	if err != nil {
+		return fixgraph.ApplyResult{}, fmt.Errorf("removing document %q: %w", docID, err)
+	}
+	return res, nil
+}
+
+// SetStock records stock levels pushed through the API. Parts and warehouses it does not know yet
+// are created with their codes only.
+func (s *Bolt) SetStock(ctx context.Context, levels []*fixgraph.StockLevel) error {
+	err := s.db.Update(func(tx *bolt.Tx) error {
+		w := writer{tx: tx}
+		for _, l := range levels {
+			l.ID = fixgraph.StockID(l.SKU, l.Warehouse)
+			part, wh := fixgraph.PartID(l.SKU), fixgraph.WarehouseID(l.Warehouse)
+			if err := w.putNode(PushOwner, l); err != nil {
+				return err
+			}
+			for id, n := range map[string]fixgraph.Node{
+				part: &fixgraph.Part{ID: part, SKU: strings.ToUpper(l.SKU)},
+				wh:   &fixgraph.Warehouse{ID: wh, Code: strings.ToUpper(l.Warehouse)},
+			} {
+				if w.exists(id) {
+					continue
+				}
+				if err := w.putNode(PushOwner, n); err != nil {
+					return err
+				}
+			}
+			if err := w.putEdge(PushOwner, fixgraph.Edge{From: part, Rel: fixgraph.RelStockedAt, To: wh}); err != nil {
+				return err
+			}
+		}
+		return w.bump()
+	})
+	if err != nil {
+		return fmt.Errorf("setting stock: %w", err)
+	}
+	return nil
+}
+
+// Node returns the node with id, or an ENOTFOUND error.
+func (s *Bolt) Node(ctx context.Context, id string) (fixgraph.Node, error) {
+	var n fixgraph.Node
+	err := s.db.View(func(tx *bolt.Tx) error {
+		var err error
+		n, err = reader{tx}.get(id)
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	if n == nil {
+		return nil, fixgraph.Errorf(fixgraph.ENOTFOUND, "no node %q", id)
+	}
+	return n, nil
+}
+
+// Nodes returns the nodes with ids, in order, with nil where a node does not exist.
+func (s *Bolt) Nodes(ctx context.Context, ids []string) ([]fixgraph.Node, error) {
+	out := make([]fixgraph.Node, len(ids))
+	err := s.db.View(func(tx *bolt.Tx) error {
+		r := reader{tx}
+		for i, id := range ids {
+			n, err := r.get(id)
+			if err != nil {
+				return err
+			}
+			out[i] = n
+		}
+		return nil
+	})
+	return out, err
+}
+
+// Neighbors returns, for each id, the distinct ids at the other end of its rel edges, in key order.
+// Out follows edges from the id; In follows them backwards.
+func (s *Bolt) Neighbors(ctx context.Context, ids []string, rel fixgraph.Rel, dir fixgraph.Direction) (map[string][]string, error) {
+	bucket := bucketEdges
+	if dir == fixgraph.In {
+		bucket = bucketRevEdges
+	}
+	out := make(map[string][]string, len(ids))
+	err := s.db.View(func(tx *bolt.Tx) error {
+		c := tx.Bucket(bucket).Cursor()
+		for _, id := range ids {
+			prefix := []byte(id + sep + string(rel) + sep)
+			for k, _ := c.Seek(prefix); k != nil && bytes.HasPrefix(k, prefix); k, _ = c.Next() {
+				other, _, _ := strings.Cut(string(k[len(prefix):]), sep)
+				if l := out[id]; len(l) == 0 || l[len(l)-1] != other {
+					out[id] = append(out[id], other)
+				}
+			}
+		}
+		return nil
+	})
+	return out, err
+}
+
+// Scan calls fn for every node whose id starts with prefix, in id order.
+func (s *Bolt) Scan(ctx context.Context, prefix string, fn func(fixgraph.Node) error) error {
+	return s.db.View(func(tx *bolt.Tx) error {
+		c := tx.Bucket(bucketNodes).Cursor()
+		p := []byte(prefix)
+		for k, v := c.Seek(p); k != nil && bytes.HasPrefix(k, p); k, v = c.Next() {
+			if err := ctx.Err(); err != nil {
+				return err
+			}
+			n, err := decode(string(k), v)
+			if err != nil {
+				return err
+			}
+			if err := fn(n); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+}
+
+// ErrorCodes returns the error codes whose canonical code is code, for every product that has it.
+func (s *Bolt) ErrorCodes(ctx context.Context, code string) ([]*fixgraph.ErrorCode, error) {
+	var out []*fixgraph.ErrorCode
+	err := s.db.View(func(tx *bolt.Tx) error {
+		r := reader{tx}
+		c := tx.Bucket(bucketCodeIndex).Cursor()
+		p := []byte(strings.ToUpper(code) + sep)
+		for k, _ := c.Seek(p); k != nil && bytes.HasPrefix(k, p); k, _ = c.Next() {
+			n, err := r.get(string(k[len(p):]))
+			if err != nil {
+				return err
+			}
+			if ec, ok := n.(*fixgraph.ErrorCode); ok {
+				out = append(out, ec)
+			}
+		}
+		return nil
+	})
+	return out, err
+}
+
+// Generation returns a number that grows with every write. Derived indexes record the generation
+// they reflect, so a stale index can be told from a current one.
+func (s *Bolt) Generation(ctx context.Context) (uint64, error) {
+	var g uint64
+	err := s.db.View(func(tx *bolt.Tx) error {
+		if v := tx.Bucket(bucketMeta).Get(keyGeneration); len(v) == 8 {
+			g = binary.BigEndian.Uint64(v)
+		}
+		return nil
+	})
+	return g, err
+}
+
+// Backup writes a consistent copy of the store to w while it stays open for reads and writes.
+func (s *Bolt) Backup(w io.Writer) (int64, error) {
+	var n int64
+	err := s.db.View(func(tx *bolt.Tx) error {
+		var err error
+		n, err = tx.WriteTo(w)
+		return err
+	})
+	return n, err
+}
+
+type reader struct{ tx *bolt.Tx }
+
+func (r reader) get(id string) (fixgraph.Node, error) {
+	v := r.tx.Bucket(bucketNodes).Get([]byte(id))
+	if v == nil {
+		return nil, nil
+	}
+	return decode(id, v)
+}
+
+func (r reader) exists(id string) bool { return r.tx.Bucket(bucketNodes).Get([]byte(id)) != nil }
+
+type writer struct{ tx *bolt.Tx }
+
+func (w writer) get(id string) (fixgraph.Node, error) { return reader(w).get(id) }
+func (w writer) exists(id string) bool                { return reader(w).exists(id) }
+
+// putNode records owner's version of n and recomputes the merged node.
+func (w writer) putNode(owner string, n fixgraph.Node) error {
+	id := n.NodeID()
+	if id == "" || !strings.Contains(id, ":") {
+		return fmt.Errorf("node %T has no valid id %q", n, id)
+	}
+	v, err := json.Marshal(n)
+	if err != nil {
+		return fmt.Errorf("encoding node %q: %w", id, err)
+	}
+	if err := w.tx.Bucket(bucketContrib).Put([]byte(id+sep+owner), v); err != nil {
+		return err
+	}
+	if err := w.tx.Bucket(bucketOwnNodes).Put([]byte(owner+sep+id), nil); err != nil {
+		return err
+	}
+	return w.remerge(id)
+}
+
+func (w writer) putEdge(owner string, e fixgraph.Edge) error {
+	if e.From == "" || e.To == "" || e.Rel == "" {
+		return fmt.Errorf("incomplete edge %+v", e)
+	}
+	f, r, t := e.From, string(e.Rel), e.To
+	if err := w.tx.Bucket(bucketEdges).Put([]byte(f+sep+r+sep+t+sep+owner), nil); err != nil {
+		return err
+	}
+	if err := w.tx.Bucket(bucketRevEdges).Put([]byte(t+sep+r+sep+f+sep+owner), nil); err != nil {
+		return err
+	}
+	return w.tx.Bucket(bucketOwnEdges).Put([]byte(owner+sep+f+sep+r+sep+t), nil)
+}
+
+// removeOwner takes away everything owner contributed and returns the ids of the nodes it had.
+func (w writer) removeOwner(owner string) ([]string, error) {
+	prefix := []byte(owner + sep)
+	var ids []string
+	var edgeKeys [][]byte
+	c := w.tx.Bucket(bucketOwnNodes).Cursor()
+	for k, _ := c.Seek(prefix); k != nil && bytes.HasPrefix(k, prefix); k, _ = c.Next() {
+		ids = append(ids, string(k[len(prefix):]))
+	}
+	c = w.tx.Bucket(bucketOwnEdges).Cursor()
+	for k, _ := c.Seek(prefix); k != nil && bytes.HasPrefix(k, prefix); k, _ = c.Next() {
+		edgeKeys = append(edgeKeys, slices.Clone(k))
+	}
+	for _, id := range ids {
+		if err := w.tx.Bucket(bucketContrib).Delete([]byte(id + sep + owner)); err != nil {
+			return nil, err
+		}
+		if err := w.tx.Bucket(bucketOwnNodes).Delete([]byte(owner + sep + id)); err != nil {
+			return nil, err
+		}
+		if err := w.remerge(id); err != nil {
+			return nil, err
+		}
+	}
+	for _, k := range edgeKeys {
+		parts := strings.Split(string(k[len(prefix):]), sep)
+		if len(parts) != 3 {
+			return nil, fmt.Errorf("corrupt edge key %q", k)
+		}
+		f, r, t := parts[0], parts[1], parts[2]
+		if err := w.tx.Bucket(bucketEdges).Delete([]byte(f + sep + r + sep + t + sep + owner)); err != nil {
+			return nil, err
+		}
+		if err := w.tx.Bucket(bucketRevEdges).Delete([]byte(t + sep + r + sep + f + sep + owner)); err != nil {
+			return nil, err
+		}
+		if err := w.tx.Bucket(bucketOwnEdges).Delete(k); err != nil {
+			return nil, err
+		}
+	}
+	return ids, nil
+}
+
+// remerge folds all contributions to id into the stored node, or deletes it when none is left.
+func (w writer) remerge(id string) error {
+	var merged fixgraph.Node
+	prefix := []byte(id + sep)
+	c := w.tx.Bucket(bucketContrib).Cursor()
+	for k, v := c.Seek(prefix); k != nil && bytes.HasPrefix(k, prefix); k, v = c.Next() {
+		n, err := decode(id, v)
+		if err != nil {
+			return err
+		}
+		if merged == nil {
+			merged = n
+		} else {
+			merged = fixgraph.MergeNodes(merged, n)
+		}
+	}
+	old, err := w.get(id)
+	if err != nil {
+		return err
+	}
+	if oc, ok := old.(*fixgraph.ErrorCode); ok {
+		if err := w.tx.Bucket(bucketCodeIndex).Delete([]byte(strings.ToUpper(oc.Code) + sep + id)); err != nil {
+			return err
+		}
+	}
+	if merged == nil {
+		return w.tx.Bucket(bucketNodes).Delete([]byte(id))
+	}
+	if ec, ok := merged.(*fixgraph.ErrorCode); ok {
+		if err := w.tx.Bucket(bucketCodeIndex).Put([]byte(strings.ToUpper(ec.Code)+sep+id), nil); err != nil {
+			return err
+		}
+	}
+	v, err := json.Marshal(merged)
+	if err != nil {
+		return err
+	}
+	return w.tx.Bucket(bucketNodes).Put([]byte(id), v)
+}
+
+func (w writer) bump() error {
+	b := w.tx.Bucket(bucketMeta)
+	var g uint64
+	if v := b.Get(keyGeneration); len(v) == 8 {
+		g = binary.BigEndian.Uint64(v)
+	}
+	return b.Put(keyGeneration, binary.BigEndian.AppendUint64(nil, g+1))
+}

@@ -1,0 +1,445 @@
+package ingest
+
+import (
+	"strconv"
+	"strings"
+
+	"golang.org/x/net/html"
+	"golang.org/x/net/html/atom"
+
+	"github.com/fixgraph/fixgraph"
+	"github.com/fixgraph/fixgraph/extract"
+)
+
+// column names a troubleshooting table's column by what it holds.
+type column int
+
+const (
+	colCode column = iota
+	colSymptom
+	colCause
+	colSolution
+	colSeverity
+	colVideo
+	colPart
+	numColumns
+)
+
+// columnWords are the header words, Chinese and English, that name each column. Longer words first
+// so 错误代码 is not taken for 代码 of another column.
+var columnWords = [numColumns][]string{
+	colCode:     {"错误代码", "故障代码", "故障码", "错误码", "代码", "显示", "error code", "fault code", "code", "display"},
+	colSymptom:  {"故障现象", "现象", "问题", "symptom", "problem", "meaning", "description"},
+	colCause:    {"可能原因", "原因", "possible cause", "cause", "reason"},
+	colSolution: {"处理方法", "解决方法", "处理措施", "解决办法", "处理", "solution", "remedy", "what to do", "action", "fix"},
+	colSeverity: {"严重程度", "严重性", "级别", "severity", "level"},
+	colVideo:    {"视频", "video"},
+	colPart:     {"所需配件", "配件", "零件", "备件", "part", "spare"},
+}
+
+// troubleshootingColumns maps a table's columns when its header names an error-code column and a
+// symptom or solution column; otherwise it returns nil.
+func troubleshootingColumns(table *html.Node) map[column]int {
+	header := headerCells(table)
+	if header == nil {
+		return nil
+	}
+	cols := make(map[column]int)
+	for i, cell := range header {
+		h := strings.ToLower(extract.Normalize(nodeText(cell)))
+		for c := column(0); c < numColumns; c++ {
+			if _, taken := cols[c]; taken {
+				continue
+			}
+			if matchesAny(h, columnWords[c]) {
+				cols[c] = i
+				break
+			}
+		}
+	}
+	_, code := cols[colCode]
+	_, sym := cols[colSymptom]
+	_, sol := cols[colSolution]
+	if !code || !(sym || sol) {
+		return nil
+	}
+	return cols
+}
+
+func matchesAny(h string, words []string) bool {
+	for _, w := range words {
+		if strings.Contains(h, w) {
+			return true
+		}
+	}
+	return false
+}
+
+// headerCells returns the th cells of a table's first row that has any.
+func headerCells(table *html.Node) []*html.Node {
+	for _, tr := range rows(table) {
+		var ths []*html.Node
+		for c := tr.FirstChild; c != nil; c = c.NextSibling {
+			if c.DataAtom == atom.Th {
+				ths = append(ths, c)
+			}
+		}
+		if len(ths) > 0 {
+			return ths
+		}
+	}
+	return nil
+}
+
+// rows returns a table's tr elements, in thead, tbody and tfoot or directly under it.
+func rows(table *html.Node) []*html.Node {
+	var out []*html.Node
+	var walk func(*html.Node)
+	walk = func(n *html.Node) {
+		for c := n.FirstChild; c != nil; c = c.NextSibling {
+			switch c.DataAtom {
+			case atom.Tr:
+				out = append(out, c)
+			case atom.Thead, atom.Tbody, atom.Tfoot:
+				walk(c)
+			}
+		}
+	}
+	walk(table)
+	return out
+}
+
+func allHeaders(cs []*html.Node) bool {
+	for _, c := range cs {
+		if c.DataAtom != atom.Th {
+			return false
+		}
+	}
+	return true
+}
+
+func cells(tr *html.Node) []*html.Node {
+	var out []*html.Node
+	for c := tr.FirstChild; c != nil; c = c.NextSibling {
+		if c.DataAtom == atom.Td || c.DataAtom == atom.Th {
+			out = append(out, c)
+		}
+	}
+	return out
+}
+
+// parseManual turns a manual page into a batch: its sections, its product, and from its
+// troubleshooting tables the error codes, repair guides, videos and parts, all linked.
+func parseManual(doc *fixgraph.Document, p *htmlPage) (*fixgraph.Batch, error) {
+	if len(p.sections) == 0 {
+		return nil, fixgraph.Errorf(fixgraph.EUNREADABLE, "page has no headings, so it cannot be split into sections")
+	}
+	b := &fixgraph.Batch{Document: doc}
+	doc.Kind, doc.Title, doc.Language = fixgraph.KindManual, p.title, p.lang
+
+	product := productOf(p)
+	if product != nil {
+		b.Add(product)
+		b.Link(doc.ID, fixgraph.RelManualFor, product.ID)
+	}
+
+	ids := make(map[*htmlSection]*fixgraph.Section, len(p.sections))
+	byAnchor := make(map[string]*htmlSection)
+	for i, hs := range p.sections {
+		sec := newSection(doc, i, hs.heading, hs.path, extract.NormalizeBlock(hs.text.String()))
+		sec.Anchor = hs.anchor
+		ids[hs] = sec
+		if hs.anchor != "" {
+			byAnchor[hs.anchor] = hs
+		}
+		b.Add(sec)
+		b.Link(sec.ID, fixgraph.RelPartOf, doc.ID)
+	}
+
+	model := ""
+	if product != nil {
+		model = product.Model
+	}
+	codes := make(map[string]bool)
+	order := len(p.sections)
+	for _, t := range p.tables {
+		for _, row := range troubleshootingRows(t.node) {
+			code := extract.CanonicalCode(row.code)
+			if code == "" {
+				continue
+			}
+			codes[code] = true
+			order++
+			readTroubleshootingRow(b, doc, model, row, code, order, ids[t.section], func(anchor string) (*htmlSection, *fixgraph.Section) {
+				hs := byAnchor[anchor]
+				return hs, ids[hs]
+			})
+		}
+	}
+
+	// Sections mention the codes of this product's tables, parts by number, and product models.
+	for _, hs := range p.sections {
+		sec := ids[hs]
+		linkMentions(b, sec, model, codes)
+	}
+	return b, nil
+}
+
+// linkMentions links sec to the error codes, parts and products its heading and text name. Error
+// codes count only when they are among known, the codes the product's tables define.
+func linkMentions(b *fixgraph.Batch, sec *fixgraph.Section, model string, known map[string]bool) {
+	text := sec.Heading + "\n" + sec.Text
+	if model != "" {
+		for _, c := range extract.ErrorCodes(text) {
+			if known == nil || known[c] {
+				b.Link(sec.ID, fixgraph.RelMentions, fixgraph.ErrorCodeID(model, c))
+			}
+		}
+	}
+	for _, sku := range extract.PartNumbers(text) {
+		b.Link(sec.ID, fixgraph.RelMentions, fixgraph.PartID(sku))
+	}
+	for _, m := range extract.ProductModels(text) {
+		b.Link(sec.ID, fixgraph.RelMentions, fixgraph.ProductID(m))
+	}
+}
+
+func newSection(doc *fixgraph.Document, order int, heading string, path []string, text string) *fixgraph.Section {
+	return &fixgraph.Section{
+		ID:          fixgraph.HashID(fixgraph.PrefixSection, doc.ID, strconv.Itoa(order), strings.Join(path, "\x1f"), text),
+		DocumentID:  doc.ID,
+		Heading:     heading,
+		HeadingPath: append([]string(nil), path...),
+		Text:        text,
+		Order:       order,
+		Language:    doc.Language,
+	}
+}
+
+// productOf reads the product a page is about from its schema.org Product data, or from a model
+// number in its title.
+func productOf(p *htmlPage) *fixgraph.Product {
+	for _, o := range p.jsonLD {
+		if !ldType(o, "Product") {
+			continue
+		}
+		model := strings.ToUpper(extract.Normalize(firstNonEmpty(ldString(o["model"]), ldString(o["mpn"]), ldString(o["sku"]))))
+		if model == "" {
+			if ms := extract.ProductModels(ldString(o["name"])); len(ms) > 0 {
+				model = ms[0]
+			}
+		}
+		if model == "" {
+			continue
+		}
+		return &fixgraph.Product{
+			ID:       fixgraph.ProductID(model),
+			Model:    model,
+			Name:     text(p.lang, extract.Normalize(ldString(o["name"]))),
+			Category: text(p.lang, extract.Normalize(ldString(o["category"]))),
+			Brand:    extract.Normalize(ldString(o["brand"])),
+		}
+	}
+	if ms := extract.ProductModels(p.title); len(ms) > 0 {
+		return &fixgraph.Product{ID: fixgraph.ProductID(ms[0]), Model: ms[0], Name: text(p.lang, p.title)}
+	}
+	return nil
+}
+
+func text(lang, s string) fixgraph.Text {
+	if s == "" {
+		return nil
+	}
+	return fixgraph.Text{lang: s}
+}
+
+func firstNonEmpty(s ...string) string {
+	for _, v := range s {
+		if v != "" {
+			return v
+		}
+	}
+	return ""
+}
+
+type troubleRow struct {
+	code, symptom, cause, severity string
+	solution                       *html.Node
+	video                          *html.Node
+	part                           *html.Node
+	raw                            string
+}
+
+func troubleshootingRows(table *html.Node) []troubleRow {
+	cols := troubleshootingColumns(table)
+	cell := func(cs []*html.Node, c column) *html.Node {
+		if i, ok := cols[c]; ok && i < len(cs) {
+			return cs[i]
+		}
+		return nil
+	}
+	txt := func(n *html.Node) string {
+		if n == nil {
+			return ""
+		}
+		return extract.Normalize(nodeText(n))
+	}
+	var out []troubleRow
+	for _, tr := range rows(table) {
+		cs := cells(tr)
+		if len(cs) == 0 || allHeaders(cs) {
+			continue
+		}
+		var raw []string
+		for _, c := range cs {
+			raw = append(raw, extract.Normalize(nodeText(c)))
+		}
+		out = append(out, troubleRow{
+			code:     txt(cell(cs, colCode)),
+			symptom:  txt(cell(cs, colSymptom)),
+			cause:    txt(cell(cs, colCause)),
+			severity: severity(txt(cell(cs, colSeverity))),
+			solution: cell(cs, colSolution),
+			video:    cell(cs, colVideo),
+			part:     cell(cs, colPart),
+			raw:      strings.Join(raw, "\n"),
+		})
+	}
+	return out
+}
+
+// severity maps a severity cell to low, medium or high; other values are kept as written.
+func severity(s string) string {
+	switch strings.ToLower(s) {
+	case "低", "low", "minor", "轻微":
+		return "low"
+	case "中", "medium", "moderate", "一般":
+		return "medium"
+	case "高", "high", "severe", "critical", "严重":
+		return "high"
+	}
+	return strings.ToLower(s)
+}
+
+// readTroubleshootingRow adds one table row's error code, its repair guide, the guide's video and
+// parts, and a section holding the row's text so that search can find the row on its own.
+func readTroubleshootingRow(b *fixgraph.Batch, doc *fixgraph.Document, model string, row troubleRow, code string, order int,
+	tableSec *fixgraph.Section, lookup func(anchor string) (*htmlSection, *fixgraph.Section)) {
+	lang := doc.Language
+	ec := &fixgraph.ErrorCode{
+		ID:       fixgraph.ErrorCodeID(model, code),
+		Code:     code,
+		Product:  model,
+		Symptom:  text(lang, row.symptom),
+		Cause:    text(lang, row.cause),
+		Severity: row.severity,
+	}
+	b.Add(ec)
+	if model != "" {
+		b.Link(fixgraph.ProductID(model), fixgraph.RelHasError, ec.ID)
+	}
+
+	path := append(append([]string(nil), tableSec.HeadingPath...), row.code)
+	rowSec := newSection(doc, order, row.code, path, row.raw)
+	rowSec.Anchor = tableSec.Anchor
+	b.Add(rowSec)
+	b.Link(rowSec.ID, fixgraph.RelPartOf, doc.ID)
+	b.Link(rowSec.ID, fixgraph.RelMentions, ec.ID)
+
+	guide := &fixgraph.RepairGuide{
+		Code:       code,
+		Product:    model,
+		Title:      strings.TrimSpace(code + " " + row.symptom),
+		SectionID:  rowSec.ID,
+		DocumentID: doc.ID,
+		Language:   lang,
+	}
+	if row.solution != nil {
+		// A solution that points to a detailed guide elsewhere on the page takes its steps from there.
+		for _, a := range findAll(row.solution, atom.A) {
+			href := attr(a, "href")
+			if !strings.HasPrefix(href, "#") {
+				continue
+			}
+			if hs, sec := lookup(strings.TrimPrefix(href, "#")); hs != nil {
+				guide.Title, guide.SectionID = hs.heading, sec.ID
+				guide.Warnings = hs.warnings
+				for _, l := range hs.lists {
+					guide.Steps = append(guide.Steps, l...)
+				}
+				b.Link(sec.ID, fixgraph.RelDescribes, ec.ID)
+				break
+			}
+		}
+		if len(guide.Steps) == 0 {
+			for _, li := range findAll(row.solution, atom.Li) {
+				if t := extract.Normalize(nodeText(li)); t != "" {
+					guide.Steps = append(guide.Steps, t)
+				}
+			}
+		}
+		if len(guide.Steps) == 0 {
+			if t := extract.Normalize(nodeText(row.solution)); t != "" {
+				guide.Steps = []string{t}
+			}
+		}
+	}
+	if len(guide.Steps) > 0 {
+		guide.ID = fixgraph.HashID(fixgraph.PrefixGuide, doc.ID, code, guide.SectionID)
+		b.Add(guide)
+		b.Link(ec.ID, fixgraph.RelFixedBy, guide.ID)
+		b.Link(rowSec.ID, fixgraph.RelDescribes, guide.ID)
+		if guide.SectionID != rowSec.ID {
+			b.Link(guide.SectionID, fixgraph.RelDescribes, guide.ID)
+		}
+	}
+
+	if row.video != nil {
+		for _, a := range findAll(row.video, atom.A) {
+			url := attr(a, "href")
+			if url == "" || strings.HasPrefix(url, "#") {
+				continue
+			}
+			v := &fixgraph.Video{ID: fixgraph.VideoID(url), URL: url, Title: text(lang, extract.Normalize(nodeText(a)))}
+			b.Add(v)
+			if guide.ID != "" {
+				b.Link(guide.ID, fixgraph.RelHasVideo, v.ID)
+			}
+		}
+	}
+	if row.part != nil {
+		for _, line := range strings.Split(extract.NormalizeBlock(nodeText(row.part)), "\n") {
+			skus := extract.PartNumbers(line)
+			if len(skus) == 0 {
+				continue
+			}
+			name := strings.TrimSpace(strings.Trim(strings.TrimSpace(strings.Replace(line, skus[0], "", 1)), "-–—:：()（）"))
+			part := &fixgraph.Part{ID: fixgraph.PartID(skus[0]), SKU: skus[0], Name: text(lang, name)}
+			if model != "" {
+				part.Compatible = []string{model}
+				b.Link(part.ID, fixgraph.RelFitsIn, fixgraph.ProductID(model))
+			}
+			b.Add(part)
+			if guide.ID != "" {
+				b.Link(guide.ID, fixgraph.RelNeedsPart, part.ID)
+			}
+			b.Link(rowSec.ID, fixgraph.RelMentions, part.ID)
+		}
+	}
+}
+
+// findAll returns the elements of type a under n, in document order.
+func findAll(n *html.Node, a atom.Atom) []*html.Node {
+	var out []*html.Node
+	var walk func(*html.Node)
+	walk = func(n *html.Node) {
+		for c := n.FirstChild; c != nil; c = c.NextSibling {
+			if c.DataAtom == a {
+				out = append(out, c)
+			}
+			walk(c)
+		}
+	}
+	walk(n)
+	return out
+}

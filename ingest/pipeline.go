@@ -1,0 +1,250 @@
+package ingest
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"path"
+	"path/filepath"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/fixgraph/fixgraph"
+)
+
+// Graph is the store the pipeline writes documents to.
+type Graph interface {
+	Apply(ctx context.Context, b *fixgraph.Batch) (fixgraph.ApplyResult, error)
+}
+
+// Index is the search index the pipeline keeps in step with the graph.
+type Index interface {
+	Update(ctx context.Context, doc *fixgraph.Document, sections []*fixgraph.Section, removed []string) error
+}
+
+// DefaultMaxFileSize is the largest file the pipeline reads unless told otherwise.
+const DefaultMaxFileSize = 64 << 20
+
+// Pipeline reads files, parses them into batches, writes them to the graph and then to the index.
+// It is the one write path: uploads, crawls and the editor all go through it.
+type Pipeline struct {
+	Graph       Graph
+	Index       Index
+	PDF         PDFOptions
+	MaxFileSize int64 // 0 means DefaultMaxFileSize
+
+	// Defaults for new documents.
+	Department string
+	Visibility fixgraph.Visibility // "" means public
+	Status     fixgraph.Status     // "" means published
+
+	Now func() time.Time // nil means time.Now
+}
+
+// File outcomes.
+const (
+	Added     = "added"
+	Updated   = "updated"
+	Unchanged = "unchanged"
+	Failed    = "failed"
+)
+
+// FileResult is what happened to one file.
+type FileResult struct {
+	Source     string           `json:"source"`
+	DocumentID string           `json:"documentId,omitempty"`
+	Kind       fixgraph.DocKind `json:"kind,omitempty"`
+	Outcome    string           `json:"outcome"`
+	Version    int              `json:"version,omitempty"`
+	Sections   int              `json:"sections"`
+	Err        error            `json:"-"`
+	Error      string           `json:"error,omitempty"`
+}
+
+// IngestFile parses data read from source and writes it. Failures are in the result, never partial
+// writes: a file is written whole in one transaction or not at all.
+func (p *Pipeline) IngestFile(ctx context.Context, source string, data []byte) FileResult {
+	res := FileResult{Source: source}
+	fail := func(err error) FileResult {
+		res.Outcome, res.Err, res.Error = Failed, err, fixgraph.MessageOf(err)
+		return res
+	}
+	b, err := p.Parse(ctx, source, data)
+	if err != nil {
+		return fail(err)
+	}
+	res.DocumentID, res.Kind = b.Document.ID, b.Document.Kind
+	applied, err := p.Graph.Apply(ctx, b)
+	if err != nil {
+		return fail(err)
+	}
+	res.Version = applied.Version
+	res.Sections = len(b.Sections())
+	switch {
+	case applied.Unchanged:
+		res.Outcome = Unchanged
+		return res
+	case applied.Version > 1:
+		res.Outcome = Updated
+	default:
+		res.Outcome = Added
+	}
+	if p.Index != nil {
+		if err := p.Index.Update(ctx, b.Document, b.Sections(), applied.RemovedSections); err != nil {
+			return fail(fmt.Errorf("indexing %q: %w", source, err))
+		}
+	}
+	return res
+}
+
+// Parse reads data into a batch without writing it. The kind of document comes from the file's
+// extension and content.
+func (p *Pipeline) Parse(ctx context.Context, source string, data []byte) (*fixgraph.Batch, error) {
+	max := p.MaxFileSize
+	if max <= 0 {
+		max = DefaultMaxFileSize
+	}
+	if int64(len(data)) > max {
+		return nil, fixgraph.Errorf(fixgraph.ETOOLARGE, "file is %d bytes, over the limit of %d bytes", len(data), max)
+	}
+	if len(bytes.TrimSpace(data)) == 0 {
+		return nil, fixgraph.Errorf(fixgraph.EUNREADABLE, "file is empty")
+	}
+	now := time.Now
+	if p.Now != nil {
+		now = p.Now
+	}
+	sum := sha256.Sum256(data)
+	doc := &fixgraph.Document{
+		ID:          fixgraph.DocumentID(source),
+		Source:      source,
+		ContentHash: hex.EncodeToString(sum[:]),
+		Department:  p.Department,
+		Visibility:  cmpOr(p.Visibility, fixgraph.VisibilityPublic),
+		Status:      cmpOr(p.Status, fixgraph.StatusPublished),
+		IngestedAt:  now().UTC(),
+	}
+	ext := strings.ToLower(path.Ext(source))
+	switch {
+	case ext == ".pdf" || bytes.HasPrefix(data, []byte("%PDF-")):
+		return parsePolicy(ctx, doc, data, p.PDF)
+	case ext == ".html" || ext == ".htm" || ext == ".xhtml":
+		page, err := parseHTMLPage(data)
+		if err != nil {
+			return nil, err
+		}
+		if isFAQPage(page) {
+			return parseFAQ(doc, page)
+		}
+		return parseManual(doc, page)
+	case ext == ".csv":
+		return parseStock(doc, data)
+	}
+	return nil, fixgraph.Errorf(fixgraph.EUNSUPPORTED, "unsupported file type %q (fixgraph reads .html, .htm, .pdf and .csv)", ext)
+}
+
+func cmpOr[T comparable](v, def T) T {
+	var zero T
+	if v == zero {
+		return def
+	}
+	return v
+}
+
+// IngestPaths ingests files and the files under directories, in lexical order, skipping hidden
+// files. It calls progress, when not nil, after each file. Per-file failures are in the results;
+// the error is for a path that cannot be walked at all or a cancelled context.
+func (p *Pipeline) IngestPaths(ctx context.Context, paths []string, progress func(FileResult)) ([]FileResult, error) {
+	var files []string
+	for _, root := range paths {
+		err := filepath.WalkDir(root, func(path string, d fs.DirEntry, err error) error {
+			if err != nil {
+				return err
+			}
+			if strings.HasPrefix(d.Name(), ".") && path != root {
+				if d.IsDir() {
+					return filepath.SkipDir
+				}
+				return nil
+			}
+			if !d.IsDir() {
+				files = append(files, path)
+			}
+			return nil
+		})
+		if err != nil {
+			return nil, fixgraph.WrapError(fixgraph.EINVALID, err, "cannot read %s", root)
+		}
+	}
+	var out []FileResult
+	for _, f := range files {
+		if err := ctx.Err(); err != nil {
+			return out, err
+		}
+		abs, err := filepath.Abs(f)
+		if err != nil {
+			abs = f
+		}
+		r := p.ingestOSFile(ctx, abs)
+		out = append(out, r)
+		if progress != nil {
+			progress(r)
+		}
+	}
+	return out, nil
+}
+
+func (p *Pipeline) ingestOSFile(ctx context.Context, name string) FileResult {
+	max := p.MaxFileSize
+	if max <= 0 {
+		max = DefaultMaxFileSize
+	}
+	f, err := os.Open(name)
+	if err != nil {
+		return FileResult{Source: name, Outcome: Failed, Err: err, Error: "cannot open file"}
+	}
+	defer f.Close()
+	// Read one byte past the limit so an oversized file is refused without reading all of it.
+	data, err := io.ReadAll(io.LimitReader(f, max+1))
+	if err != nil {
+		return FileResult{Source: name, Outcome: Failed, Err: err, Error: "cannot read file"}
+	}
+	if int64(len(data)) > max {
+		err := fixgraph.Errorf(fixgraph.ETOOLARGE, "file is over the limit of %d bytes", max)
+		return FileResult{Source: name, Outcome: Failed, Err: err, Error: err.Message}
+	}
+	return p.IngestFile(ctx, name, data)
+}
+
+// IngestFS ingests every regular file of fsys under root, with sources named by their path in fsys.
+func (p *Pipeline) IngestFS(ctx context.Context, fsys fs.FS, root string) ([]FileResult, error) {
+	var names []string
+	err := fs.WalkDir(fsys, root, func(name string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		if !d.IsDir() && !strings.HasPrefix(d.Name(), ".") {
+			names = append(names, name)
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	slices.Sort(names)
+	var out []FileResult
+	for _, name := range names {
+		data, err := fs.ReadFile(fsys, name)
+		if err != nil {
+			return out, err
+		}
+		out = append(out, p.IngestFile(ctx, name, data))
+	}
+	return out, nil
+}
