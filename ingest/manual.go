@@ -355,8 +355,12 @@ func readTroubleshootingRow(b *fixgraph.Batch, doc *fixgraph.Document, model str
 		Language:   lang,
 	}
 	if row.solution != nil {
-		// A solution that points to a detailed guide elsewhere on the page takes its steps from there.
+		// A solution that points to a detailed guide elsewhere on the page, instead of listing steps,
+		// takes its steps from there.
 		for _, a := range findAll(row.solution, atom.A) {
+			if len(findAll(row.solution, atom.Li)) > 0 {
+				break
+			}
 			href := attr(a, "href")
 			if !strings.HasPrefix(href, "#") {
 				continue

@@ -1,0 +1,365 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"time"
+
+	"github.com/fixgraph/fixgraph"
+	"github.com/fixgraph/fixgraph/extract"
+	"github.com/fixgraph/fixgraph/gql"
+	"github.com/fixgraph/fixgraph/ingest"
+)
+
+func newFlags(name string, stderr io.Writer, data *string) *flag.FlagSet {
+	fs := flag.NewFlagSet(name, flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.StringVar(data, "data", "", "data directory (default $FIXGRAPH_DATA, else ./data)")
+	return fs
+}
+
+func parse(fs *flag.FlagSet, args []string) error {
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return exitError{0}
+		}
+		return exitError{2}
+	}
+	return nil
+}
+
+func runServe(ctx context.Context, args []string, stdout, stderr io.Writer, log *slog.Logger) error {
+	var data string
+	fs := newFlags("serve", stderr, &data)
+	addr := fs.String("addr", "127.0.0.1:8080", "address to listen on")
+	loadFixtures := fs.Bool("fixtures", true, "load the demo corpus when the store is empty")
+	timeout := fs.Duration("timeout", 30*time.Second, "longest time one request may take")
+	if err := parse(fs, args); err != nil {
+		return err
+	}
+	a, err := openApp(ctx, dataDir(data), log)
+	if err != nil {
+		return err
+	}
+	defer a.Close()
+	if empty, err := a.empty(ctx); err != nil {
+		return err
+	} else if empty && *loadFixtures {
+		results, err := a.loadFixtures(ctx)
+		if err != nil {
+			return fmt.Errorf("loading the demo corpus: %w", err)
+		}
+		ok := 0
+		for _, r := range results {
+			if r.Err != nil {
+				log.Error("demo corpus file failed", "source", r.Source, "err", r.Err)
+				continue
+			}
+			ok++
+		}
+		log.Info("loaded the demo corpus", "files", ok)
+	}
+
+	mux := http.NewServeMux()
+	mux.Handle("/graphql", limitBody(withTimeout(gql.NewHandler(a.resolver(), gql.Options{Introspection: true, Logger: log}), *timeout), 1<<20))
+	mux.Handle("/{$}", gql.Playground("/graphql"))
+	mux.HandleFunc("/healthz", func(w http.ResponseWriter, r *http.Request) { fmt.Fprintln(w, "ok") })
+
+	ln, err := net.Listen("tcp", *addr)
+	if err != nil {
+		return fmt.Errorf("listening on %s: %w", *addr, err)
+	}
+	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
+	fmt.Fprintf(stdout, "fixgraph serving GraphQL at http://%s/graphql and GraphiQL at http://%s/ (data %s)\n", ln.Addr(), ln.Addr(), a.dir)
+	errc := make(chan error, 1)
+	go func() { errc <- srv.Serve(ln) }()
+	select {
+	case err := <-errc:
+		return err
+	case <-ctx.Done():
+	}
+	shutdown, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	return srv.Shutdown(shutdown)
+}
+
+func withTimeout(h http.Handler, d time.Duration) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		ctx, cancel := context.WithTimeout(r.Context(), d)
+		defer cancel()
+		h.ServeHTTP(w, r.WithContext(ctx))
+	})
+}
+
+func limitBody(h http.Handler, n int64) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		r.Body = http.MaxBytesReader(w, r.Body, n)
+		h.ServeHTTP(w, r)
+	})
+}
+
+func runIngest(ctx context.Context, args []string, stdout, stderr io.Writer, log *slog.Logger) error {
+	var data string
+	fs := newFlags("ingest", stderr, &data)
+	asJSON := fs.Bool("json", false, "print one JSON object per file")
+	if err := parse(fs, args); err != nil {
+		return err
+	}
+	if fs.NArg() == 0 {
+		fmt.Fprintln(stderr, "usage: fixgraph ingest [--data DIR] [--json] PATH...")
+		return exitError{2}
+	}
+	a, err := openApp(ctx, dataDir(data), log)
+	if err != nil {
+		return err
+	}
+	defer a.Close()
+	enc := json.NewEncoder(stdout)
+	failed := 0
+	results, err := a.pipeline.IngestPaths(ctx, fs.Args(), func(r ingest.FileResult) {
+		if r.Err != nil {
+			failed++
+		}
+		if *asJSON {
+			enc.Encode(r)
+			return
+		}
+		switch r.Outcome {
+		case ingest.Failed:
+			fmt.Fprintf(stdout, "%-9s %s: %s\n", r.Outcome, r.Source, r.Error)
+		default:
+			fmt.Fprintf(stdout, "%-9s %s (%s, %d sections, version %d)\n", r.Outcome, r.Source, r.Kind, r.Sections, r.Version)
+		}
+	})
+	if err != nil {
+		return err
+	}
+	if !*asJSON {
+		fmt.Fprintf(stdout, "%d files, %d failed\n", len(results), failed)
+	}
+	if failed > 0 {
+		return exitError{1}
+	}
+	return nil
+}
+
+// askQuery is what `ask --json` prints: the answer with its guide's steps, videos, and parts with
+// stock per warehouse, through the same GraphQL schema that bots use.
+const askQuery = `query Ask($q: String!, $lang: String) {
+  ask(question: $q) {
+    question language kind text confidence
+    product { model name(lang: $lang) category(lang: $lang) }
+    errorCode { code symptom(lang: $lang) cause(lang: $lang) severity }
+    guide {
+      title steps warnings language
+      videos { url title(lang: $lang) }
+      parts { sku name(lang: $lang) totalStock stock { quantity updatedAt warehouse { code name } } }
+    }
+    faq { question answer }
+    clause { number title page }
+    citations { document source url heading headingPath page }
+  }
+}`
+
+const searchQuery = `query Search($q: String!, $limit: Int!) {
+  search(query: $q, limit: $limit) {
+    heading headingPath score snippet
+    document { id title source kind }
+    section { id anchor page }
+  }
+}`
+
+func runAsk(ctx context.Context, args []string, stdout, stderr io.Writer, log *slog.Logger) error {
+	var data string
+	fs := newFlags("ask", stderr, &data)
+	asJSON := fs.Bool("json", false, "print the answer as JSON")
+	if err := parse(fs, args); err != nil {
+		return err
+	}
+	question := strings.Join(fs.Args(), " ")
+	if strings.TrimSpace(question) == "" {
+		fmt.Fprintln(stderr, "usage: fixgraph ask [--data DIR] [--json] QUESTION")
+		return exitError{2}
+	}
+	a, err := openApp(ctx, dataDir(data), log)
+	if err != nil {
+		return err
+	}
+	defer a.Close()
+	lang := extract.DetectLanguage(extract.Normalize(question))
+	var out struct {
+		Ask json.RawMessage `json:"ask"`
+	}
+	if err := a.query(ctx, askQuery, map[string]any{"q": question, "lang": lang}, &out); err != nil {
+		return err
+	}
+	if *asJSON {
+		return writeIndented(stdout, out.Ask)
+	}
+	var ans struct {
+		Kind, Text string
+		Confidence float64
+		Product    *struct{ Model, Name string }
+		ErrorCode  *struct{ Code, Symptom string }
+		Guide      *struct {
+			Title  string
+			Steps  []string
+			Videos []struct{ URL, Title string }
+			Parts  []struct {
+				SKU, Name  string
+				TotalStock int
+				Stock      []struct {
+					Quantity  int
+					Warehouse struct{ Code, Name string }
+				}
+			}
+		}
+		Citations []struct {
+			Document, URL string
+			HeadingPath   []string
+			Page          int
+		}
+	}
+	if err := json.Unmarshal(out.Ask, &ans); err != nil {
+		return err
+	}
+	if ans.Kind == fixgraph.AnswerNone {
+		fmt.Fprintln(stdout, "No answer found.")
+		return nil
+	}
+	if ans.Product != nil {
+		fmt.Fprintf(stdout, "Product:    %s %s\n", ans.Product.Model, ans.Product.Name)
+	}
+	if ans.ErrorCode != nil {
+		fmt.Fprintf(stdout, "Error code: %s — %s\n", ans.ErrorCode.Code, ans.ErrorCode.Symptom)
+	}
+	fmt.Fprintf(stdout, "Answer:     %s\n", ans.Text)
+	if g := ans.Guide; g != nil {
+		for i, s := range g.Steps {
+			fmt.Fprintf(stdout, "  %d. %s\n", i+1, s)
+		}
+		for _, v := range g.Videos {
+			fmt.Fprintf(stdout, "Video:      %s %s\n", v.Title, v.URL)
+		}
+		for _, p := range g.Parts {
+			var where []string
+			for _, s := range p.Stock {
+				where = append(where, fmt.Sprintf("%s %d", s.Warehouse.Code, s.Quantity))
+			}
+			fmt.Fprintf(stdout, "Part:       %s %s — %d in stock (%s)\n", p.SKU, p.Name, p.TotalStock, strings.Join(where, ", "))
+		}
+	}
+	for _, c := range ans.Citations {
+		page := ""
+		if c.Page > 0 {
+			page = fmt.Sprintf(", page %d", c.Page)
+		}
+		fmt.Fprintf(stdout, "Source:     %s › %s%s (%s)\n", c.Document, strings.Join(c.HeadingPath, " › "), page, c.URL)
+	}
+	fmt.Fprintf(stdout, "Confidence: %.2f\n", ans.Confidence)
+	return nil
+}
+
+func runSearch(ctx context.Context, args []string, stdout, stderr io.Writer, log *slog.Logger) error {
+	var data string
+	fs := newFlags("search", stderr, &data)
+	asJSON := fs.Bool("json", false, "print the hits as JSON")
+	limit := fs.Int("limit", 10, "number of hits")
+	if err := parse(fs, args); err != nil {
+		return err
+	}
+	q := strings.Join(fs.Args(), " ")
+	if strings.TrimSpace(q) == "" {
+		fmt.Fprintln(stderr, "usage: fixgraph search [--data DIR] [--json] [--limit K] QUERY")
+		return exitError{2}
+	}
+	a, err := openApp(ctx, dataDir(data), log)
+	if err != nil {
+		return err
+	}
+	defer a.Close()
+	var out struct {
+		Search []struct {
+			Heading     string   `json:"heading"`
+			HeadingPath []string `json:"headingPath"`
+			Score       float64  `json:"score"`
+			Snippet     string   `json:"snippet"`
+			Document    struct {
+				ID     string `json:"id"`
+				Title  string `json:"title"`
+				Source string `json:"source"`
+				Kind   string `json:"kind"`
+			} `json:"document"`
+			Section struct {
+				ID     string `json:"id"`
+				Anchor string `json:"anchor"`
+				Page   int    `json:"page"`
+			} `json:"section"`
+		} `json:"search"`
+	}
+	if err := a.query(ctx, searchQuery, map[string]any{"q": q, "limit": *limit}, &out); err != nil {
+		return err
+	}
+	if *asJSON {
+		b, err := json.Marshal(out.Search)
+		if err != nil {
+			return err
+		}
+		return writeIndented(stdout, b)
+	}
+	for i, h := range out.Search {
+		fmt.Fprintf(stdout, "%2d. %.3f  %s\n    %s\n    %s\n", i+1, h.Score, strings.Join(h.HeadingPath, " › "), h.Snippet, h.Document.Source)
+	}
+	return nil
+}
+
+// query runs a GraphQL operation in process, through the same handler that serve exposes, and
+// decodes its data into out. GraphQL errors come back as the application error they were.
+func (a *app) query(ctx context.Context, q string, vars map[string]any, out any) error {
+	body, err := json.Marshal(map[string]any{"query": q, "variables": vars})
+	if err != nil {
+		return err
+	}
+	req := httptest.NewRequestWithContext(ctx, http.MethodPost, "/graphql", bytes.NewReader(body))
+	req.Header.Set("Content-Type", "application/json")
+	rec := httptest.NewRecorder()
+	gql.NewHandler(a.resolver(), gql.Options{Logger: a.log}).ServeHTTP(rec, req)
+	var resp struct {
+		Data   json.RawMessage `json:"data"`
+		Errors []struct {
+			Message    string         `json:"message"`
+			Extensions map[string]any `json:"extensions"`
+		} `json:"errors"`
+	}
+	if err := json.Unmarshal(rec.Body.Bytes(), &resp); err != nil {
+		return fmt.Errorf("decoding GraphQL response (status %d): %w", rec.Code, err)
+	}
+	if len(resp.Errors) > 0 {
+		code, _ := resp.Errors[0].Extensions["code"].(string)
+		if code == "" {
+			code = fixgraph.EINVALID
+		}
+		return fixgraph.Errorf(code, "%s", resp.Errors[0].Message)
+	}
+	return json.Unmarshal(resp.Data, out)
+}
+
+func writeIndented(w io.Writer, raw []byte) error {
+	var buf bytes.Buffer
+	if err := json.Indent(&buf, raw, "", "  "); err != nil {
+		return err
+	}
+	buf.WriteByte('\n')
+	_, err := w.Write(buf.Bytes())
+	return err
+}

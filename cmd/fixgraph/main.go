@@ -1,0 +1,104 @@
+// Command fixgraph ingests support knowledge into a graph and answers questions about it.
+//
+//	fixgraph serve  [--addr 127.0.0.1:8080] [--data DIR]
+//	fixgraph ingest [--data DIR] PATH...
+//	fixgraph ask    [--data DIR] [--json] QUESTION
+//	fixgraph search [--data DIR] [--json] [--limit K] QUERY
+//
+// The data directory comes from --data or FIXGRAPH_DATA, and defaults to ./data.
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"os/signal"
+	"syscall"
+
+	"github.com/fixgraph/fixgraph"
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	err := run(ctx, os.Args[1:], os.Stdout, os.Stderr)
+	stop()
+	if err != nil {
+		var exit exitError
+		if !errors.As(err, &exit) {
+			fmt.Fprintln(os.Stderr, "fixgraph:", message(err))
+		}
+		os.Exit(exitCode(err))
+	}
+}
+
+const usage = `usage: fixgraph COMMAND [flags]
+
+commands:
+  serve    serve GraphQL at /graphql and GraphiQL at / (loads the demo corpus into an empty store)
+  ingest   ingest files and directories (.html, .pdf, .csv)
+  ask      answer a question
+  search   search sections
+
+Run 'fixgraph COMMAND -h' for a command's flags. The data directory is --data DIR or $FIXGRAPH_DATA (default ./data).
+`
+
+// run runs one command; main is only the signal context and the exit code around it.
+func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	if len(args) == 0 {
+		fmt.Fprint(stderr, usage)
+		return exitError{2}
+	}
+	cmd, rest := args[0], args[1:]
+	log := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelInfo}))
+	switch cmd {
+	case "serve":
+		return runServe(ctx, rest, stdout, stderr, log)
+	case "ingest":
+		return runIngest(ctx, rest, stdout, stderr, log)
+	case "ask":
+		return runAsk(ctx, rest, stdout, stderr, log)
+	case "search":
+		return runSearch(ctx, rest, stdout, stderr, log)
+	case "help", "-h", "--help":
+		fmt.Fprint(stdout, usage)
+		return nil
+	}
+	fmt.Fprintf(stderr, "fixgraph: unknown command %q\n\n%s", cmd, usage)
+	return exitError{2}
+}
+
+// exitError ends the program with a status and no further message.
+type exitError struct{ code int }
+
+func (e exitError) Error() string { return fmt.Sprintf("exit status %d", e.code) }
+
+func exitCode(err error) int {
+	var exit exitError
+	if errors.As(err, &exit) {
+		return exit.code
+	}
+	return 1
+}
+
+// message is what the user sees of an error: the safe message of an application error, and the
+// whole chain for anything else (the command line is the operator's own terminal).
+func message(err error) string {
+	var e *fixgraph.Error
+	if errors.As(err, &e) {
+		return e.Error()
+	}
+	return err.Error()
+}
+
+func dataDir(flagValue string) string {
+	if flagValue != "" {
+		return flagValue
+	}
+	if env := os.Getenv("FIXGRAPH_DATA"); env != "" {
+		return env
+	}
+	return "data"
+}
