@@ -1,0 +1,33 @@
+# fixgraph: `make run` serves the demo on the embedded stores; `make test` runs every test.
+GO    ?= go
+BIN   := bin/fixgraph
+DATA  ?= data
+ADDR  ?= 127.0.0.1:8080
+
+.PHONY: all build run test vet deps generate clean
+
+all: build
+
+build:
+	$(GO) build -o $(BIN) ./cmd/fixgraph
+
+# Fetch what is missing, build, load the demo corpus into an empty store, serve GraphQL.
+run: deps build
+	$(BIN) serve --data $(DATA) --addr $(ADDR)
+
+test: deps
+	$(GO) vet ./...
+	$(GO) test -count=1 ./...
+
+vet:
+	$(GO) vet ./...
+
+deps:
+	@scripts/deps.sh
+
+# Regenerate the GraphQL executor after editing gql/*.graphqls.
+generate:
+	$(GO) tool gqlgen generate
+
+clean:
+	rm -rf bin

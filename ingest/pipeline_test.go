@@ -1,0 +1,214 @@
+package ingest_test
+
+import (
+	"context"
+	"io/fs"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/fixgraph/fixgraph"
+	"github.com/fixgraph/fixgraph/fixtures"
+	"github.com/fixgraph/fixgraph/graph"
+	"github.com/fixgraph/fixgraph/ingest"
+	"github.com/fixgraph/fixgraph/search"
+)
+
+type stores struct {
+	graph *graph.Bolt
+	text  *search.Text
+	p     *ingest.Pipeline
+}
+
+func mustStores(tb testing.TB) *stores {
+	tb.Helper()
+	dir := tb.TempDir()
+	g, err := graph.OpenBolt(filepath.Join(dir, "graph.db"))
+	if err != nil {
+		tb.Fatal(err)
+	}
+	tb.Cleanup(func() { g.Close() })
+	t, err := search.OpenText(filepath.Join(dir, "index"))
+	if err != nil {
+		tb.Fatal(err)
+	}
+	tb.Cleanup(func() { t.Close() })
+	return &stores{graph: g, text: t, p: &ingest.Pipeline{Graph: g, Index: t}}
+}
+
+func fixture(tb testing.TB, name string) []byte {
+	tb.Helper()
+	b, err := fs.ReadFile(fixtures.Corpus, name)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return b
+}
+
+// searchHas reports whether a search for q returns a section of the document from source.
+func (s *stores) searchHas(tb testing.TB, q, source string) bool {
+	tb.Helper()
+	hits, err := s.text.Search(context.Background(), q, 20, fixgraph.SearchFilter{})
+	if err != nil {
+		tb.Fatal(err)
+	}
+	for _, h := range hits {
+		n, err := s.graph.Node(context.Background(), h.Section.ID)
+		if err == nil && n.(*fixgraph.Section).DocumentID == fixgraph.DocumentID(source) {
+			return true
+		}
+	}
+	return false
+}
+
+// TestBadFilesFailAloneAndLoseNothing ingests a batch where some files are bad. Each bad file gets
+// a clear error; the good ones are ingested; a bad new version of a stored document leaves the
+// stored version as it was.
+func TestBadFilesFailAloneAndLoseNothing(t *testing.T) {
+	ctx := context.Background()
+	s := mustStores(t)
+	manual := fixture(t, "manuals/wf-8012d-en.html")
+	if r := s.p.IngestFile(ctx, "docs/washer.html", manual); r.Err != nil {
+		t.Fatal(r.Err)
+	}
+	genBefore, _ := s.graph.Generation(ctx)
+
+	broken, err := os.ReadFile("testdata/broken.pdf")
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	files := map[string][]byte{
+		"a-broken.pdf":        broken,
+		"b-empty.html":        nil,
+		"c-no-headings.html":  []byte("<html><body><p>Just a paragraph, no headings at all.</p></body></html>"),
+		"d-unknown.docx":      []byte("PK\x03\x04 not something we read"),
+		"e-faq.html":          fixture(t, "faq/faq-general-en.html"),
+		"f-stock.csv":         fixture(t, "stock/stock.csv"),
+		"g-bad-stock.csv":     []byte("sku,warehouse,quantity\nDC31-00178A,WH-SH01,twelve\n"),
+		"h-washer-again.html": []byte("<html><body><p>truncated upload"),
+	}
+	for name, data := range files {
+		if err := os.WriteFile(filepath.Join(dir, name), data, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	results, err := s.p.IngestPaths(ctx, []string{dir}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := map[string]struct{ code, msg string }{
+		"a-broken.pdf":        {fixgraph.EUNREADABLE, "not a readable PDF"},
+		"b-empty.html":        {fixgraph.EUNREADABLE, "file is empty"},
+		"c-no-headings.html":  {fixgraph.EUNREADABLE, "no headings"},
+		"d-unknown.docx":      {fixgraph.EUNSUPPORTED, `unsupported file type ".docx"`},
+		"e-faq.html":          {},
+		"f-stock.csv":         {},
+		"g-bad-stock.csv":     {fixgraph.EUNREADABLE, `line 2: quantity "twelve"`},
+		"h-washer-again.html": {fixgraph.EUNREADABLE, "no headings"},
+	}
+	if len(results) != len(want) {
+		t.Fatalf("%d results for %d files", len(results), len(want))
+	}
+	for _, r := range results {
+		w := want[filepath.Base(r.Source)]
+		if w.code == "" {
+			if r.Err != nil || r.Outcome != ingest.Added {
+				t.Errorf("%s: outcome %s, err %v; want added", r.Source, r.Outcome, r.Err)
+			}
+			continue
+		}
+		if r.Outcome != ingest.Failed || fixgraph.CodeOf(r.Err) != w.code || !strings.Contains(r.Error, w.msg) {
+			t.Errorf("%s: outcome %s, code %s, error %q; want failed with %s containing %q", r.Source, r.Outcome, fixgraph.CodeOf(r.Err), r.Error, w.code, w.msg)
+		}
+	}
+
+	// A failed new version of a stored document changes nothing of it.
+	res := s.p.IngestFile(ctx, "docs/washer.html", []byte("<html><body><p>truncated"))
+	if res.Err == nil {
+		t.Fatal("truncated washer manual was accepted")
+	}
+	doc, err := s.graph.Node(ctx, fixgraph.DocumentID("docs/washer.html"))
+	if err != nil || doc.(*fixgraph.Document).Version != 1 {
+		t.Fatalf("stored manual = %+v, %v; want version 1 untouched", doc, err)
+	}
+	if !s.searchHas(t, "drain pump filter", "docs/washer.html") {
+		t.Error("the stored manual is no longer searchable")
+	}
+	if ecs, _ := s.graph.ErrorCodes(ctx, "E102"); len(ecs) != 1 {
+		t.Errorf("E102 codes = %d; want 1", len(ecs))
+	}
+	if genAfter, _ := s.graph.Generation(ctx); genAfter != genBefore+2 {
+		t.Errorf("generation %d → %d; want exactly the two good files written", genBefore, genAfter)
+	}
+}
+
+func TestReingestUnchangedAndChanged(t *testing.T) {
+	ctx := context.Background()
+	s := mustStores(t)
+	data := fixture(t, "manuals/dw-6035-zh.html")
+	first := s.p.IngestFile(ctx, "dw.html", data)
+	again := s.p.IngestFile(ctx, "dw.html", data)
+	if first.Outcome != ingest.Added || again.Outcome != ingest.Unchanged || again.Version != 1 {
+		t.Fatalf("first %+v, again %+v", first, again)
+	}
+	changed := strings.Replace(string(data), "</body>", `<h2 id="new">新增章节：软水盐</h2><p>每月检查一次软水盐余量。</p></body>`, 1)
+	next := s.p.IngestFile(ctx, "dw.html", []byte(changed))
+	if next.Outcome != ingest.Updated || next.Version != 2 || next.Sections != first.Sections+1 {
+		t.Fatalf("changed = %+v; want updated to version 2 with one more section", next)
+	}
+	if !s.searchHas(t, "软水盐余量", "dw.html") {
+		t.Error("new section not searchable")
+	}
+}
+
+func TestType3PDF(t *testing.T) {
+	ctx := context.Background()
+	data := fixture(t, "policy/service-fees-type3.pdf")
+
+	// Without pdftotext, the garbled text of a Type 3 font is reported, never indexed.
+	p := &ingest.Pipeline{PDF: ingest.PDFOptions{Pdftotext: "-"}}
+	_, err := p.Parse(ctx, "fees.pdf", data)
+	if fixgraph.CodeOf(err) != fixgraph.EUNREADABLE || !strings.Contains(err.Error(), "garbled") || !strings.Contains(err.Error(), "pdftotext") {
+		t.Fatalf("without pdftotext: %v; want an unreadable error naming garbled text and pdftotext", err)
+	}
+
+	if _, err := exec.LookPath("pdftotext"); err != nil {
+		if os.Getenv("CI") != "" {
+			t.Fatal("pdftotext is not installed; `make deps` installs it")
+		}
+		t.Skip("pdftotext is not installed")
+	}
+	b, err := (&ingest.Pipeline{}).Parse(ctx, "fees.pdf", data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var text strings.Builder
+	for _, s := range b.Sections() {
+		text.WriteString(s.Heading + "\n" + s.Text + "\n")
+	}
+	for _, want := range []string{"上门服务费", "50元/次", "五、付款与投诉"} {
+		if !strings.Contains(text.String(), want) {
+			t.Errorf("pdftotext text lacks %q", want)
+		}
+	}
+}
+
+func TestOversizedFileIsRefused(t *testing.T) {
+	dir := t.TempDir()
+	big := filepath.Join(dir, "big.html")
+	if err := os.WriteFile(big, []byte("<h1>x</h1>"+strings.Repeat("a", 2048)), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	s := mustStores(t)
+	s.p.MaxFileSize = 1024
+	results, err := s.p.IngestPaths(context.Background(), []string{big}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(results) != 1 || fixgraph.CodeOf(results[0].Err) != fixgraph.ETOOLARGE || !strings.Contains(results[0].Error, "1024 bytes") {
+		t.Fatalf("results = %+v; want one too_large error naming the limit", results)
+	}
+}
