@@ -51,3 +51,19 @@ func LanguageTag(tag string) string {
 	l, _, _ = strings.Cut(l, "_")
 	return l
 }
+
+// Clean collapses runs of white space to one space and trims the ends, leaving the text as written
+// otherwise. Stored text is cleaned; what is compared, indexed or searched is normalised.
+func Clean(s string) string { return strings.Join(strings.Fields(s), " ") }
+
+// CleanBlock is Clean for multi-line text: it keeps line breaks and drops empty lines.
+func CleanBlock(s string) string {
+	lines := strings.Split(s, "\n")
+	out := lines[:0]
+	for _, l := range lines {
+		if l = Clean(l); l != "" {
+			out = append(out, l)
+		}
+	}
+	return strings.Join(out, "\n")
+}

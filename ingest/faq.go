@@ -48,7 +48,7 @@ func faqPairs(p *htmlPage) []qa {
 			if !ok {
 				continue
 			}
-			question := extract.Normalize(ldString(q["name"]))
+			question := extract.Clean(ldString(q["name"]))
 			answer := htmlToText(ldString(q["acceptedAnswer"]))
 			if question != "" && answer != "" {
 				out = append(out, qa{question: question, answer: answer, path: []string{p.title}})
@@ -72,11 +72,11 @@ func dlPairs(p *htmlPage) []qa {
 			for c := dl.FirstChild; c != nil; c = c.NextSibling {
 				switch c.DataAtom {
 				case atom.Dt:
-					out = append(out, qa{question: extract.Normalize(nodeText(c)), group: s.heading, path: s.path, anchor: firstID(c, s.anchor)})
+					out = append(out, qa{question: extract.Clean(nodeText(c)), group: s.heading, path: s.path, anchor: firstID(c, s.anchor)})
 					cur = &out[len(out)-1]
 				case atom.Dd:
 					if cur != nil {
-						cur.answer = strings.TrimSpace(cur.answer + "\n" + extract.NormalizeBlock(nodeText(c)))
+						cur.answer = strings.TrimSpace(cur.answer + "\n" + extract.CleanBlock(nodeText(c)))
 					}
 				}
 			}
@@ -91,7 +91,7 @@ func headingPairs(p *htmlPage) []qa {
 		if !isQuestion(s.heading) {
 			continue
 		}
-		pair := qa{question: s.heading, answer: extract.NormalizeBlock(s.text.String()), path: s.path[:len(s.path)-1], anchor: s.anchor}
+		pair := qa{question: s.heading, answer: extract.CleanBlock(s.text.String()), path: s.path[:len(s.path)-1], anchor: s.anchor}
 		if s.parent != nil {
 			pair.group = s.parent.heading
 		}

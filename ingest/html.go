@@ -78,7 +78,7 @@ func parseHTMLPage(data []byte) (*htmlPage, error) {
 		return nil, fixgraph.WrapError(fixgraph.EUNREADABLE, err, "not readable as HTML")
 	}
 	p := &htmlPage{doc: doc}
-	p.title = extract.Normalize(doc.Find("title").First().Text())
+	p.title = extract.Clean(doc.Find("title").First().Text())
 	p.lang = extract.LanguageTag(doc.Find("html").AttrOr("lang", ""))
 	doc.Find(`script[type="application/ld+json"]`).Each(func(_ int, s *goquery.Selection) {
 		p.jsonLD = append(p.jsonLD, flattenJSONLD(s.Text())...)
@@ -149,7 +149,7 @@ func (w *walker) walk(n *html.Node) {
 			var items []string
 			for c := n.FirstChild; c != nil; c = c.NextSibling {
 				if c.DataAtom == atom.Li {
-					if t := extract.Normalize(nodeText(c)); t != "" {
+					if t := extract.Clean(nodeText(c)); t != "" {
 						items = append(items, t)
 					}
 				}
@@ -158,7 +158,7 @@ func (w *walker) walk(n *html.Node) {
 		case n.DataAtom == atom.Dl:
 			w.cur.dls = append(w.cur.dls, n)
 		case hasClass(n, "warning") || hasClass(n, "caution") || hasClass(n, "danger"):
-			if t := extract.Normalize(nodeText(n)); t != "" {
+			if t := extract.Clean(nodeText(n)); t != "" {
 				w.cur.warnings = append(w.cur.warnings, t)
 			}
 		}
@@ -179,7 +179,7 @@ func (w *walker) walk(n *html.Node) {
 }
 
 func (w *walker) startSection(n *html.Node, lvl int) {
-	heading := extract.Normalize(nodeText(n))
+	heading := extract.Clean(nodeText(n))
 	if heading == "" {
 		return
 	}
@@ -329,15 +329,15 @@ func ldString(v any) string {
 // htmlToText returns the text of an HTML fragment (JSON-LD answers may hold markup).
 func htmlToText(s string) string {
 	if !strings.ContainsAny(s, "<&") {
-		return extract.NormalizeBlock(s)
+		return extract.CleanBlock(s)
 	}
 	nodes, err := html.ParseFragment(strings.NewReader(s), &html.Node{Type: html.ElementNode, Data: "div", DataAtom: atom.Div})
 	if err != nil {
-		return extract.NormalizeBlock(s)
+		return extract.CleanBlock(s)
 	}
 	var b strings.Builder
 	for _, n := range nodes {
 		b.WriteString(nodeText(n))
 	}
-	return extract.NormalizeBlock(b.String())
+	return extract.CleanBlock(b.String())
 }

@@ -46,7 +46,7 @@ func troubleshootingColumns(table *html.Node) map[column]int {
 	}
 	cols := make(map[column]int)
 	for i, cell := range header {
-		h := strings.ToLower(extract.Normalize(nodeText(cell)))
+		h := strings.ToLower(extract.Clean(nodeText(cell)))
 		for c := column(0); c < numColumns; c++ {
 			if _, taken := cols[c]; taken {
 				continue
@@ -146,7 +146,7 @@ func parseManual(doc *fixgraph.Document, p *htmlPage) (*fixgraph.Batch, error) {
 	ids := make(map[*htmlSection]*fixgraph.Section, len(p.sections))
 	byAnchor := make(map[string]*htmlSection)
 	for i, hs := range p.sections {
-		sec := newSection(doc, i, hs.heading, hs.path, extract.NormalizeBlock(hs.text.String()))
+		sec := newSection(doc, i, hs.heading, hs.path, extract.CleanBlock(hs.text.String()))
 		sec.Anchor = hs.anchor
 		ids[hs] = sec
 		if hs.anchor != "" {
@@ -188,7 +188,7 @@ func parseManual(doc *fixgraph.Document, p *htmlPage) (*fixgraph.Batch, error) {
 // linkMentions links sec to the error codes, parts and products its heading and text name. Error
 // codes count only when they are among known, the codes the product's tables define.
 func linkMentions(b *fixgraph.Batch, sec *fixgraph.Section, model string, known map[string]bool) {
-	text := sec.Heading + "\n" + sec.Text
+	text := extract.Normalize(sec.Heading + "\n" + sec.Text)
 	if model != "" {
 		for _, c := range extract.ErrorCodes(text) {
 			if known == nil || known[c] {
@@ -223,7 +223,7 @@ func productOf(p *htmlPage) *fixgraph.Product {
 		if !ldType(o, "Product") {
 			continue
 		}
-		model := strings.ToUpper(extract.Normalize(firstNonEmpty(ldString(o["model"]), ldString(o["mpn"]), ldString(o["sku"]))))
+		model := strings.ToUpper(extract.Clean(firstNonEmpty(ldString(o["model"]), ldString(o["mpn"]), ldString(o["sku"]))))
 		if model == "" {
 			if ms := extract.ProductModels(ldString(o["name"])); len(ms) > 0 {
 				model = ms[0]
@@ -235,9 +235,9 @@ func productOf(p *htmlPage) *fixgraph.Product {
 		return &fixgraph.Product{
 			ID:       fixgraph.ProductID(model),
 			Model:    model,
-			Name:     text(p.lang, extract.Normalize(ldString(o["name"]))),
-			Category: text(p.lang, extract.Normalize(ldString(o["category"]))),
-			Brand:    extract.Normalize(ldString(o["brand"])),
+			Name:     text(p.lang, extract.Clean(ldString(o["name"]))),
+			Category: text(p.lang, extract.Clean(ldString(o["category"]))),
+			Brand:    extract.Clean(ldString(o["brand"])),
 		}
 	}
 	if ms := extract.ProductModels(p.title); len(ms) > 0 {
@@ -282,7 +282,7 @@ func troubleshootingRows(table *html.Node) []troubleRow {
 		if n == nil {
 			return ""
 		}
-		return extract.Normalize(nodeText(n))
+		return extract.Clean(nodeText(n))
 	}
 	var out []troubleRow
 	for _, tr := range rows(table) {
@@ -292,7 +292,7 @@ func troubleshootingRows(table *html.Node) []troubleRow {
 		}
 		var raw []string
 		for _, c := range cs {
-			raw = append(raw, extract.Normalize(nodeText(c)))
+			raw = append(raw, extract.Clean(nodeText(c)))
 		}
 		out = append(out, troubleRow{
 			code:     txt(cell(cs, colCode)),
@@ -377,13 +377,13 @@ func readTroubleshootingRow(b *fixgraph.Batch, doc *fixgraph.Document, model str
 		}
 		if len(guide.Steps) == 0 {
 			for _, li := range findAll(row.solution, atom.Li) {
-				if t := extract.Normalize(nodeText(li)); t != "" {
+				if t := extract.Clean(nodeText(li)); t != "" {
 					guide.Steps = append(guide.Steps, t)
 				}
 			}
 		}
 		if len(guide.Steps) == 0 {
-			if t := extract.Normalize(nodeText(row.solution)); t != "" {
+			if t := extract.Clean(nodeText(row.solution)); t != "" {
 				guide.Steps = []string{t}
 			}
 		}
@@ -404,7 +404,7 @@ func readTroubleshootingRow(b *fixgraph.Batch, doc *fixgraph.Document, model str
 			if url == "" || strings.HasPrefix(url, "#") {
 				continue
 			}
-			v := &fixgraph.Video{ID: fixgraph.VideoID(url), URL: url, Title: text(lang, extract.Normalize(nodeText(a)))}
+			v := &fixgraph.Video{ID: fixgraph.VideoID(url), URL: url, Title: text(lang, extract.Clean(nodeText(a)))}
 			b.Add(v)
 			if guide.ID != "" {
 				b.Link(guide.ID, fixgraph.RelHasVideo, v.ID)
@@ -412,8 +412,8 @@ func readTroubleshootingRow(b *fixgraph.Batch, doc *fixgraph.Document, model str
 		}
 	}
 	if row.part != nil {
-		for _, line := range strings.Split(extract.NormalizeBlock(nodeText(row.part)), "\n") {
-			skus := extract.PartNumbers(line)
+		for _, line := range strings.Split(extract.CleanBlock(nodeText(row.part)), "\n") {
+			skus := extract.PartNumbers(extract.Normalize(line))
 			if len(skus) == 0 {
 				continue
 			}

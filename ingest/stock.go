@@ -84,10 +84,10 @@ func parseStock(doc *fixgraph.Document, data []byte) (*fixgraph.Batch, error) {
 			}
 		}
 		part := &fixgraph.Part{ID: fixgraph.PartID(sku), SKU: sku}
-		if name := extract.Normalize(get(rec, "name")); name != "" {
+		if name := extract.Clean(get(rec, "name")); name != "" {
 			part.Name = fixgraph.Text{extract.DetectLanguage(name): name}
 		}
-		w := &fixgraph.Warehouse{ID: fixgraph.WarehouseID(wh), Code: wh, Name: extract.Normalize(get(rec, "warehouse_name"))}
+		w := &fixgraph.Warehouse{ID: fixgraph.WarehouseID(wh), Code: wh, Name: extract.Clean(get(rec, "warehouse_name"))}
 		level := &fixgraph.StockLevel{ID: fixgraph.StockID(sku, wh), SKU: sku, Warehouse: wh, Quantity: qty, UpdatedAt: at}
 		if seen[level.ID] {
 			return nil, fixgraph.Errorf(fixgraph.EUNREADABLE, "stock feed line %d repeats part %s in warehouse %s", line, sku, wh)

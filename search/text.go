@@ -121,13 +121,18 @@ func docStamp(d *fixgraph.Document) string {
 }
 
 // Update replaces a document's sections in one batch: the removed ones go, the given ones are
-// (re)indexed, and the document's version is recorded.
+// (re)indexed, and the document's version is recorded. Sections without text are not indexed.
 func (t *Text) Update(ctx context.Context, doc *fixgraph.Document, sections []*fixgraph.Section, removed []string) error {
 	b := t.idx.NewBatch()
 	for _, id := range removed {
 		b.Delete(id)
 	}
 	for _, s := range sections {
+		if strings.TrimSpace(s.Text) == "" {
+			// A heading with nothing under it but subsections: its subsections are the answers.
+			b.Delete(s.ID)
+			continue
+		}
 		if err := b.Index(s.ID, indexed{
 			Doc:        doc.ID,
 			Kind:       string(doc.Kind),

@@ -1,0 +1,196 @@
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/json"
+	"io"
+	"net/http"
+	"os/exec"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+)
+
+// MustRun runs the fixgraph command with args and returns what it printed.
+func MustRun(tb testing.TB, args ...string) string {
+	tb.Helper()
+	var out, errOut bytes.Buffer
+	if err := run(context.Background(), args, &out, &errOut); err != nil {
+		tb.Fatalf("fixgraph %s: %v\nstdout:\n%s\nstderr:\n%s", strings.Join(args, " "), err, out.String(), errOut.String())
+	}
+	return out.String()
+}
+
+// TestFilesToAnswer is the end-to-end path: ingest the fixture files from disk, then ask.
+func TestFilesToAnswer(t *testing.T) {
+	if _, err := exec.LookPath("pdftotext"); err != nil {
+		t.Skip("pdftotext is not installed (make deps installs it)")
+	}
+	dir := t.TempDir()
+	out := MustRun(t, "ingest", "--data", dir, "../../fixtures/manuals", "../../fixtures/faq", "../../fixtures/policy", "../../fixtures/stock")
+	if !strings.Contains(out, "14 files, 0 failed") {
+		t.Fatalf("ingest printed:\n%s", out)
+	}
+	again := MustRun(t, "ingest", "--data", dir, "../../fixtures/manuals")
+	if strings.Count(again, "unchanged") != 6 {
+		t.Errorf("re-ingest printed:\n%s", again)
+	}
+
+	var ans struct {
+		Kind       string
+		Confidence float64
+		Product    struct{ Model string }
+		ErrorCode  struct{ Code string }
+		Guide      struct {
+			Steps  []string
+			Videos []struct{ URL string }
+			Parts  []struct {
+				SKU   string
+				Stock []struct {
+					Quantity  int
+					Warehouse struct{ Code string }
+				}
+			}
+		}
+		Citations []struct{ URL string }
+	}
+	raw := MustRun(t, "ask", "--data", dir, "--json", "我的洗衣机显示E102怎么办")
+	if err := json.Unmarshal([]byte(raw), &ans); err != nil {
+		t.Fatalf("ask --json printed invalid JSON: %v\n%s", err, raw)
+	}
+	if ans.Kind != "troubleshoot" || ans.Product.Model != "WF-8012D" || ans.ErrorCode.Code != "E102" ||
+		len(ans.Guide.Steps) == 0 || len(ans.Guide.Videos) == 0 || len(ans.Guide.Parts) == 0 ||
+		len(ans.Guide.Parts[0].Stock) < 2 || len(ans.Citations) == 0 {
+		t.Fatalf("ask --json = %s", raw)
+	}
+
+	var hits []struct {
+		Document    struct{ Source string }
+		Heading     string
+		HeadingPath []string
+		Score       float64
+		Snippet     string
+	}
+	raw = MustRun(t, "search", "--data", dir, "--json", "--limit", "3", "保修期限")
+	if err := json.Unmarshal([]byte(raw), &hits); err != nil || len(hits) == 0 || len(hits) > 3 {
+		t.Fatalf("search --json = %s (%v)", raw, err)
+	}
+	if hits[0].Heading == "" || len(hits[0].HeadingPath) == 0 || hits[0].Score <= 0 || hits[0].Snippet == "" || hits[0].Document.Source == "" {
+		t.Errorf("hit lacks fields: %+v", hits[0])
+	}
+
+	text := MustRun(t, "ask", "--data", dir, "My dishwasher shows F21")
+	for _, want := range []string{"F21", "DW-6035", "Video:", "Part:", "Confidence:"} {
+		if !strings.Contains(text, want) {
+			t.Errorf("ask printed no %q:\n%s", want, text)
+		}
+	}
+}
+
+func TestIngestReportsFailuresWithExitStatus(t *testing.T) {
+	dir := t.TempDir()
+	var out, errOut bytes.Buffer
+	err := run(context.Background(), []string{"ingest", "--data", dir, "../../ingest/testdata/broken.pdf", "../../fixtures/faq/faq-general-en.html"}, &out, &errOut)
+	if exitCode(err) != 1 || !strings.Contains(out.String(), "failed") || !strings.Contains(out.String(), "not a readable PDF") || !strings.Contains(out.String(), "2 files, 1 failed") {
+		t.Fatalf("err %v, output:\n%s", err, out.String())
+	}
+}
+
+func TestUsageErrors(t *testing.T) {
+	for _, args := range [][]string{nil, {"frobnicate"}, {"ask"}, {"ingest"}, {"search", "--limit"}} {
+		var out, errOut bytes.Buffer
+		if err := run(context.Background(), args, &out, &errOut); exitCode(err) != 2 || errOut.Len() == 0 {
+			t.Errorf("fixgraph %v: err %v, stderr %q; want exit 2 with a usage message", args, err, errOut.String())
+		}
+	}
+}
+
+// syncBuffer is a buffer the server goroutine writes while the test reads.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+// TestServe starts the real server on a free loopback port with an empty data directory: it loads
+// the demo corpus, answers GraphQL over HTTP, serves GraphiQL, and stops on cancel.
+func TestServe(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	var out, errOut syncBuffer
+	done := make(chan error, 1)
+	go func() { done <- run(ctx, []string{"serve", "--data", t.TempDir(), "--addr", "127.0.0.1:0"}, &out, &errOut) }()
+
+	var base string
+	for deadline := time.Now().Add(30 * time.Second); base == "" && time.Now().Before(deadline); time.Sleep(50 * time.Millisecond) {
+		sc := bufio.NewScanner(strings.NewReader(out.String()))
+		for sc.Scan() {
+			if _, rest, ok := strings.Cut(sc.Text(), "GraphQL at "); ok {
+				base = strings.TrimSuffix(strings.Fields(rest)[0], "/graphql")
+			}
+		}
+		select {
+		case err := <-done:
+			t.Fatalf("serve stopped: %v\n%s", err, errOut.String())
+		default:
+		}
+	}
+	if base == "" {
+		t.Fatalf("serve did not start:\n%s\n%s", out.String(), errOut.String())
+	}
+
+	body := `{"query":"{ troubleshoot(code: \"E102\") { product { model } guides { steps videos { url } parts { sku stock { quantity warehouse { code } } } } } }"}`
+	resp, err := http.Post(base+"/graphql", "application/json", strings.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != 200 || !strings.Contains(string(b), "WF-8012D") || !strings.Contains(string(b), "DC31-00178A") || !strings.Contains(string(b), "WH-SH01") {
+		t.Fatalf("troubleshoot over HTTP: %d %s", resp.StatusCode, b)
+	}
+
+	resp, err = http.Post(base+"/graphql", "application/json", strings.NewReader(`{"query":"{ troubleshoot(code: "}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ = io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if !strings.Contains(string(b), `"errors"`) {
+		t.Errorf("malformed query answered %s", b)
+	}
+
+	resp, err = http.Get(base + "/")
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ = io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != 200 || !strings.Contains(strings.ToLower(string(b)), "graphiql") {
+		t.Errorf("GraphiQL page: %d", resp.StatusCode)
+	}
+
+	cancel()
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Errorf("serve returned %v on shutdown", err)
+		}
+	case <-time.After(15 * time.Second):
+		t.Fatal("serve did not stop")
+	}
+}
