@@ -1,0 +1,160 @@
+package search_test
+
+import (
+	"context"
+	"path/filepath"
+	"slices"
+	"testing"
+
+	"github.com/fixgraph/fixgraph"
+	"github.com/fixgraph/fixgraph/graph"
+	"github.com/fixgraph/fixgraph/search"
+)
+
+func mustText(tb testing.TB, dir string) *search.Text {
+	tb.Helper()
+	t, err := search.OpenText(dir)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	tb.Cleanup(func() { t.Close() })
+	return t
+}
+
+func doc(source string, version int) *fixgraph.Document {
+	return &fixgraph.Document{ID: fixgraph.DocumentID(source), Source: source, Kind: fixgraph.KindManual, Version: version, ContentHash: source, Status: fixgraph.StatusPublished, Visibility: fixgraph.VisibilityPublic}
+}
+
+func section(d *fixgraph.Document, heading, text string) *fixgraph.Section {
+	return &fixgraph.Section{ID: fixgraph.HashID("sec", d.ID, heading), DocumentID: d.ID, Heading: heading, HeadingPath: []string{"手册", heading}, Text: text}
+}
+
+func ids(hits []fixgraph.Hit) []string {
+	var out []string
+	for _, h := range hits {
+		out = append(out, h.Section.ID)
+	}
+	return out
+}
+
+func TestAnalyzerMixedChineseEnglishAndCodes(t *testing.T) {
+	ctx := context.Background()
+	ix := mustText(t, t.TempDir())
+	d := doc("washer.html", 1)
+	drain := section(d, "E-102 排水泵堵塞", "洗涤结束后不排水。Clean the drain pump filter DC31-00178A.")
+	door := section(d, "门锁故障", "The door lock does not engage; 显示 E104。")
+	if err := ix.Update(ctx, d, []*fixgraph.Section{drain, door}, nil); err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		q    string
+		want string
+	}{
+		{"E102", drain.ID},
+		{"e-102", drain.ID},
+		{"ＥＲＲ E１０２", drain.ID}, // full width
+		{"排水", drain.ID},
+		{"泵", drain.ID}, // one character
+		{"dc31-00178a", drain.ID},
+		{"cleaning filters", drain.ID}, // stemming
+		{"门锁", door.ID},
+		{"locked door", door.ID},
+	}
+	for _, tt := range tests {
+		hits, err := ix.Search(ctx, tt.q, 5, fixgraph.SearchFilter{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(hits) == 0 || hits[0].Section.ID != tt.want {
+			t.Errorf("Search(%q) = %v; want %s first", tt.q, ids(hits), tt.want)
+		}
+	}
+	if toks := ix.Analyze("E-102 DC31-00178A"); !slices.Contains(toks, "e102") || !slices.Contains(toks, "dc31_00178a") {
+		t.Errorf("Analyze kept codes apart: %q", toks)
+	}
+}
+
+func TestFilters(t *testing.T) {
+	ctx := context.Background()
+	ix := mustText(t, t.TempDir())
+	pub := doc("faq.html", 1)
+	pub.Kind = fixgraph.KindFAQ
+	draft := doc("draft.html", 1)
+	draft.Status = fixgraph.StatusDraft
+	a, b := section(pub, "发票", "电子发票怎么开"), section(draft, "发票草稿", "电子发票草稿")
+	for _, u := range []struct {
+		d *fixgraph.Document
+		s *fixgraph.Section
+	}{{pub, a}, {draft, b}} {
+		if err := ix.Update(ctx, u.d, []*fixgraph.Section{u.s}, nil); err != nil {
+			t.Fatal(err)
+		}
+	}
+	published := fixgraph.SearchFilter{Statuses: []fixgraph.Status{fixgraph.StatusPublished}}
+	if hits, _ := ix.Search(ctx, "发票", 10, published); !slices.Equal(ids(hits), []string{a.ID}) {
+		t.Errorf("published filter = %v", ids(hits))
+	}
+	manuals := fixgraph.SearchFilter{Kinds: []fixgraph.DocKind{fixgraph.KindManual}}
+	if hits, _ := ix.Search(ctx, "发票", 10, manuals); !slices.Equal(ids(hits), []string{b.ID}) {
+		t.Errorf("kind filter = %v", ids(hits))
+	}
+}
+
+// TestSyncRepairsIndex checks that an index that missed writes, or that was lost, is brought back
+// in line with the graph by Sync alone.
+func TestSyncRepairsIndex(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	g, err := graph.OpenBolt(filepath.Join(dir, "graph.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer g.Close()
+	ix := mustText(t, filepath.Join(dir, "index"))
+
+	write := func(d *fixgraph.Document, secs ...*fixgraph.Section) {
+		b := &fixgraph.Batch{Document: d}
+		for _, s := range secs {
+			b.Add(s)
+			b.Link(s.ID, fixgraph.RelPartOf, d.ID)
+		}
+		if _, err := g.Apply(ctx, b); err != nil {
+			t.Fatal(err)
+		}
+	}
+	keep, gone := doc("keep.html", 0), doc("gone.html", 0)
+	write(keep, section(keep, "安装", "进水管安装步骤"))
+	// The index saw a document the graph has since lost (a crash after the index write).
+	if err := ix.Update(ctx, gone, []*fixgraph.Section{section(gone, "旧章节", "进水管旧内容")}, nil); err != nil {
+		t.Fatal(err)
+	}
+
+	st, err := ix.Sync(ctx, g)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if st.Documents != 1 || st.Reindexed != 1 || st.Dropped != 1 {
+		t.Errorf("sync = %+v; want 1 document, 1 reindexed, 1 dropped", st)
+	}
+	hits, _ := ix.Search(ctx, "进水管", 10, fixgraph.SearchFilter{})
+	if !slices.Equal(ids(hits), []string{section(keep, "安装", "").ID}) {
+		t.Errorf("after sync, hits = %v", ids(hits))
+	}
+	if st, _ := ix.Sync(ctx, g); st.Reindexed != 0 || st.Dropped != 0 {
+		t.Errorf("second sync did work: %+v", st)
+	}
+
+	// A new version written to the graph only is picked up.
+	keep2 := doc("keep.html", 0)
+	keep2.ContentHash = "v2"
+	write(keep2, section(keep2, "安装", "drain pump 安装步骤"))
+	if st, _ := ix.Sync(ctx, g); st.Reindexed != 1 {
+		t.Errorf("sync after a graph-only write = %+v", st)
+	}
+	if hits, _ := ix.Search(ctx, "drain pump", 10, fixgraph.SearchFilter{}); len(hits) != 1 {
+		t.Errorf("new version not searchable: %v", ids(hits))
+	}
+	if hits, _ := ix.Search(ctx, "进水管", 10, fixgraph.SearchFilter{}); len(hits) != 0 {
+		t.Errorf("old text still searchable: %v", ids(hits))
+	}
+}
