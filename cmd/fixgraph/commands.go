@@ -12,6 +12,8 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"os"
+	"path/filepath"
 	"strings"
 	"time"
 
@@ -79,6 +81,11 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer, log 
 	if err != nil {
 		return fmt.Errorf("listening on %s: %w", *addr, err)
 	}
+	addrFile := filepath.Join(a.dir, serveAddrFile)
+	if err := os.WriteFile(addrFile, []byte(ln.Addr().String()+"\n"), 0o644); err != nil {
+		return fmt.Errorf("recording the server address: %w", err)
+	}
+	defer os.Remove(addrFile)
 	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
 	fmt.Fprintf(stdout, "fixgraph serving GraphQL at http://%s/graphql and GraphiQL at http://%s/ (data %s)\n", ln.Addr(), ln.Addr(), a.dir)
 	errc := make(chan error, 1)
@@ -191,7 +198,7 @@ func runAsk(ctx context.Context, args []string, stdout, stderr io.Writer, log *s
 		fmt.Fprintln(stderr, "usage: fixgraph ask [--data DIR] [--json] QUESTION")
 		return exitError{2}
 	}
-	a, err := openApp(ctx, dataDir(data), log)
+	a, err := openQuerier(ctx, dataDir(data), log)
 	if err != nil {
 		return err
 	}
@@ -283,7 +290,7 @@ func runSearch(ctx context.Context, args []string, stdout, stderr io.Writer, log
 		fmt.Fprintln(stderr, "usage: fixgraph search [--data DIR] [--json] [--limit K] QUERY")
 		return exitError{2}
 	}
-	a, err := openApp(ctx, dataDir(data), log)
+	a, err := openQuerier(ctx, dataDir(data), log)
 	if err != nil {
 		return err
 	}
@@ -323,8 +330,31 @@ func runSearch(ctx context.Context, args []string, stdout, stderr io.Writer, log
 	return nil
 }
 
-// query runs a GraphQL operation in process, through the same handler that serve exposes, and
-// decodes its data into out. GraphQL errors come back as the application error they were.
+// querier runs GraphQL operations: in process on the stores, or against the server that holds them.
+type querier interface {
+	query(ctx context.Context, q string, vars map[string]any, out any) error
+	Close() error
+}
+
+// openQuerier opens the stores in dir. When a running `fixgraph serve` holds them, it sends the
+// operations to that server instead, at the address the server wrote into dir.
+func openQuerier(ctx context.Context, dir string, log *slog.Logger) (querier, error) {
+	a, err := openApp(ctx, dir, log)
+	if err == nil {
+		return a, nil
+	}
+	if fixgraph.CodeOf(err) == fixgraph.EUNAVAILABLE {
+		if addr, rerr := os.ReadFile(filepath.Join(dir, serveAddrFile)); rerr == nil {
+			return &remote{url: "http://" + strings.TrimSpace(string(addr)) + "/graphql"}, nil
+		}
+	}
+	return nil, err
+}
+
+// serveAddrFile, in the data directory, holds the address of the server using it.
+const serveAddrFile = "serve.addr"
+
+// query runs a GraphQL operation in process, through the same handler that serve exposes.
 func (a *app) query(ctx context.Context, q string, vars map[string]any, out any) error {
 	body, err := json.Marshal(map[string]any{"query": q, "variables": vars})
 	if err != nil {
@@ -334,6 +364,39 @@ func (a *app) query(ctx context.Context, q string, vars map[string]any, out any)
 	req.Header.Set("Content-Type", "application/json")
 	rec := httptest.NewRecorder()
 	gql.NewHandler(a.resolver(), gql.Options{Logger: a.log}).ServeHTTP(rec, req)
+	return decodeResponse(rec.Code, rec.Body.Bytes(), out)
+}
+
+// remote is a running fixgraph server.
+type remote struct{ url string }
+
+func (r *remote) query(ctx context.Context, q string, vars map[string]any, out any) error {
+	body, err := json.Marshal(map[string]any{"query": q, "variables": vars})
+	if err != nil {
+		return err
+	}
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, r.url, bytes.NewReader(body))
+	if err != nil {
+		return err
+	}
+	req.Header.Set("Content-Type", "application/json")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return fixgraph.WrapError(fixgraph.EUNAVAILABLE, err, "the data directory is in use by a fixgraph server at %s that does not answer", r.url)
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(io.LimitReader(resp.Body, 64<<20))
+	if err != nil {
+		return err
+	}
+	return decodeResponse(resp.StatusCode, b, out)
+}
+
+func (r *remote) Close() error { return nil }
+
+// decodeResponse decodes a GraphQL response's data into out. GraphQL errors come back as the
+// application error they were.
+func decodeResponse(status int, body []byte, out any) error {
 	var resp struct {
 		Data   json.RawMessage `json:"data"`
 		Errors []struct {
@@ -341,8 +404,8 @@ func (a *app) query(ctx context.Context, q string, vars map[string]any, out any)
 			Extensions map[string]any `json:"extensions"`
 		} `json:"errors"`
 	}
-	if err := json.Unmarshal(rec.Body.Bytes(), &resp); err != nil {
-		return fmt.Errorf("decoding GraphQL response (status %d): %w", rec.Code, err)
+	if err := json.Unmarshal(body, &resp); err != nil {
+		return fmt.Errorf("decoding GraphQL response (status %d): %w", status, err)
 	}
 	if len(resp.Errors) > 0 {
 		code, _ := resp.Errors[0].Extensions["code"].(string)

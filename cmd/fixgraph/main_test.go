@@ -133,7 +133,8 @@ func TestServe(t *testing.T) {
 	defer cancel()
 	var out, errOut syncBuffer
 	done := make(chan error, 1)
-	go func() { done <- run(ctx, []string{"serve", "--data", t.TempDir(), "--addr", "127.0.0.1:0"}, &out, &errOut) }()
+	dataDir := t.TempDir()
+	go func() { done <- run(ctx, []string{"serve", "--data", dataDir, "--addr", "127.0.0.1:0"}, &out, &errOut) }()
 
 	var base string
 	for deadline := time.Now().Add(30 * time.Second); base == "" && time.Now().Before(deadline); time.Sleep(50 * time.Millisecond) {
@@ -172,6 +173,13 @@ func TestServe(t *testing.T) {
 	resp.Body.Close()
 	if !strings.Contains(string(b), `"errors"`) {
 		t.Errorf("malformed query answered %s", b)
+	}
+
+	// While the server holds the data directory, the command line asks through it.
+	var ans struct{ ErrorCode struct{ Code string } }
+	raw := MustRun(t, "ask", "--data", dataDir, "--json", "洗碗机显示F21")
+	if err := json.Unmarshal([]byte(raw), &ans); err != nil || ans.ErrorCode.Code != "F21" {
+		t.Errorf("ask while serving = %s (%v)", raw, err)
 	}
 
 	resp, err = http.Get(base + "/")
