@@ -141,7 +141,9 @@ func TestTroubleshootProductFilterAndBadCode(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.code+"/"+tt.product, func(t *testing.T) {
-			var resp struct{ Troubleshoot []struct{ Product struct{ Model string } } }
+			var resp struct {
+				Troubleshoot []struct{ Product struct{ Model string } }
+			}
 			c.MustPost(`query($c: String!, $p: String) { troubleshoot(code: $c, product: $p) { product { model } } }`,
 				&resp, client.Var("c", tt.code), client.Var("p", tt.product))
 			var got []string
@@ -187,7 +189,9 @@ func TestSearch(t *testing.T) {
 		t.Errorf("top snippet %q does not show the query's words", resp.Search[0].Snippet)
 	}
 
-	var faqOnly struct{ Search []struct{ Document struct{ Kind string } } }
+	var faqOnly struct {
+		Search []struct{ Document struct{ Kind string } }
+	}
 	c.MustPost(`{ search(query: "invoice", limit: 10, kinds: ["faq"], language: "en") { document { kind } } }`, &faqOnly)
 	if len(faqOnly.Search) == 0 {
 		t.Fatal("no FAQ hits for invoice")
@@ -340,7 +344,9 @@ func TestConcurrentRequests(t *testing.T) {
 			var resp struct {
 				Ask struct {
 					Kind  string
-					Guide struct{ Parts []struct{ Stock []struct{ Quantity int } } }
+					Guide struct {
+						Parts []struct{ Stock []struct{ Quantity int } }
+					}
 				}
 			}
 			if err := c.Post(`{ ask(question: "E102") { kind guide { parts { stock { quantity } } } } }`, &resp); err != nil || resp.Ask.Kind != "troubleshoot" || len(resp.Ask.Guide.Parts) == 0 {

@@ -11,8 +11,8 @@ import (
 	"github.com/fixgraph/fixgraph"
 	"github.com/fixgraph/fixgraph/answer"
 	"github.com/fixgraph/fixgraph/fixtures"
-	"github.com/fixgraph/fixgraph/graph"
 	"github.com/fixgraph/fixgraph/gql"
+	"github.com/fixgraph/fixgraph/graph"
 	"github.com/fixgraph/fixgraph/ingest"
 	"github.com/fixgraph/fixgraph/search"
 )
