@@ -5,7 +5,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"path/filepath"
 	"slices"
 	"sort"
 	"strings"
@@ -15,9 +14,7 @@ import (
 	"github.com/fixgraph/fixgraph/answer"
 	"github.com/fixgraph/fixgraph/extract"
 	"github.com/fixgraph/fixgraph/fixtures"
-	"github.com/fixgraph/fixgraph/graph"
-	"github.com/fixgraph/fixgraph/ingest"
-	"github.com/fixgraph/fixgraph/search"
+	"github.com/fixgraph/fixgraph/internal/fixgraphtest"
 )
 
 type question struct {
@@ -54,22 +51,9 @@ func loadQuestions(tb testing.TB) []question {
 
 func mustService(tb testing.TB) *answer.Service {
 	tb.Helper()
-	dir := tb.TempDir()
-	g, err := graph.OpenBolt(filepath.Join(dir, "graph.db"))
-	if err != nil {
-		tb.Fatal(err)
-	}
-	tb.Cleanup(func() { g.Close() })
-	t, err := search.OpenText(filepath.Join(dir, "index"))
-	if err != nil {
-		tb.Fatal(err)
-	}
-	tb.Cleanup(func() { t.Close() })
-	p := &ingest.Pipeline{Graph: g, Index: t}
-	if _, err := p.IngestFS(context.Background(), fixtures.Corpus, "."); err != nil {
-		tb.Fatal(err)
-	}
-	return &answer.Service{Graph: g, Index: t}
+	s := fixgraphtest.MustOpen(tb)
+	s.MustLoadFixtures(tb)
+	return s.Answers()
 }
 
 // correct reports whether ans answers q: the expected code of the expected product, or an answer

@@ -1,48 +1,23 @@
 package gql_test
 
 import (
-	"context"
-	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
 
 	"github.com/99designs/gqlgen/client"
 
-	"github.com/fixgraph/fixgraph/answer"
-	"github.com/fixgraph/fixgraph/fixtures"
 	"github.com/fixgraph/fixgraph/gql"
-	"github.com/fixgraph/fixgraph/graph"
-	"github.com/fixgraph/fixgraph/ingest"
-	"github.com/fixgraph/fixgraph/search"
+	"github.com/fixgraph/fixgraph/internal/fixgraphtest"
 )
 
 // mustClient returns an in-process GraphQL client over real embedded stores loaded with the fixtures.
 func mustClient(tb testing.TB) *client.Client {
 	tb.Helper()
-	dir := tb.TempDir()
-	g, err := graph.OpenBolt(filepath.Join(dir, "graph.db"))
-	if err != nil {
-		tb.Fatal(err)
-	}
-	tb.Cleanup(func() { g.Close() })
-	t, err := search.OpenText(filepath.Join(dir, "index"))
-	if err != nil {
-		tb.Fatal(err)
-	}
-	tb.Cleanup(func() { t.Close() })
-	p := &ingest.Pipeline{Graph: g, Index: t, PDF: ingest.PDFOptions{Pdftotext: "-"}}
-	results, err := p.IngestFS(context.Background(), fixtures.Corpus, ".")
-	if err != nil {
-		tb.Fatal(err)
-	}
-	for _, r := range results {
-		// Without pdftotext only the Type 3 PDF may fail; everything else must load.
-		if r.Err != nil && !strings.Contains(r.Source, "type3") {
-			tb.Fatalf("%s: %v", r.Source, r.Err)
-		}
-	}
-	r := &gql.Resolver{Answers: &answer.Service{Graph: g, Index: t}, Graph: g, Stock: g}
+	s := fixgraphtest.MustOpen(tb)
+	s.Pipeline.PDF.Pdftotext = "-" // the Type 3 PDF fails alone; nothing here needs it
+	s.MustLoadFixtures(tb)
+	r := &gql.Resolver{Answers: s.Answers(), Graph: s.Graph, Stock: s.Graph}
 	return client.New(gql.NewHandler(r, gql.Options{Introspection: true}))
 }
 

@@ -11,31 +11,18 @@ import (
 
 	"github.com/fixgraph/fixgraph"
 	"github.com/fixgraph/fixgraph/fixtures"
-	"github.com/fixgraph/fixgraph/graph"
 	"github.com/fixgraph/fixgraph/ingest"
-	"github.com/fixgraph/fixgraph/search"
+	"github.com/fixgraph/fixgraph/internal/fixgraphtest"
 )
 
 type stores struct {
-	graph *graph.Bolt
-	text  *search.Text
-	p     *ingest.Pipeline
+	*fixgraphtest.Stores
+	p *ingest.Pipeline
 }
 
 func mustStores(tb testing.TB) *stores {
-	tb.Helper()
-	dir := tb.TempDir()
-	g, err := graph.OpenBolt(filepath.Join(dir, "graph.db"))
-	if err != nil {
-		tb.Fatal(err)
-	}
-	tb.Cleanup(func() { g.Close() })
-	t, err := search.OpenText(filepath.Join(dir, "index"))
-	if err != nil {
-		tb.Fatal(err)
-	}
-	tb.Cleanup(func() { t.Close() })
-	return &stores{graph: g, text: t, p: &ingest.Pipeline{Graph: g, Index: t}}
+	s := fixgraphtest.MustOpen(tb)
+	return &stores{Stores: s, p: s.Pipeline}
 }
 
 func fixture(tb testing.TB, name string) []byte {
@@ -50,12 +37,12 @@ func fixture(tb testing.TB, name string) []byte {
 // searchHas reports whether a search for q returns a section of the document from source.
 func (s *stores) searchHas(tb testing.TB, q, source string) bool {
 	tb.Helper()
-	hits, err := s.text.Search(context.Background(), q, 20, fixgraph.SearchFilter{})
+	hits, err := s.Text.Search(context.Background(), q, 20, fixgraph.SearchFilter{})
 	if err != nil {
 		tb.Fatal(err)
 	}
 	for _, h := range hits {
-		n, err := s.graph.Node(context.Background(), h.Section.ID)
+		n, err := s.Graph.Node(context.Background(), h.Section.ID)
 		if err == nil && n.(*fixgraph.Section).DocumentID == fixgraph.DocumentID(source) {
 			return true
 		}
@@ -73,7 +60,7 @@ func TestBadFilesFailAloneAndLoseNothing(t *testing.T) {
 	if r := s.p.IngestFile(ctx, "docs/washer.html", manual); r.Err != nil {
 		t.Fatal(r.Err)
 	}
-	genBefore, _ := s.graph.Generation(ctx)
+	genBefore, _ := s.Graph.Generation(ctx)
 
 	broken, err := os.ReadFile("testdata/broken.pdf")
 	if err != nil {
@@ -130,17 +117,17 @@ func TestBadFilesFailAloneAndLoseNothing(t *testing.T) {
 	if res.Err == nil {
 		t.Fatal("truncated washer manual was accepted")
 	}
-	doc, err := s.graph.Node(ctx, fixgraph.DocumentID("docs/washer.html"))
+	doc, err := s.Graph.Node(ctx, fixgraph.DocumentID("docs/washer.html"))
 	if err != nil || doc.(*fixgraph.Document).Version != 1 {
 		t.Fatalf("stored manual = %+v, %v; want version 1 untouched", doc, err)
 	}
 	if !s.searchHas(t, "drain pump filter", "docs/washer.html") {
 		t.Error("the stored manual is no longer searchable")
 	}
-	if ecs, _ := s.graph.ErrorCodes(ctx, "E102"); len(ecs) != 1 {
+	if ecs, _ := s.Graph.ErrorCodes(ctx, "E102"); len(ecs) != 1 {
 		t.Errorf("E102 codes = %d; want 1", len(ecs))
 	}
-	if genAfter, _ := s.graph.Generation(ctx); genAfter != genBefore+2 {
+	if genAfter, _ := s.Graph.Generation(ctx); genAfter != genBefore+2 {
 		t.Errorf("generation %d → %d; want exactly the two good files written", genBefore, genAfter)
 	}
 }
