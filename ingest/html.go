@@ -123,7 +123,7 @@ func (w *walker) write(s string) {
 func (w *walker) walk(n *html.Node) {
 	switch n.Type {
 	case html.TextNode:
-		w.write(n.Data)
+		w.write(inlineSpace(n.Data))
 		return
 	case html.ElementNode:
 	default:
@@ -220,6 +220,31 @@ func anchorOf(n *html.Node) string {
 	return ""
 }
 
+// inlineSpace turns every run of white space in a text node, line breaks included, into one space:
+// in HTML only block elements break lines.
+func inlineSpace(s string) string {
+	if !strings.ContainsAny(s, "\n\r\t") {
+		return s
+	}
+	var b strings.Builder
+	space := false
+	for _, r := range s {
+		if r == ' ' || r == '\n' || r == '\r' || r == '\t' || r == '\f' {
+			space = true
+			continue
+		}
+		if space {
+			b.WriteByte(' ')
+			space = false
+		}
+		b.WriteRune(r)
+	}
+	if space {
+		b.WriteByte(' ')
+	}
+	return b.String()
+}
+
 func attr(n *html.Node, key string) string {
 	for _, a := range n.Attr {
 		if a.Key == key {
@@ -244,7 +269,7 @@ func nodeText(n *html.Node) string {
 	var walk func(*html.Node)
 	walk = func(n *html.Node) {
 		if n.Type == html.TextNode {
-			b.WriteString(n.Data)
+			b.WriteString(inlineSpace(n.Data))
 			return
 		}
 		if n.Type == html.ElementNode && skipped[n.DataAtom] {
