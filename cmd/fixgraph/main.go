@@ -4,6 +4,7 @@
 //	fixgraph ingest [--data DIR] PATH...
 //	fixgraph ask    [--data DIR] [--json] QUESTION
 //	fixgraph search [--data DIR] [--json] [--limit K] QUERY
+//	fixgraph eval   [--data DIR] [--questions FILE] [--json] [--misses]
 //
 // The data directory comes from --data or FIXGRAPH_DATA, and defaults to ./data.
 package main
@@ -41,6 +42,7 @@ commands:
   ingest   ingest files and directories (.html, .pdf, .csv)
   ask      answer a question
   search   search sections
+  eval     measure retrieval on a question set (Recall@1/5, MRR@10, nDCG@10)
 
 Run 'fixgraph COMMAND -h' for a command's flags. The data directory is --data DIR or $FIXGRAPH_DATA (default ./data).
 `
@@ -62,6 +64,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return runAsk(ctx, rest, stdout, stderr, log)
 	case "search":
 		return runSearch(ctx, rest, stdout, stderr, log)
+	case "eval":
+		return runEval(ctx, rest, stdout, stderr, log)
 	case "help", "-h", "--help":
 		fmt.Fprint(stdout, usage)
 		return nil

@@ -1,0 +1,74 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+
+	"github.com/fixgraph/fixgraph"
+	"github.com/fixgraph/fixgraph/answer"
+	"github.com/fixgraph/fixgraph/eval"
+	"github.com/fixgraph/fixgraph/fixtures"
+)
+
+func runEval(ctx context.Context, args []string, stdout, stderr io.Writer, log *slog.Logger) error {
+	var data string
+	fs := newFlags("eval", stderr, &data)
+	questions := fs.String("questions", "", "question set: JSON lines, or the E-Manual CSV (default: the fixtures' questions)")
+	mode := fs.String("mode", "bm25", "retrieval to measure: bm25 (vector and hybrid come with the embedder)")
+	asJSON := fs.Bool("json", false, "print the report as JSON")
+	misses := fs.Bool("misses", false, "list the questions whose first hit was wrong")
+	if err := parse(fs, args); err != nil {
+		return err
+	}
+	if *mode != "bm25" {
+		return fixgraph.Errorf(fixgraph.EUNSUPPORTED, "mode %q is not available: only bm25 is built so far", *mode)
+	}
+	var qs []eval.Question
+	var err error
+	if *questions == "" {
+		f, ferr := fixtures.Eval.Open("eval/questions.jsonl")
+		if ferr != nil {
+			return ferr
+		}
+		qs, err = eval.Load(f, "questions.jsonl")
+		f.Close()
+	} else {
+		f, ferr := os.Open(*questions)
+		if ferr != nil {
+			return fixgraph.WrapError(fixgraph.EINVALID, ferr, "cannot open %s", *questions)
+		}
+		qs, err = eval.Load(f, *questions)
+		f.Close()
+	}
+	if err != nil {
+		return err
+	}
+	a, err := openApp(ctx, dataDir(data), log)
+	if err != nil {
+		return err
+	}
+	defer a.Close()
+	rep, err := eval.Run(ctx, func(ctx context.Context, q string, limit int) ([]fixgraph.Hit, error) {
+		return a.answers.Search(ctx, q, limit, answer.Published)
+	}, qs)
+	if err != nil {
+		return err
+	}
+	if *asJSON {
+		enc := json.NewEncoder(stdout)
+		enc.SetIndent("", "  ")
+		return enc.Encode(rep)
+	}
+	fmt.Fprintf(stdout, "mode %s, %d questions\n", *mode, len(qs))
+	rep.Write(stdout)
+	if *misses {
+		for _, m := range rep.Misses {
+			fmt.Fprintf(stdout, "miss %s rank=%d %q\n     expected %q, got %q\n", m.ID, m.Rank, m.Question, m.Expected, m.Got)
+		}
+	}
+	return nil
+}
