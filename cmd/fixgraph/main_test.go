@@ -82,6 +82,17 @@ func TestFilesToAnswer(t *testing.T) {
 		t.Errorf("hit lacks fields: %+v", hits[0])
 	}
 
+	var rep struct {
+		Overall struct {
+			N       int     `json:"n"`
+			Recall5 float64 `json:"recall@5"`
+		}
+	}
+	raw = MustRun(t, "eval", "--data", dir, "--json")
+	if err := json.Unmarshal([]byte(raw), &rep); err != nil || rep.Overall.N < 60 || rep.Overall.Recall5 < 0.5 {
+		t.Errorf("eval --json = %s (%v)", raw, err)
+	}
+
 	text := MustRun(t, "ask", "--data", dir, "My dishwasher shows F21")
 	for _, want := range []string{"F21", "DW-6035", "Video:", "Part:", "Confidence:"} {
 		if !strings.Contains(text, want) {
