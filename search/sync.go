@@ -24,10 +24,29 @@ type SyncStats struct {
 	Dropped   int // documents in the index that the graph no longer has
 }
 
-// Sync brings the index in line with the graph: documents whose recorded version differs are
+// derived is an index derived from the graph, which Sync can bring up to date.
+type derived interface {
+	Stamp(docID string) (string, error)
+	Update(ctx context.Context, doc *fixgraph.Document, sections []*fixgraph.Section, removed []string) error
+	Remove(ctx context.Context, docID string, sections []string) error
+	// indexed returns the documents the index holds, with their section ids.
+	indexed(ctx context.Context) (map[string][]string, error)
+}
+
+// Sync brings the text index in line with the graph: documents whose recorded version differs are
 // indexed again, and documents the graph no longer has are dropped. After a crash between a graph
 // write and its index write, this is all the repair needed.
 func (t *Text) Sync(ctx context.Context, src Source) (SyncStats, error) {
+	return syncIndex(ctx, src, t)
+}
+
+// Sync brings the vector index in line with the graph, as Text.Sync does; stale documents are
+// embedded again.
+func (v *Vectors) Sync(ctx context.Context, src Source) (SyncStats, error) {
+	return syncIndex(ctx, src, v)
+}
+
+func syncIndex(ctx context.Context, src Source, ix derived) (SyncStats, error) {
 	var st SyncStats
 	inGraph := make(map[string]bool)
 	var stale []*fixgraph.Document
@@ -38,7 +57,7 @@ func (t *Text) Sync(ctx context.Context, src Source) (SyncStats, error) {
 		}
 		st.Documents++
 		inGraph[d.ID] = true
-		stamp, err := t.Stamp(d.ID)
+		stamp, err := ix.Stamp(d.ID)
 		if err != nil {
 			return err
 		}
@@ -50,28 +69,20 @@ func (t *Text) Sync(ctx context.Context, src Source) (SyncStats, error) {
 	if err != nil {
 		return st, fmt.Errorf("scanning graph documents: %w", err)
 	}
-	indexedDocs, err := t.documents(ctx)
+	held, err := ix.indexed(ctx)
 	if err != nil {
 		return st, err
 	}
-	for _, id := range indexedDocs {
+	for id, secs := range held {
 		if inGraph[id] {
 			continue
 		}
-		old, err := t.sectionsOf(ctx, id)
-		if err != nil {
-			return st, err
-		}
-		if err := t.Remove(ctx, id, old); err != nil {
+		if err := ix.Remove(ctx, id, secs); err != nil {
 			return st, err
 		}
 		st.Dropped++
 	}
 	for _, d := range stale {
-		old, err := t.sectionsOf(ctx, d.ID)
-		if err != nil {
-			return st, err
-		}
 		ids, err := src.Neighbors(ctx, []string{d.ID}, fixgraph.RelPartOf, fixgraph.In)
 		if err != nil {
 			return st, err
@@ -86,12 +97,28 @@ func (t *Text) Sync(ctx context.Context, src Source) (SyncStats, error) {
 				secs = append(secs, s)
 			}
 		}
-		if err := t.Update(ctx, d, secs, old); err != nil {
+		if err := ix.Update(ctx, d, secs, held[d.ID]); err != nil {
 			return st, err
 		}
 		st.Reindexed++
 	}
 	return st, nil
+}
+
+func (v *Vectors) indexed(context.Context) (map[string][]string, error) { return v.documents(), nil }
+
+func (t *Text) indexed(ctx context.Context) (map[string][]string, error) {
+	docs, err := t.documents(ctx)
+	if err != nil {
+		return nil, err
+	}
+	out := make(map[string][]string, len(docs))
+	for _, id := range docs {
+		if out[id], err = t.sectionsOf(ctx, id); err != nil {
+			return nil, err
+		}
+	}
+	return out, nil
 }
 
 // documents returns the ids of the documents that have sections in the index.

@@ -1,0 +1,429 @@
+package search
+
+import (
+	"bytes"
+	"container/heap"
+	"context"
+	"encoding/binary"
+	"encoding/json"
+	"fmt"
+	"math"
+	"math/bits"
+	"os"
+	"path/filepath"
+	"slices"
+	"sync"
+	"time"
+
+	bolt "go.etcd.io/bbolt"
+
+	"github.com/fixgraph/fixgraph"
+)
+
+// Vectors is the embedded vector index of sections: every section's embedding, kept in memory and
+// persisted in a bbolt file under the data directory. A query scans sign-bit codes of all vectors
+// (Hamming distance, 64 dimensions per instruction) and re-ranks the best candidates with the
+// exact float dot product, so the scan touches 32 times less memory than a float scan.
+type Vectors struct {
+	db  *bolt.DB
+	emb Embedder
+
+	mu      sync.RWMutex
+	dim     int
+	words   int // uint64 words per sign code
+	ids     []string
+	meta    []vecMeta
+	floats  []float32 // len(ids) × dim
+	signs   []uint64  // len(ids) × words
+	byID    map[string]int
+	rerankN int
+}
+
+type vecMeta struct {
+	Doc        string `json:"d"`
+	Kind       string `json:"k"`
+	Lang       string `json:"l"`
+	Status     string `json:"s"`
+	Visibility string `json:"v"`
+}
+
+var (
+	bucketVectors = []byte("vectors") // section id → meta length (uint32) | meta JSON | float32s
+	bucketStamps  = []byte("stamps")  // document id → version stamp
+	bucketInfo    = []byte("info")    // "dim" → uint32
+)
+
+// DefaultRerank is how many candidates of the sign-code scan are re-ranked by the exact dot product.
+const DefaultRerank = 400
+
+// OpenVectors opens or creates the vector index in dir for the embeddings of emb. An index built
+// with vectors of another dimension (another model) is emptied; Sync refills it.
+func OpenVectors(dir string, emb Embedder) (*Vectors, error) {
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return nil, err
+	}
+	path := filepath.Join(dir, "vectors.db")
+	db, err := bolt.Open(path, 0o600, &bolt.Options{Timeout: time.Second})
+	if err != nil {
+		return nil, fmt.Errorf("opening vector index %q: %w", path, err)
+	}
+	v := &Vectors{db: db, emb: emb, dim: emb.Dim(), words: (emb.Dim() + 63) / 64, byID: map[string]int{}, rerankN: DefaultRerank}
+	err = db.Update(func(tx *bolt.Tx) error {
+		info, err := tx.CreateBucketIfNotExists(bucketInfo)
+		if err != nil {
+			return err
+		}
+		if d := info.Get([]byte("dim")); d != nil && int(binary.LittleEndian.Uint32(d)) != v.dim {
+			for _, b := range [][]byte{bucketVectors, bucketStamps} {
+				if tx.Bucket(b) != nil {
+					if err := tx.DeleteBucket(b); err != nil {
+						return err
+					}
+				}
+			}
+		}
+		if err := info.Put([]byte("dim"), binary.LittleEndian.AppendUint32(nil, uint32(v.dim))); err != nil {
+			return err
+		}
+		for _, b := range [][]byte{bucketVectors, bucketStamps} {
+			if _, err := tx.CreateBucketIfNotExists(b); err != nil {
+				return err
+			}
+		}
+		return tx.Bucket(bucketVectors).ForEach(func(k, val []byte) error {
+			m, vec, err := decodeVector(val, v.dim)
+			if err != nil {
+				return fmt.Errorf("vector %q: %w", k, err)
+			}
+			v.add(string(k), m, vec)
+			return nil
+		})
+	})
+	if err != nil {
+		db.Close()
+		return nil, fmt.Errorf("loading vector index %q: %w", path, err)
+	}
+	return v, nil
+}
+
+// Close closes the file.
+func (v *Vectors) Close() error { return v.db.Close() }
+
+// Len returns the number of vectors.
+func (v *Vectors) Len() int {
+	v.mu.RLock()
+	defer v.mu.RUnlock()
+	return len(v.ids)
+}
+
+func decodeVector(val []byte, dim int) (vecMeta, []float32, error) {
+	var m vecMeta
+	if len(val) < 4 {
+		return m, nil, fmt.Errorf("short record")
+	}
+	n := int(binary.LittleEndian.Uint32(val))
+	if len(val) != 4+n+4*dim {
+		return m, nil, fmt.Errorf("record of %d bytes for dimension %d", len(val), dim)
+	}
+	if err := json.Unmarshal(val[4:4+n], &m); err != nil {
+		return m, nil, err
+	}
+	vec := make([]float32, dim)
+	for i := range vec {
+		vec[i] = math.Float32frombits(binary.LittleEndian.Uint32(val[4+n+4*i:]))
+	}
+	return m, vec, nil
+}
+
+func encodeVector(m vecMeta, vec []float32) []byte {
+	mj, _ := json.Marshal(m)
+	out := binary.LittleEndian.AppendUint32(make([]byte, 0, 4+len(mj)+4*len(vec)), uint32(len(mj)))
+	out = append(out, mj...)
+	for _, f := range vec {
+		out = binary.LittleEndian.AppendUint32(out, math.Float32bits(f))
+	}
+	return out
+}
+
+// add puts a vector in memory, replacing one with the same id. The caller holds mu or owns v.
+func (v *Vectors) add(id string, m vecMeta, vec []float32) {
+	i, ok := v.byID[id]
+	if !ok {
+		i = len(v.ids)
+		v.byID[id] = i
+		v.ids = append(v.ids, id)
+		v.meta = append(v.meta, m)
+		v.floats = append(v.floats, vec...)
+		v.signs = append(v.signs, make([]uint64, v.words)...)
+	}
+	v.meta[i] = m
+	copy(v.floats[i*v.dim:], vec)
+	signCode(vec, v.signs[i*v.words:(i+1)*v.words])
+}
+
+// remove takes a vector out of memory by moving the last one into its place.
+func (v *Vectors) remove(id string) {
+	i, ok := v.byID[id]
+	if !ok {
+		return
+	}
+	last := len(v.ids) - 1
+	if i != last {
+		v.ids[i], v.meta[i] = v.ids[last], v.meta[last]
+		copy(v.floats[i*v.dim:(i+1)*v.dim], v.floats[last*v.dim:])
+		copy(v.signs[i*v.words:(i+1)*v.words], v.signs[last*v.words:])
+		v.byID[v.ids[i]] = i
+	}
+	delete(v.byID, id)
+	v.ids, v.meta = v.ids[:last], v.meta[:last]
+	v.floats, v.signs = v.floats[:last*v.dim], v.signs[:last*v.words]
+}
+
+func signCode(vec []float32, out []uint64) {
+	clear(out)
+	for i, f := range vec {
+		if f > 0 {
+			out[i/64] |= 1 << (i % 64)
+		}
+	}
+}
+
+// PassageText is what is embedded for a section: its heading path and its text.
+func PassageText(s *fixgraph.Section) string {
+	var b bytes.Buffer
+	for i, h := range s.HeadingPath {
+		if i > 0 {
+			b.WriteString(" > ")
+		}
+		b.WriteString(h)
+	}
+	b.WriteString("\n")
+	b.WriteString(s.Text)
+	return b.String()
+}
+
+// Update embeds a document's sections and replaces its vectors: the removed ones go and the
+// document's version is recorded, in one transaction. Sections without text are not indexed.
+func (v *Vectors) Update(ctx context.Context, doc *fixgraph.Document, sections []*fixgraph.Section, removed []string) error {
+	var keep []*fixgraph.Section
+	var texts []string
+	for _, s := range sections {
+		if s.Text != "" {
+			keep = append(keep, s)
+			texts = append(texts, PassageText(s))
+		}
+	}
+	vecs, err := v.emb.Embed(ctx, texts, false)
+	if err != nil {
+		return fmt.Errorf("embedding sections of %q: %w", doc.Source, err)
+	}
+	return v.put(doc, keep, vecs, append(removed, idsOf(sections, func(s *fixgraph.Section) bool { return s.Text == "" })...))
+}
+
+func idsOf(secs []*fixgraph.Section, pick func(*fixgraph.Section) bool) []string {
+	var out []string
+	for _, s := range secs {
+		if pick(s) {
+			out = append(out, s.ID)
+		}
+	}
+	return out
+}
+
+// put stores already computed vectors; Update and bulk loads (benchmarks) use it.
+func (v *Vectors) put(doc *fixgraph.Document, secs []*fixgraph.Section, vecs [][]float32, removed []string) error {
+	if len(vecs) != len(secs) {
+		return fmt.Errorf("%d vectors for %d sections", len(vecs), len(secs))
+	}
+	metas := make([]vecMeta, len(secs))
+	err := v.db.Update(func(tx *bolt.Tx) error {
+		b := tx.Bucket(bucketVectors)
+		for _, id := range removed {
+			if err := b.Delete([]byte(id)); err != nil {
+				return err
+			}
+		}
+		for i, s := range secs {
+			if len(vecs[i]) != v.dim {
+				return fmt.Errorf("vector of dimension %d, want %d", len(vecs[i]), v.dim)
+			}
+			metas[i] = vecMeta{Doc: doc.ID, Kind: string(doc.Kind), Lang: s.Language, Status: string(doc.Status), Visibility: string(doc.Visibility)}
+			if err := b.Put([]byte(s.ID), encodeVector(metas[i], vecs[i])); err != nil {
+				return err
+			}
+		}
+		return tx.Bucket(bucketStamps).Put([]byte(doc.ID), []byte(docStamp(doc)))
+	})
+	if err != nil {
+		return fmt.Errorf("writing vectors of %q: %w", doc.Source, err)
+	}
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	for _, id := range removed {
+		v.remove(id)
+	}
+	for i, s := range secs {
+		v.add(s.ID, metas[i], vecs[i])
+	}
+	return nil
+}
+
+// Stamp returns what the index recorded of a document's version, or "" if it has none.
+func (v *Vectors) Stamp(docID string) (string, error) {
+	var s string
+	err := v.db.View(func(tx *bolt.Tx) error {
+		s = string(tx.Bucket(bucketStamps).Get([]byte(docID)))
+		return nil
+	})
+	return s, err
+}
+
+// Remove deletes a document's vectors and its record.
+func (v *Vectors) Remove(ctx context.Context, docID string, sections []string) error {
+	err := v.db.Update(func(tx *bolt.Tx) error {
+		for _, id := range sections {
+			if err := tx.Bucket(bucketVectors).Delete([]byte(id)); err != nil {
+				return err
+			}
+		}
+		return tx.Bucket(bucketStamps).Delete([]byte(docID))
+	})
+	if err != nil {
+		return err
+	}
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	for _, id := range sections {
+		v.remove(id)
+	}
+	return nil
+}
+
+// documents returns the ids of the documents with recorded vectors, and their sections.
+func (v *Vectors) documents() map[string][]string {
+	v.mu.RLock()
+	defer v.mu.RUnlock()
+	out := map[string][]string{}
+	for i, m := range v.meta {
+		out[m.Doc] = append(out[m.Doc], v.ids[i])
+	}
+	return out
+}
+
+// Search embeds q as a query and returns the limit nearest sections by cosine similarity.
+func (v *Vectors) Search(ctx context.Context, q string, limit int, f fixgraph.SearchFilter) ([]fixgraph.Hit, error) {
+	vecs, err := v.emb.Embed(ctx, []string{q}, true)
+	if err != nil {
+		return nil, fmt.Errorf("embedding the query: %w", err)
+	}
+	return v.Nearest(vecs[0], limit, f), nil
+}
+
+// Nearest returns the limit vectors with the highest dot product with q (cosine, for unit
+// vectors): the sign-code scan picks candidates, the float dot product ranks them.
+func (v *Vectors) Nearest(q []float32, limit int, f fixgraph.SearchFilter) []fixgraph.Hit {
+	v.mu.RLock()
+	defer v.mu.RUnlock()
+	if len(q) != v.dim || limit <= 0 {
+		return nil
+	}
+	qs := make([]uint64, v.words)
+	signCode(q, qs)
+	n := max(v.rerankN, limit)
+	cands := &maxHeap{}
+	for i := range v.ids {
+		if !v.meta[i].matches(f) {
+			continue
+		}
+		d := 0
+		code := v.signs[i*v.words : (i+1)*v.words]
+		for w, x := range code {
+			d += bits.OnesCount64(x ^ qs[w])
+		}
+		if cands.Len() < n {
+			heap.Push(cands, cand{i, d})
+		} else if d < (*cands)[0].d {
+			(*cands)[0] = cand{i, d}
+			heap.Fix(cands, 0)
+		}
+	}
+	hits := make([]fixgraph.Hit, 0, cands.Len())
+	for _, c := range *cands {
+		hits = append(hits, fixgraph.Hit{Section: &fixgraph.Section{ID: v.ids[c.i]}, Score: float64(dot(q, v.floats[c.i*v.dim:(c.i+1)*v.dim]))})
+	}
+	slices.SortFunc(hits, func(a, b fixgraph.Hit) int {
+		if a.Score != b.Score {
+			if a.Score > b.Score {
+				return -1
+			}
+			return 1
+		}
+		if a.Section.ID < b.Section.ID {
+			return -1
+		}
+		return 1
+	})
+	if len(hits) > limit {
+		hits = hits[:limit]
+	}
+	return hits
+}
+
+// Exact returns the limit nearest vectors by a full float scan; it is the reference that the
+// quantised scan is measured against.
+func (v *Vectors) Exact(q []float32, limit int) []fixgraph.Hit {
+	v.mu.RLock()
+	defer v.mu.RUnlock()
+	hits := make([]fixgraph.Hit, len(v.ids))
+	for i := range v.ids {
+		hits[i] = fixgraph.Hit{Section: &fixgraph.Section{ID: v.ids[i]}, Score: float64(dot(q, v.floats[i*v.dim:(i+1)*v.dim]))}
+	}
+	slices.SortFunc(hits, func(a, b fixgraph.Hit) int {
+		switch {
+		case a.Score > b.Score:
+			return -1
+		case a.Score < b.Score:
+			return 1
+		}
+		return 0
+	})
+	return hits[:min(limit, len(hits))]
+}
+
+func (m vecMeta) matches(f fixgraph.SearchFilter) bool {
+	return in(f.Kinds, fixgraph.DocKind(m.Kind)) && in(f.Languages, m.Lang) &&
+		in(f.Statuses, fixgraph.Status(m.Status)) && in(f.Visibility, fixgraph.Visibility(m.Visibility))
+}
+
+func in[T comparable](set []T, v T) bool { return len(set) == 0 || slices.Contains(set, v) }
+
+func dot(a, b []float32) float32 {
+	var s0, s1, s2, s3 float32
+	i := 0
+	for ; i+4 <= len(a); i += 4 {
+		s0 += a[i] * b[i]
+		s1 += a[i+1] * b[i+1]
+		s2 += a[i+2] * b[i+2]
+		s3 += a[i+3] * b[i+3]
+	}
+	for ; i < len(a); i++ {
+		s0 += a[i] * b[i]
+	}
+	return s0 + s1 + s2 + s3
+}
+
+type cand struct{ i, d int }
+
+// maxHeap keeps the candidates with the smallest distances, the largest on top.
+type maxHeap []cand
+
+func (h maxHeap) Len() int           { return len(h) }
+func (h maxHeap) Less(i, j int) bool { return h[i].d > h[j].d }
+func (h maxHeap) Swap(i, j int)      { h[i], h[j] = h[j], h[i] }
+func (h *maxHeap) Push(x any)        { *h = append(*h, x.(cand)) }
+func (h *maxHeap) Pop() any {
+	old := *h
+	x := old[len(old)-1]
+	*h = old[:len(old)-1]
+	return x
+}
