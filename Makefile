@@ -4,7 +4,7 @@ BIN   := bin/fixgraph
 DATA  ?= data
 ADDR  ?= 127.0.0.1:8080
 
-.PHONY: all build run test vet deps generate clean
+.PHONY: all build run test vet deps models generate clean
 
 all: build
 
@@ -12,10 +12,10 @@ build:
 	$(GO) build -o $(BIN) ./cmd/fixgraph
 
 # Fetch what is missing, build, load the demo corpus into an empty store, serve GraphQL.
-run: deps build
+run: deps models build
 	$(BIN) serve --data $(DATA) --addr $(ADDR)
 
-test: deps
+test: deps models
 	$(GO) vet ./...
 	$(GO) test -count=1 ./...
 
@@ -24,6 +24,10 @@ vet:
 
 deps:
 	@scripts/deps.sh
+
+# Fetch ONNX Runtime and the default embedding model into .cache/models (or FIXGRAPH_MODELS), once.
+models:
+	@scripts/fetch-model.sh
 
 # Regenerate the GraphQL executor after editing gql/*.graphqls.
 generate:

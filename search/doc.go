@@ -3,4 +3,6 @@
 // The index is derived from the graph: Sync rebuilds whatever is missing or stale.
 //
 // Embedder turns texts into vectors; the semantic-search work adds the vector index and fusion.
+// ONNX is the default Embedder: bge-small-zh-v1.5 (int8) on ONNX Runtime through cgo, with a Go
+// WordPiece tokenizer, from the files scripts/fetch-model.sh fetches.
 package search
