@@ -149,4 +149,6 @@ func unit(v []float32) []float32 {
 }
 
 // String names the embedder in logs.
-func (e *HTTPEmbedder) String() string { return fmt.Sprintf("http embedder %s model %q", e.URL, e.Model) }
+func (e *HTTPEmbedder) String() string {
+	return fmt.Sprintf("http embedder %s model %q", e.URL, e.Model)
+}

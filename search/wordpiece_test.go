@@ -1,56 +1,15 @@
 package search_test
 
 import (
-	"os"
-	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
 
+	"github.com/fixgraph/fixgraph/internal/fixgraphtest"
 	"github.com/fixgraph/fixgraph/search"
 )
 
-// modelsDir returns where scripts/fetch-model.sh puts the model and ONNX Runtime: $FIXGRAPH_MODELS
-// (relative to the repository root, as make sees it) or .cache/models under the repository root.
-func modelsDir(tb testing.TB) string {
-	tb.Helper()
-	dir, err := os.Getwd()
-	if err != nil {
-		tb.Fatal(err)
-	}
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			break
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			tb.Fatal("no go.mod above the test's directory")
-		}
-		dir = parent
-	}
-	models := os.Getenv("FIXGRAPH_MODELS")
-	if models == "" {
-		models = filepath.Join(".cache", "models")
-	}
-	if !filepath.IsAbs(models) {
-		models = filepath.Join(dir, models)
-	}
-	return models
-}
-
-// needModel returns the path of name under modelsDir. When it is missing, the test is skipped
-// locally and fails in CI, where make test has run scripts/fetch-model.sh.
-func needModel(tb testing.TB, name string) string {
-	tb.Helper()
-	p := filepath.Join(modelsDir(tb), name)
-	if _, err := os.Stat(p); err != nil {
-		if os.Getenv("CI") != "" {
-			tb.Fatalf("%s is missing in CI: make test runs scripts/fetch-model.sh first: %v", p, err)
-		}
-		tb.Skipf("%s is missing (run scripts/fetch-model.sh): %v", p, err)
-	}
-	return p
-}
+func needModel(tb testing.TB, name string) string { return fixgraphtest.NeedModel(tb, name) }
 
 // MustWordPiece loads bge-small-zh-v1.5's vocabulary.
 func MustWordPiece(tb testing.TB) *search.WordPiece {

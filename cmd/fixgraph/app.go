@@ -4,9 +4,11 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"os"
 	"path/filepath"
+	"strings"
 
 	"github.com/fixgraph/fixgraph"
 	"github.com/fixgraph/fixgraph/answer"
@@ -21,15 +23,52 @@ import (
 type app struct {
 	dir      string
 	graph    *graph.Bolt
-	text     *search.Text
+	index    *search.Hybrid
+	embedder search.Embedder // nil when vectors are off
+	closers  []io.Closer
 	answers  *answer.Service
 	pipeline *ingest.Pipeline
 	log      *slog.Logger
 }
 
-// openApp opens the stores in dir, creating them when missing, and brings the derived index in
-// line with the graph.
-func openApp(ctx context.Context, dir string, log *slog.Logger) (*app, error) {
+// config is what selects the stores and the embedder; flags and the environment fill it.
+type config struct {
+	data     string // data directory
+	models   string // where scripts/fetch-model.sh put ONNX Runtime and the model
+	embedder string // "onnx" (default), "none", or the URL of an OpenAI-compatible embeddings server
+}
+
+// openEmbedder returns the configured embedder, or nil for "none". A configured embedder that
+// cannot be loaded or reached is an error, never a silent fallback to text-only search.
+func openEmbedder(ctx context.Context, cfg config) (search.Embedder, io.Closer, error) {
+	switch e := cfg.embedder; {
+	case e == "none":
+		return nil, nil, nil
+	case e == "" || e == "onnx":
+		model := filepath.Join(cfg.models, "bge-small-zh-v1.5")
+		lib := filepath.Join(cfg.models, "onnxruntime", "libonnxruntime.so.1")
+		if _, err := os.Stat(filepath.Join(model, "vocab.txt")); err != nil {
+			return nil, nil, fixgraph.Errorf(fixgraph.EUNAVAILABLE, "the embedding model is not in %s: run `make models` (scripts/fetch-model.sh), point --models or FIXGRAPH_MODELS at it, or pass --embedder none for text-only search", cfg.models)
+		}
+		onnx, err := search.OpenONNX(model, lib, search.ONNXOptions{})
+		if err != nil {
+			return nil, nil, fixgraph.WrapError(fixgraph.EUNAVAILABLE, err, "loading the embedding model from %s", cfg.models)
+		}
+		return onnx, onnx, nil
+	case strings.HasPrefix(e, "http://") || strings.HasPrefix(e, "https://"):
+		h := &search.HTTPEmbedder{URL: e, Model: os.Getenv("FIXGRAPH_EMBEDDER_MODEL"), APIKey: os.Getenv("FIXGRAPH_EMBEDDER_KEY"), QueryPrefix: os.Getenv("FIXGRAPH_EMBEDDER_QUERY_PREFIX")}
+		if err := h.Probe(ctx); err != nil {
+			return nil, nil, err
+		}
+		return h, nil, nil
+	}
+	return nil, nil, fixgraph.Errorf(fixgraph.EINVALID, "unknown embedder %q: onnx, none, or an http(s) URL of an OpenAI-compatible embeddings server", cfg.embedder)
+}
+
+// openApp opens the stores in the data directory, creating them when missing, and brings the
+// derived indexes in line with the graph.
+func openApp(ctx context.Context, cfg config, log *slog.Logger) (*app, error) {
+	dir := cfg.data
 	if dir == "" {
 		return nil, fixgraph.Errorf(fixgraph.EINVALID, "no data directory: pass --data DIR or set FIXGRAPH_DATA")
 	}
@@ -40,32 +79,56 @@ func openApp(ctx context.Context, dir string, log *slog.Logger) (*app, error) {
 	if err != nil {
 		return nil, err
 	}
-	t, err := search.OpenText(filepath.Join(dir, "index"))
-	if err != nil {
-		g.Close()
+	a := &app{dir: dir, graph: g, log: log}
+	if err := a.openIndex(ctx, cfg); err != nil {
+		a.Close()
 		return nil, err
 	}
-	st, err := t.Sync(ctx, g)
+	st, err := a.index.Sync(ctx, g)
 	if err != nil {
-		t.Close()
-		g.Close()
-		return nil, fmt.Errorf("syncing the search index with the graph: %w", err)
+		a.Close()
+		return nil, fmt.Errorf("syncing the search indexes with the graph: %w", err)
 	}
 	if st.Reindexed > 0 || st.Dropped > 0 {
 		log.Info("search index brought up to date", "documents", st.Documents, "reindexed", st.Reindexed, "dropped", st.Dropped)
 	}
-	return &app{
-		dir:      dir,
-		graph:    g,
-		text:     t,
-		answers:  &answer.Service{Graph: g, Index: t},
-		pipeline: &ingest.Pipeline{Graph: g, Index: t},
-		log:      log,
-	}, nil
+	a.answers = &answer.Service{Graph: g, Index: a.index}
+	a.pipeline = &ingest.Pipeline{Graph: g, Index: a.index}
+	return a, nil
 }
 
+func (a *app) openIndex(ctx context.Context, cfg config) error {
+	emb, closer, err := openEmbedder(ctx, cfg)
+	if err != nil {
+		return err
+	}
+	if closer != nil {
+		a.closers = append(a.closers, closer)
+	}
+	t, err := search.OpenText(filepath.Join(a.dir, "index"))
+	if err != nil {
+		return err
+	}
+	a.index = &search.Hybrid{Text: t}
+	a.closers = append(a.closers, a.index)
+	if emb != nil {
+		v, err := search.OpenVectors(filepath.Join(a.dir, "index"), emb)
+		if err != nil {
+			return err
+		}
+		a.index.Vectors, a.embedder = v, emb
+	}
+	return nil
+}
+
+// Close closes the indexes, the embedder and the graph, in that order.
 func (a *app) Close() error {
-	return errors.Join(a.text.Close(), a.graph.Close())
+	var errs []error
+	for i := len(a.closers) - 1; i >= 0; i-- {
+		errs = append(errs, a.closers[i].Close())
+	}
+	a.closers = nil
+	return errors.Join(append(errs, a.graph.Close())...)
 }
 
 func (a *app) resolver() *gql.Resolver {

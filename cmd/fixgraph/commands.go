@@ -23,11 +23,20 @@ import (
 	"github.com/fixgraph/fixgraph/ingest"
 )
 
-func newFlags(name string, stderr io.Writer, data *string) *flag.FlagSet {
+func newFlags(name string, stderr io.Writer, cfg *config) *flag.FlagSet {
 	fs := flag.NewFlagSet(name, flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	fs.StringVar(data, "data", "", "data directory (default $FIXGRAPH_DATA, else ./data)")
+	fs.StringVar(&cfg.data, "data", envOr("FIXGRAPH_DATA", "data"), "data directory ($FIXGRAPH_DATA)")
+	fs.StringVar(&cfg.models, "models", envOr("FIXGRAPH_MODELS", filepath.Join(".cache", "models")), "directory of ONNX Runtime and the embedding model, from make models ($FIXGRAPH_MODELS)")
+	fs.StringVar(&cfg.embedder, "embedder", envOr("FIXGRAPH_EMBEDDER", "onnx"), "onnx, none (text search only), or the URL of an OpenAI-compatible embeddings server ($FIXGRAPH_EMBEDDER)")
 	return fs
+}
+
+func envOr(key, def string) string {
+	if v := os.Getenv(key); v != "" {
+		return v
+	}
+	return def
 }
 
 func parse(fs *flag.FlagSet, args []string) error {
@@ -41,15 +50,15 @@ func parse(fs *flag.FlagSet, args []string) error {
 }
 
 func runServe(ctx context.Context, args []string, stdout, stderr io.Writer, log *slog.Logger) error {
-	var data string
-	fs := newFlags("serve", stderr, &data)
+	var cfg config
+	fs := newFlags("serve", stderr, &cfg)
 	addr := fs.String("addr", "127.0.0.1:8080", "address to listen on")
 	loadFixtures := fs.Bool("fixtures", true, "load the demo corpus when the store is empty")
 	timeout := fs.Duration("timeout", 30*time.Second, "longest time one request may take")
 	if err := parse(fs, args); err != nil {
 		return err
 	}
-	a, err := openApp(ctx, dataDir(data), log)
+	a, err := openApp(ctx, cfg, log)
 	if err != nil {
 		return err
 	}
@@ -116,8 +125,8 @@ func limitBody(h http.Handler, n int64) http.Handler {
 }
 
 func runIngest(ctx context.Context, args []string, stdout, stderr io.Writer, log *slog.Logger) error {
-	var data string
-	fs := newFlags("ingest", stderr, &data)
+	var cfg config
+	fs := newFlags("ingest", stderr, &cfg)
 	asJSON := fs.Bool("json", false, "print one JSON object per file")
 	if err := parse(fs, args); err != nil {
 		return err
@@ -126,7 +135,7 @@ func runIngest(ctx context.Context, args []string, stdout, stderr io.Writer, log
 		fmt.Fprintln(stderr, "usage: fixgraph ingest [--data DIR] [--json] PATH...")
 		return exitError{2}
 	}
-	a, err := openApp(ctx, dataDir(data), log)
+	a, err := openApp(ctx, cfg, log)
 	if err != nil {
 		return err
 	}
@@ -187,8 +196,8 @@ const searchQuery = `query Search($q: String!, $limit: Int!) {
 }`
 
 func runAsk(ctx context.Context, args []string, stdout, stderr io.Writer, log *slog.Logger) error {
-	var data string
-	fs := newFlags("ask", stderr, &data)
+	var cfg config
+	fs := newFlags("ask", stderr, &cfg)
 	asJSON := fs.Bool("json", false, "print the answer as JSON")
 	if err := parse(fs, args); err != nil {
 		return err
@@ -198,7 +207,7 @@ func runAsk(ctx context.Context, args []string, stdout, stderr io.Writer, log *s
 		fmt.Fprintln(stderr, "usage: fixgraph ask [--data DIR] [--json] QUESTION")
 		return exitError{2}
 	}
-	a, err := openQuerier(ctx, dataDir(data), log)
+	a, err := openQuerier(ctx, cfg, log)
 	if err != nil {
 		return err
 	}
@@ -278,8 +287,8 @@ func runAsk(ctx context.Context, args []string, stdout, stderr io.Writer, log *s
 }
 
 func runSearch(ctx context.Context, args []string, stdout, stderr io.Writer, log *slog.Logger) error {
-	var data string
-	fs := newFlags("search", stderr, &data)
+	var cfg config
+	fs := newFlags("search", stderr, &cfg)
 	asJSON := fs.Bool("json", false, "print the hits as JSON")
 	limit := fs.Int("limit", 10, "number of hits")
 	if err := parse(fs, args); err != nil {
@@ -290,7 +299,7 @@ func runSearch(ctx context.Context, args []string, stdout, stderr io.Writer, log
 		fmt.Fprintln(stderr, "usage: fixgraph search [--data DIR] [--json] [--limit K] QUERY")
 		return exitError{2}
 	}
-	a, err := openQuerier(ctx, dataDir(data), log)
+	a, err := openQuerier(ctx, cfg, log)
 	if err != nil {
 		return err
 	}
@@ -338,8 +347,9 @@ type querier interface {
 
 // openQuerier opens the stores in dir. When a running `fixgraph serve` holds them, it sends the
 // operations to that server instead, at the address the server wrote into dir.
-func openQuerier(ctx context.Context, dir string, log *slog.Logger) (querier, error) {
-	a, err := openApp(ctx, dir, log)
+func openQuerier(ctx context.Context, cfg config, log *slog.Logger) (querier, error) {
+	dir := cfg.data
+	a, err := openApp(ctx, cfg, log)
 	if err == nil {
 		return a, nil
 	}

@@ -12,23 +12,24 @@ import (
 	"github.com/fixgraph/fixgraph/answer"
 	"github.com/fixgraph/fixgraph/eval"
 	"github.com/fixgraph/fixgraph/fixtures"
+	"github.com/fixgraph/fixgraph/search"
 )
 
 func runEval(ctx context.Context, args []string, stdout, stderr io.Writer, log *slog.Logger) error {
-	var data string
-	fs := newFlags("eval", stderr, &data)
+	var cfg config
+	fs := newFlags("eval", stderr, &cfg)
 	questions := fs.String("questions", "", "question set: JSON lines, or the E-Manual CSV (default: the fixtures' questions)")
-	mode := fs.String("mode", "bm25", "retrieval to measure: bm25 (vector and hybrid come with the embedder)")
+	modeName := fs.String("mode", "hybrid", "retrieval to measure: bm25, vector or hybrid")
 	asJSON := fs.Bool("json", false, "print the report as JSON")
 	misses := fs.Bool("misses", false, "list the questions whose first hit was wrong")
 	if err := parse(fs, args); err != nil {
 		return err
 	}
-	if *mode != "bm25" {
-		return fixgraph.Errorf(fixgraph.EUNSUPPORTED, "mode %q is not available: only bm25 is built so far", *mode)
+	mode, err := search.ParseMode(*modeName)
+	if err != nil {
+		return err
 	}
 	var qs []eval.Question
-	var err error
 	if *questions == "" {
 		f, ferr := fixtures.Eval.Open("eval/questions.jsonl")
 		if ferr != nil {
@@ -47,13 +48,21 @@ func runEval(ctx context.Context, args []string, stdout, stderr io.Writer, log *
 	if err != nil {
 		return err
 	}
-	a, err := openApp(ctx, dataDir(data), log)
+	if mode == search.ModeBM25 && cfg.embedder == "onnx" {
+		cfg.embedder = "none" // BM25 needs no model
+	}
+	a, err := openApp(ctx, cfg, log)
 	if err != nil {
 		return err
 	}
 	defer a.Close()
+	index, err := a.index.WithMode(mode)
+	if err != nil {
+		return err
+	}
+	svc := &answer.Service{Graph: a.graph, Index: index}
 	rep, err := eval.Run(ctx, func(ctx context.Context, q string, limit int) ([]fixgraph.Hit, error) {
-		return a.answers.Search(ctx, q, limit, answer.Published)
+		return svc.Search(ctx, q, limit, answer.Published)
 	}, qs)
 	if err != nil {
 		return err
@@ -63,7 +72,7 @@ func runEval(ctx context.Context, args []string, stdout, stderr io.Writer, log *
 		enc.SetIndent("", "  ")
 		return enc.Encode(rep)
 	}
-	fmt.Fprintf(stdout, "mode %s, %d questions\n", *mode, len(qs))
+	fmt.Fprintf(stdout, "mode %s, %d questions\n", mode, len(qs))
 	rep.Write(stdout)
 	if *misses {
 		for _, m := range rep.Misses {

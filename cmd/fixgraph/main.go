@@ -96,13 +96,3 @@ func message(err error) string {
 	}
 	return err.Error()
 }
-
-func dataDir(flagValue string) string {
-	if flagValue != "" {
-		return flagValue
-	}
-	if env := os.Getenv("FIXGRAPH_DATA"); env != "" {
-		return env
-	}
-	return "data"
-}

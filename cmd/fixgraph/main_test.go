@@ -12,6 +12,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/fixgraph/fixgraph/internal/fixgraphtest"
 )
 
 // MustRun runs the fixgraph command with args and returns what it printed.
@@ -24,8 +26,16 @@ func MustRun(tb testing.TB, args ...string) string {
 	return out.String()
 }
 
+// withModels points the command at the embedding model that make models fetched.
+func withModels(t *testing.T) {
+	t.Helper()
+	fixgraphtest.NeedModel(t, "bge-small-zh-v1.5")
+	t.Setenv("FIXGRAPH_MODELS", fixgraphtest.ModelsDir(t))
+}
+
 // TestFilesToAnswer is the end-to-end path: ingest the fixture files from disk, then ask.
 func TestFilesToAnswer(t *testing.T) {
+	withModels(t)
 	if _, err := exec.LookPath("pdftotext"); err != nil {
 		t.Skip("pdftotext is not installed (make deps installs it)")
 	}
@@ -102,6 +112,7 @@ func TestFilesToAnswer(t *testing.T) {
 }
 
 func TestIngestReportsFailuresWithExitStatus(t *testing.T) {
+	withModels(t)
 	dir := t.TempDir()
 	var out, errOut bytes.Buffer
 	err := run(context.Background(), []string{"ingest", "--data", dir, "../../ingest/testdata/broken.pdf", "../../fixtures/faq/faq-general-en.html"}, &out, &errOut)
@@ -140,6 +151,7 @@ func (s *syncBuffer) String() string {
 // TestServe starts the real server on a free loopback port with an empty data directory: it loads
 // the demo corpus, answers GraphQL over HTTP, serves GraphiQL, and stops on cancel.
 func TestServe(t *testing.T) {
+	withModels(t)
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	var out, errOut syncBuffer
@@ -212,4 +224,13 @@ func TestServe(t *testing.T) {
 	case <-time.After(15 * time.Second):
 		t.Fatal("serve did not stop")
 	}
+}
+
+func TestMissingModelIsAClearError(t *testing.T) {
+	var out, errOut bytes.Buffer
+	err := run(context.Background(), []string{"ask", "--data", t.TempDir(), "--models", t.TempDir(), "E102"}, &out, &errOut)
+	if err == nil || !strings.Contains(err.Error(), "make models") || !strings.Contains(err.Error(), "--embedder none") {
+		t.Fatalf("err = %v; want a message saying how to get the model", err)
+	}
+	MustRun(t, "ask", "--data", t.TempDir(), "--embedder", "none", "E102") // text search needs no model
 }

@@ -4,6 +4,7 @@ package fixgraphtest
 
 import (
 	"context"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -19,6 +20,7 @@ import (
 type Stores struct {
 	Graph    *graph.Bolt
 	Text     *search.Text
+	Index    *search.Hybrid // Text alone, or with vectors (MustOpenHybrid)
 	Pipeline *ingest.Pipeline
 }
 
@@ -36,7 +38,8 @@ func MustOpen(tb testing.TB) *Stores {
 		tb.Fatal(err)
 	}
 	tb.Cleanup(func() { t.Close() })
-	return &Stores{Graph: g, Text: t, Pipeline: &ingest.Pipeline{Graph: g, Index: t}}
+	ix := &search.Hybrid{Text: t}
+	return &Stores{Graph: g, Text: t, Index: ix, Pipeline: &ingest.Pipeline{Graph: g, Index: ix}}
 }
 
 // MustLoadFixtures ingests the fixture corpus. Without pdftotext only the Type 3 PDF may fail;
@@ -56,5 +59,70 @@ func (s *Stores) MustLoadFixtures(tb testing.TB) {
 
 // Answers returns the answer service over the stores.
 func (s *Stores) Answers() *answer.Service {
-	return &answer.Service{Graph: s.Graph, Index: s.Text}
+	return &answer.Service{Graph: s.Graph, Index: s.Index}
+}
+
+// ModelsDir returns where scripts/fetch-model.sh puts ONNX Runtime and the model: $FIXGRAPH_MODELS
+// (relative to the repository root, as make sees it) or .cache/models under the repository root.
+func ModelsDir(tb testing.TB) string {
+	tb.Helper()
+	models := os.Getenv("FIXGRAPH_MODELS")
+	if models == "" {
+		models = filepath.Join(".cache", "models")
+	}
+	if filepath.IsAbs(models) {
+		return models
+	}
+	dir, err := os.Getwd()
+	if err != nil {
+		tb.Fatal(err)
+	}
+	for {
+		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
+			return filepath.Join(dir, models)
+		}
+		parent := filepath.Dir(dir)
+		if parent == dir {
+			tb.Fatal("no go.mod above the test's directory")
+		}
+		dir = parent
+	}
+}
+
+// NeedModel returns the path of name under ModelsDir. When it is missing, the test is skipped
+// locally and fails in CI, where make test has run scripts/fetch-model.sh.
+func NeedModel(tb testing.TB, name string) string {
+	tb.Helper()
+	p := filepath.Join(ModelsDir(tb), name)
+	if _, err := os.Stat(p); err != nil {
+		if os.Getenv("CI") != "" {
+			tb.Fatalf("%s is missing in CI: make test runs scripts/fetch-model.sh first: %v", p, err)
+		}
+		tb.Skipf("%s is missing (run make models): %v", p, err)
+	}
+	return p
+}
+
+// MustEmbedder opens the default ONNX embedder, closed when the test ends.
+func MustEmbedder(tb testing.TB) *search.ONNX {
+	tb.Helper()
+	e, err := search.OpenONNX(NeedModel(tb, "bge-small-zh-v1.5"), NeedModel(tb, "onnxruntime/libonnxruntime.so.1"), search.ONNXOptions{})
+	if err != nil {
+		tb.Fatal(err)
+	}
+	tb.Cleanup(func() { e.Close() })
+	return e
+}
+
+// MustOpenHybrid opens empty stores whose index has vectors from the real embedder.
+func MustOpenHybrid(tb testing.TB) *Stores {
+	tb.Helper()
+	s := MustOpen(tb)
+	v, err := search.OpenVectors(filepath.Join(tb.TempDir(), "vectors"), MustEmbedder(tb))
+	if err != nil {
+		tb.Fatal(err)
+	}
+	tb.Cleanup(func() { v.Close() })
+	s.Index.Vectors = v
+	return s
 }
