@@ -36,7 +36,10 @@ func ParseMode(s string) (Mode, error) {
 // Fusion sets how Hybrid combines its rankings.
 type Fusion struct {
 	BM25   float64 // weight of the BM25 ranking; default 1
-	Vector float64 // weight of the vector ranking; default 1
+	Vector float64 // weight of the vector ranking for Chinese queries; default 1
+	// VectorOther is the weight of the vector ranking for other queries. The default model is
+	// strong on Chinese and weak on English, so its ranking counts less there; default 0.3.
+	VectorOther float64
 	K      float64 // reciprocal-rank constant; default 60
 	Depth  int     // hits taken from each ranking; default 50
 	// Exact is added to a section for each error code, part number or model of the query that it
@@ -47,6 +50,9 @@ type Fusion struct {
 func (f Fusion) withDefaults() Fusion {
 	if f.BM25 == 0 && f.Vector == 0 {
 		f.BM25, f.Vector = 1, 1
+	}
+	if f.VectorOther == 0 {
+		f.VectorOther = 0.3
 	}
 	if f.K <= 0 {
 		f.K = 60
@@ -145,8 +151,12 @@ func (h *Hybrid) Search(ctx context.Context, q string, limit int, f fixgraph.Sea
 	for i, hit := range lexical {
 		score[hit.Section.ID] += fu.BM25 / (fu.K + float64(i+1))
 	}
+	wv := fu.Vector
+	if extract.DetectLanguage(extract.Normalize(q)) != "zh" {
+		wv = fu.VectorOther
+	}
 	for i, hit := range semantic {
-		score[hit.Section.ID] += fu.Vector / (fu.K + float64(i+1))
+		score[hit.Section.ID] += wv / (fu.K + float64(i+1))
 	}
 	for _, tok := range exactTokens(q) {
 		ids, err := h.Text.containing(ctx, tok, depth, f)
