@@ -14,16 +14,7 @@ func Normalize(s string) string {
 }
 
 // NormalizeBlock is Normalize for multi-line text: it keeps line breaks and drops empty lines.
-func NormalizeBlock(s string) string {
-	lines := strings.Split(s, "\n")
-	out := lines[:0]
-	for _, l := range lines {
-		if l = Normalize(l); l != "" {
-			out = append(out, l)
-		}
-	}
-	return strings.Join(out, "\n")
-}
+func NormalizeBlock(s string) string { return eachLine(s, Normalize) }
 
 // DetectLanguage returns "zh" when Han characters make up a fair share of the letters in s, else "en".
 func DetectLanguage(s string) string {
@@ -57,11 +48,13 @@ func LanguageTag(tag string) string {
 func Clean(s string) string { return strings.Join(strings.Fields(s), " ") }
 
 // CleanBlock is Clean for multi-line text: it keeps line breaks and drops empty lines.
-func CleanBlock(s string) string {
+func CleanBlock(s string) string { return eachLine(s, Clean) }
+
+func eachLine(s string, f func(string) string) string {
 	lines := strings.Split(s, "\n")
 	out := lines[:0]
 	for _, l := range lines {
-		if l = Clean(l); l != "" {
+		if l = f(l); l != "" {
 			out = append(out, l)
 		}
 	}

@@ -40,8 +40,8 @@ type Fusion struct {
 	// VectorOther is the weight of the vector ranking for other queries. The default model is
 	// strong on Chinese and weak on English, so its ranking counts less there; default 0.3.
 	VectorOther float64
-	K      float64 // reciprocal-rank constant; default 60
-	Depth  int     // hits taken from each ranking; default 50
+	K           float64 // reciprocal-rank constant; default 60
+	Depth       int     // hits taken from each ranking; default 50
 	// Exact is added to a section for each error code, part number or model of the query that it
 	// contains as a whole token; default 1/60, as much as a first rank.
 	Exact float64
@@ -171,15 +171,7 @@ func (h *Hybrid) Search(ctx context.Context, q string, limit int, f fixgraph.Sea
 	for id, s := range score {
 		hits = append(hits, fixgraph.Hit{Section: &fixgraph.Section{ID: id}, Score: s})
 	}
-	slices.SortFunc(hits, func(a, b fixgraph.Hit) int {
-		switch {
-		case a.Score > b.Score:
-			return -1
-		case a.Score < b.Score:
-			return 1
-		}
-		return strings.Compare(a.Section.ID, b.Section.ID)
-	})
+	sortHits(hits)
 	return hits[:min(limit, len(hits))], nil
 }
 

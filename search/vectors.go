@@ -12,6 +12,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strings"
 	"sync"
 	"time"
 
@@ -351,18 +352,7 @@ func (v *Vectors) Nearest(q []float32, limit int, f fixgraph.SearchFilter) []fix
 	for _, c := range *cands {
 		hits = append(hits, fixgraph.Hit{Section: &fixgraph.Section{ID: v.ids[c.i]}, Score: float64(dot(q, v.floats[c.i*v.dim:(c.i+1)*v.dim]))})
 	}
-	slices.SortFunc(hits, func(a, b fixgraph.Hit) int {
-		if a.Score != b.Score {
-			if a.Score > b.Score {
-				return -1
-			}
-			return 1
-		}
-		if a.Section.ID < b.Section.ID {
-			return -1
-		}
-		return 1
-	})
+	sortHits(hits)
 	if len(hits) > limit {
 		hits = hits[:limit]
 	}
@@ -378,6 +368,12 @@ func (v *Vectors) Exact(q []float32, limit int) []fixgraph.Hit {
 	for i := range v.ids {
 		hits[i] = fixgraph.Hit{Section: &fixgraph.Section{ID: v.ids[i]}, Score: float64(dot(q, v.floats[i*v.dim:(i+1)*v.dim]))}
 	}
+	sortHits(hits)
+	return hits[:min(limit, len(hits))]
+}
+
+// sortHits orders hits by score, best first, and equal scores by section id.
+func sortHits(hits []fixgraph.Hit) {
 	slices.SortFunc(hits, func(a, b fixgraph.Hit) int {
 		switch {
 		case a.Score > b.Score:
@@ -385,9 +381,8 @@ func (v *Vectors) Exact(q []float32, limit int) []fixgraph.Hit {
 		case a.Score < b.Score:
 			return 1
 		}
-		return 0
+		return strings.Compare(a.Section.ID, b.Section.ID)
 	})
-	return hits[:min(limit, len(hits))]
 }
 
 func (m vecMeta) matches(f fixgraph.SearchFilter) bool {
