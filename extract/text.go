@@ -13,9 +13,6 @@ func Normalize(s string) string {
 	return strings.Join(strings.Fields(norm.NFKC.String(s)), " ")
 }
 
-// NormalizeBlock is Normalize for multi-line text: it keeps line breaks and drops empty lines.
-func NormalizeBlock(s string) string { return eachLine(s, Normalize) }
-
 // DetectLanguage returns "zh" when Han characters make up a fair share of the letters in s, else "en".
 func DetectLanguage(s string) string {
 	var han, letters int
@@ -48,13 +45,11 @@ func LanguageTag(tag string) string {
 func Clean(s string) string { return strings.Join(strings.Fields(s), " ") }
 
 // CleanBlock is Clean for multi-line text: it keeps line breaks and drops empty lines.
-func CleanBlock(s string) string { return eachLine(s, Clean) }
-
-func eachLine(s string, f func(string) string) string {
+func CleanBlock(s string) string {
 	lines := strings.Split(s, "\n")
 	out := lines[:0]
 	for _, l := range lines {
-		if l = f(l); l != "" {
+		if l = Clean(l); l != "" {
 			out = append(out, l)
 		}
 	}

@@ -6,7 +6,6 @@ import (
 	"encoding/binary"
 	"encoding/json"
 	"fmt"
-	"io"
 	"os"
 	"path/filepath"
 	"slices"
@@ -302,17 +301,6 @@ func (s *Bolt) Generation(ctx context.Context) (uint64, error) {
 		return nil
 	})
 	return g, err
-}
-
-// Backup writes a consistent copy of the store to w while it stays open for reads and writes.
-func (s *Bolt) Backup(w io.Writer) (int64, error) {
-	var n int64
-	err := s.db.View(func(tx *bolt.Tx) error {
-		var err error
-		n, err = tx.WriteTo(w)
-		return err
-	})
-	return n, err
 }
 
 type reader struct{ tx *bolt.Tx }
