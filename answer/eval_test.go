@@ -1,9 +1,7 @@
 package answer_test
 
 import (
-	"bufio"
 	"context"
-	"encoding/json"
 	"fmt"
 	"slices"
 	"sort"
@@ -12,41 +10,23 @@ import (
 
 	"github.com/fixgraph/fixgraph"
 	"github.com/fixgraph/fixgraph/answer"
-	"github.com/fixgraph/fixgraph/extract"
+	"github.com/fixgraph/fixgraph/eval"
 	"github.com/fixgraph/fixgraph/fixtures"
 	"github.com/fixgraph/fixgraph/internal/fixgraphtest"
 )
 
-type question struct {
-	ID       string `json:"id"`
-	Question string `json:"question"`
-	Lang     string `json:"lang"`
-	Kind     string `json:"kind"`
-	Variant  string `json:"variant"`
-	Expect   struct {
-		Code    string `json:"code"`
-		Product string `json:"product"`
-		Heading string `json:"heading"`
-	} `json:"expect"`
-}
-
-func loadQuestions(tb testing.TB) []question {
+func loadQuestions(tb testing.TB) []eval.Question {
 	tb.Helper()
 	f, err := fixtures.Eval.Open("eval/questions.jsonl")
 	if err != nil {
 		tb.Fatal(err)
 	}
 	defer f.Close()
-	var out []question
-	sc := bufio.NewScanner(f)
-	for sc.Scan() {
-		var q question
-		if err := json.Unmarshal(sc.Bytes(), &q); err != nil {
-			tb.Fatalf("questions.jsonl: %v", err)
-		}
-		out = append(out, q)
+	qs, err := eval.Load(f, "questions.jsonl")
+	if err != nil {
+		tb.Fatal(err)
 	}
-	return out
+	return qs
 }
 
 func mustService(tb testing.TB) *answer.Service {
@@ -58,19 +38,18 @@ func mustService(tb testing.TB) *answer.Service {
 
 // correct reports whether ans answers q: the expected code of the expected product, or an answer
 // whose first citation is the expected section.
-func correct(q question, ans *fixgraph.Answer) bool {
+func correct(q eval.Question, ans *fixgraph.Answer) bool {
 	if q.Expect.Code != "" {
 		return ans.ErrorCode != nil && ans.ErrorCode.Code == q.Expect.Code && (q.Expect.Product == "" || ans.ErrorCode.Product == q.Expect.Product)
 	}
-	want := extract.Normalize(q.Expect.Heading)
 	for _, c := range ans.Citations {
-		if extract.Normalize(c.Heading) == want {
+		if q.Relevant(fixgraph.Hit{Section: &fixgraph.Section{Heading: c.Heading}}) {
 			return true
 		}
 	}
 	// A code question whose expected source is a FAQ is answered by the repair guide; the FAQ is
 	// then the top search hit.
-	return len(ans.Hits) > 0 && extract.Normalize(ans.Hits[0].Section.Heading) == want
+	return len(ans.Hits) > 0 && q.Relevant(ans.Hits[0])
 }
 
 // TestFixtureQuestions asks every fixture question and checks the share answered right, overall
@@ -128,7 +107,7 @@ func TestFixtureQuestions(t *testing.T) {
 			t.Errorf("%s: %.2f of questions answered right, below the floor of %.2f", k, got, floor)
 		}
 	}
-	if len(loadQuestions(t)) < 60 || !slices.ContainsFunc(loadQuestions(t), func(q question) bool { return q.Variant == "typo" }) {
+	if len(loadQuestions(t)) < 60 || !slices.ContainsFunc(loadQuestions(t), func(q eval.Question) bool { return q.Variant == "typo" }) {
 		t.Error("the fixture question set must hold at least 60 questions with typos among them")
 	}
 }
