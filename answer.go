@@ -6,6 +6,9 @@ type SearchFilter struct {
 	Languages  []string
 	Statuses   []Status
 	Visibility []Visibility
+	// Products keeps sections about one of these models, and sections tied to no product
+	// (a delivery FAQ, a returns policy), which hold for every model.
+	Products []string
 }
 
 // Hit is a section that matched a search, with the document it belongs to.

@@ -125,6 +125,7 @@ type Section struct {
 	Page        int      `json:"page,omitempty"`   // 1-based PDF page
 	Order       int      `json:"order"`            // position in the document
 	Language    string   `json:"language"`
+	Products    []string `json:"products,omitempty"` // models it is about; none: it applies to all
 }
 
 // Product is an appliance model.

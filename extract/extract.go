@@ -16,7 +16,8 @@ var (
 	// A part number: letters and digits, a dash, digits and an optional letter suffix: DC31-00178A.
 	partRE = regexp.MustCompile(`\b([A-Z]{2}\d{2}-\d{5}[A-Z]?)\b`)
 	// A product model: two or three letters, a dash, four digits and an optional letter: WF-8012D.
-	modelRE = regexp.MustCompile(`(?i)\b([A-Z]{2,3}-\d{4}[A-Z]?)\b`)
+	// Not the tail of a longer dashed identifier such as the document number AUR-CS-RP-2024.
+	modelRE = regexp.MustCompile(`(?i)(?:^|[^A-Z0-9-])([A-Z]{2,3}-\d{4}[A-Z]?)\b`)
 )
 
 // ErrorCodes returns the error codes in s, in canonical form (upper case, no dash) and in order of

@@ -46,6 +46,8 @@ func TestPartNumbersAndModels(t *testing.T) {
 		{"Parts DD82-01135B and WH47-00312C fit dw-6035 and WH-5020.", []string{"DD82-01135B", "WH47-00312C"}, []string{"DW-6035", "WH-5020"}},
 		{"warehouse WH-SH01 holds 12", nil, nil},
 		{"no part here: DC31", nil, nil},
+		{"文件编号:AUR-CS-RP-2024，适用于WF-8012D、DW-6035", nil, []string{"WF-8012D", "DW-6035"}},
+		{"WF-8012D/DW-6035", nil, []string{"WF-8012D", "DW-6035"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.in, func(t *testing.T) {

@@ -141,6 +141,9 @@ func parseFAQ(doc *fixgraph.Document, p *htmlPage) (*fixgraph.Batch, error) {
 				break
 			}
 		}
+		if model != "" {
+			sec.Products = []string{model}
+		}
 		faq := &fixgraph.FAQ{
 			ID:         fixgraph.HashID(fixgraph.PrefixFAQ, doc.ID, q.question),
 			Question:   q.question,

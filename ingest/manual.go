@@ -148,6 +148,9 @@ func parseManual(doc *fixgraph.Document, p *htmlPage) (*fixgraph.Batch, error) {
 	for i, hs := range p.sections {
 		sec := newSection(doc, i, hs.heading, hs.path, extract.CleanBlock(hs.text.String()))
 		sec.Anchor = hs.anchor
+		if product != nil {
+			sec.Products = []string{product.Model}
+		}
 		ids[hs] = sec
 		if hs.anchor != "" {
 			byAnchor[hs.anchor] = hs
@@ -342,6 +345,7 @@ func readTroubleshootingRow(b *fixgraph.Batch, doc *fixgraph.Document, model str
 	path := append(append([]string(nil), tableSec.HeadingPath...), row.code)
 	rowSec := newSection(doc, order, row.code, path, row.raw)
 	rowSec.Anchor = tableSec.Anchor
+	rowSec.Products = tableSec.Products
 	b.Add(rowSec)
 	b.Link(rowSec.ID, fixgraph.RelPartOf, doc.ID)
 	b.Link(rowSec.ID, fixgraph.RelMentions, ec.ID)

@@ -113,7 +113,7 @@ func summarize(b *fixgraph.Batch) string {
 		var l string
 		switch n := n.(type) {
 		case *fixgraph.Section:
-			l = fmt.Sprintf("section %03d page=%d anchor=%q path=%q text=%q", n.Order, n.Page, n.Anchor, n.HeadingPath, clip(n.Text, 80))
+			l = fmt.Sprintf("section %03d page=%d anchor=%q products=%q path=%q text=%q", n.Order, n.Page, n.Anchor, n.Products, n.HeadingPath, clip(n.Text, 80))
 		case *fixgraph.Product:
 			l = fmt.Sprintf("product %s name=%v category=%v brand=%q", n.Model, n.Name, n.Category, n.Brand)
 		case *fixgraph.ErrorCode:

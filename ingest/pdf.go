@@ -273,6 +273,7 @@ func parsePolicy(ctx context.Context, doc *fixgraph.Document, data []byte, opt P
 		}
 		sec := newSection(doc, i, o.sec.Heading, o.sec.HeadingPath, body)
 		sec.Page = o.sec.Page
+		sec.Products = extract.ProductModels(extract.Normalize(sec.Heading + "\n" + sec.Text))
 		b.Add(sec)
 		b.Link(sec.ID, fixgraph.RelPartOf, doc.ID)
 		linkMentions(b, sec, "", nil)

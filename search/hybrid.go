@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"regexp"
 	"slices"
 	"strings"
 
@@ -33,35 +34,35 @@ func ParseMode(s string) (Mode, error) {
 	return "", fixgraph.Errorf(fixgraph.EINVALID, "unknown search mode %q (bm25, vector or hybrid)", s)
 }
 
-// Fusion sets how Hybrid combines its rankings.
+// Fusion sets how Hybrid combines its rankings: relative-score fusion, the default of Weaviate's
+// hybrid search too. Each ranking's scores are scaled to [0, 1] (the best hit 1, the last one of
+// the depth taken 0) and added with weights Alpha for the vectors and 1-Alpha for BM25.
+// Reciprocal-rank fusion was measured and dropped: it throws away how far BM25's first hit leads,
+// and on the Galaxy S10 questions it lost 0.16 of Recall@1 to BM25 alone.
 type Fusion struct {
-	BM25   float64 // weight of the BM25 ranking; default 1
-	Vector float64 // weight of the vector ranking for Chinese queries; default 1
-	// VectorOther is the weight of the vector ranking for other queries. The default model is
-	// strong on Chinese and weak on English, so its ranking counts less there; default 0.3.
-	VectorOther float64
-	K           float64 // reciprocal-rank constant; default 60
-	Depth       int     // hits taken from each ranking; default 50
-	// Exact is added to a section for each error code, part number or model of the query that it
-	// contains as a whole token; default 1/60, as much as a first rank.
+	// Alpha is the weight of the vector ranking for Chinese queries; default 0.6.
+	Alpha float64
+	// AlphaOther is the weight of the vector ranking for other queries. The default model is
+	// strong on Chinese and weak on English, so its ranking counts less there; default 0.2.
+	AlphaOther float64
+	Depth      int // hits taken from each ranking; default 50
+	// Exact is added to a section whose heading names an error code or part number of the query;
+	// default 0.2.
 	Exact float64
 }
 
 func (f Fusion) withDefaults() Fusion {
-	if f.BM25 == 0 && f.Vector == 0 {
-		f.BM25, f.Vector = 1, 1
+	if f.Alpha == 0 {
+		f.Alpha = 0.6
 	}
-	if f.VectorOther == 0 {
-		f.VectorOther = 0.3
-	}
-	if f.K <= 0 {
-		f.K = 60
+	if f.AlphaOther == 0 {
+		f.AlphaOther = 0.2
 	}
 	if f.Depth <= 0 {
 		f.Depth = 50
 	}
 	if f.Exact == 0 {
-		f.Exact = 1 / f.K
+		f.Exact = 0.2
 	}
 	return f
 }
@@ -139,7 +140,21 @@ func (h *Hybrid) Search(ctx context.Context, q string, limit int, f fixgraph.Sea
 	}
 	fu := h.Fusion.withDefaults()
 	depth := max(fu.Depth, limit)
-	lexical, err := h.Text.Search(ctx, q, depth, f)
+	lexQ := q
+	if len(f.Products) == 0 {
+		// A question that names a model is about that model: search its sections and the ones
+		// that hold for every product. The model's name itself is left out of the BM25 query,
+		// where it would only favour the few sections that repeat it (titles, overviews).
+		models, err := h.Text.knownProducts(ctx, extract.ProductModels(extract.Normalize(q)))
+		if err != nil {
+			return nil, err
+		}
+		if len(models) > 0 {
+			f.Products = models
+			lexQ = withoutModels(q, models)
+		}
+	}
+	lexical, err := h.Text.Search(ctx, lexQ, depth, f)
 	if err != nil {
 		return nil, err
 	}
@@ -147,19 +162,15 @@ func (h *Hybrid) Search(ctx context.Context, q string, limit int, f fixgraph.Sea
 	if err != nil {
 		return nil, err
 	}
-	score := make(map[string]float64, len(lexical)+len(semantic))
-	for i, hit := range lexical {
-		score[hit.Section.ID] += fu.BM25 / (fu.K + float64(i+1))
-	}
-	wv := fu.Vector
+	alpha := fu.Alpha
 	if extract.DetectLanguage(extract.Normalize(q)) != "zh" {
-		wv = fu.VectorOther
+		alpha = fu.AlphaOther
 	}
-	for i, hit := range semantic {
-		score[hit.Section.ID] += wv / (fu.K + float64(i+1))
-	}
-	for _, tok := range exactTokens(q) {
-		ids, err := h.Text.containing(ctx, tok, depth, f)
+	score := make(map[string]float64, len(lexical)+len(semantic))
+	addScaled(score, lexical, 1-alpha)
+	addScaled(score, semantic, alpha)
+	if toks := exactTokens(q); len(toks) > 0 {
+		ids, err := h.Text.headed(ctx, toks, depth, f)
 		if err != nil {
 			return nil, err
 		}
@@ -175,24 +186,86 @@ func (h *Hybrid) Search(ctx context.Context, q string, limit int, f fixgraph.Sea
 	return hits[:min(limit, len(hits))], nil
 }
 
-// exactTokens returns the index tokens of the codes, part numbers and models in q.
-func exactTokens(q string) []string {
-	var out []string
-	for _, t := range extract.Tokens(extract.JoinCodes(extract.Normalize(q))) {
-		out = append(out, strings.ToLower(t))
+// addScaled adds w times each hit's score scaled to [0, 1] between the last hit and the first.
+func addScaled(score map[string]float64, hits []fixgraph.Hit, w float64) {
+	if len(hits) == 0 || w == 0 {
+		return
 	}
+	hi, lo := hits[0].Score, hits[len(hits)-1].Score
+	for _, h := range hits {
+		s := 1.0
+		if hi > lo {
+			s = (h.Score - lo) / (hi - lo)
+		}
+		score[h.Section.ID] += w * s
+	}
+}
+
+// withoutModels returns q without the mentions of the models, or q when nothing else is left.
+func withoutModels(q string, models []string) string {
+	out := extract.Normalize(q)
+	for _, m := range models {
+		out = regexp.MustCompile(`(?i)`+regexp.QuoteMeta(m)).ReplaceAllString(out, " ")
+	}
+	if strings.TrimSpace(out) == "" {
+		return q
+	}
+	return out
+}
+
+// knownProducts returns the models that some indexed section is about.
+func (t *Text) knownProducts(ctx context.Context, models []string) ([]string, error) {
+	if len(models) == 0 {
+		return nil, nil
+	}
+	ix, err := t.idx.Advanced()
+	if err != nil {
+		return nil, err
+	}
+	r, err := ix.Reader()
+	if err != nil {
+		return nil, err
+	}
+	defer r.Close()
+	var out []string
+	for _, m := range models {
+		tfr, err := r.TermFieldReader(ctx, []byte(m), "product", false, false, false)
+		if err != nil {
+			return nil, err
+		}
+		if tfr.Count() > 0 {
+			out = append(out, m)
+		}
+		tfr.Close()
+	}
+	return out, nil
+}
+
+// exactTokens returns the index tokens of the error codes and part numbers in q. Product models
+// are left out: nearly every section of a manual is about its model, and the sections that name
+// it (titles, overviews) are seldom the answer.
+func exactTokens(q string) []string {
+	q = extract.JoinCodes(extract.Normalize(q))
+	var out []string
+	for _, c := range extract.ErrorCodes(q) {
+		out = append(out, strings.ToLower(c))
+	}
+	for _, p := range extract.PartNumbers(q) {
+		out = append(out, strings.ToLower(strings.ReplaceAll(p, "-", "_")))
+	}
+	slices.Sort(out)
 	return slices.Compact(out)
 }
 
-// containing returns the sections whose heading or text holds the token as a whole.
-func (t *Text) containing(ctx context.Context, token string, limit int, f fixgraph.SearchFilter) ([]string, error) {
-	var fields []query.Query
-	for _, field := range []string{"heading", "body"} {
-		tq := query.NewTermQuery(token)
-		tq.SetField(field)
-		fields = append(fields, tq)
+// headed returns the sections whose heading holds one of the tokens as a whole.
+func (t *Text) headed(ctx context.Context, tokens []string, limit int, f fixgraph.SearchFilter) ([]string, error) {
+	var any []query.Query
+	for _, tok := range tokens {
+		tq := query.NewTermQuery(tok)
+		tq.SetField("heading")
+		any = append(any, tq)
 	}
-	var q query.Query = query.NewDisjunctionQuery(fields)
+	var q query.Query = query.NewDisjunctionQuery(any)
 	if filters := filterQueries(f); len(filters) > 0 {
 		q = query.NewConjunctionQuery(append(filters, q))
 	}

@@ -2,13 +2,17 @@ package search
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
+	"sync"
 
 	"github.com/blevesearch/bleve/v2"
+	"github.com/blevesearch/bleve/v2/analysis"
 	_ "github.com/blevesearch/bleve/v2/analysis/analyzer/custom" // registers the custom analyzer type
 	"github.com/blevesearch/bleve/v2/analysis/analyzer/keyword"
 	"github.com/blevesearch/bleve/v2/analysis/lang/cjk"
@@ -30,10 +34,61 @@ import (
 const AnalyzerName = "fixgraph"
 
 // Text is the embedded BM25 full-text index of sections, a bleve index under the data directory.
-// It records the version of every document it holds, so Sync can tell what is stale.
+// It records the version of every document it holds, so Sync can tell what is stale, and the
+// token counts of its fields, which BM25 needs and bleve does not keep (see bm25.go).
 type Text struct {
-	idx bleve.Index
+	idx      bleve.Index
+	analyzer analysis.Analyzer
+
+	mu      sync.RWMutex
+	lengths map[string]fieldLengths // by document id
+	total   fieldLengths            // sum over lengths
+	closed  bool
 }
+
+// textFields are the analysed fields of a section.
+var textFields = []string{"heading", "path", "all"}
+
+// fieldLengths counts a document's indexed sections and the tokens of each of their fields.
+type fieldLengths struct {
+	Sections int            `json:"sections"`
+	Tokens   map[string]int `json:"tokens"`
+}
+
+func (l *fieldLengths) add(o fieldLengths, sign int) {
+	if l.Tokens == nil {
+		l.Tokens = map[string]int{}
+	}
+	l.Sections += sign * o.Sections
+	for f, n := range o.Tokens {
+		l.Tokens[f] += sign * n
+	}
+}
+
+// textFormat names the layout of the index; an index written in another layout is rebuilt.
+const textFormat = "2"
+
+// noProduct is the product term of sections tied to no product.
+const noProduct = "-"
+
+func productTerms(models []string) []string {
+	if len(models) == 0 {
+		return []string{noProduct}
+	}
+	return models
+}
+
+// productFilter is the filter's products and noProduct, or nil when it does not filter by product.
+func productFilter(f fixgraph.SearchFilter) []string {
+	if len(f.Products) == 0 {
+		return nil
+	}
+	return append(slices.Clip(f.Products), noProduct)
+}
+
+var formatKey = []byte("format")
+
+func lengthsKey(docID string) []byte { return []byte("len\x00" + docID) }
 
 // indexed is the bleve document for a section.
 type indexed struct {
@@ -41,10 +96,11 @@ type indexed struct {
 	Kind       string `json:"kind"`
 	Lang       string `json:"lang"`
 	Status     string `json:"status"`
-	Visibility string `json:"visibility"`
-	Heading    string `json:"heading"`
+	Visibility string   `json:"visibility"`
+	Products   []string `json:"product"` // noProduct when it holds for every product
+	Heading    string   `json:"heading"`
 	Path       string `json:"path"`
-	Body       string `json:"body"`
+	All        string `json:"all"` // heading and text
 }
 
 func newMapping() (*mapping.IndexMappingImpl, error) {
@@ -76,10 +132,10 @@ func newMapping() (*mapping.IndexMappingImpl, error) {
 	kw.Store = false
 	kw.Analyzer = keyword.Name
 	dm := bleve.NewDocumentStaticMapping()
-	for _, f := range []string{"heading", "path", "body"} {
+	for _, f := range textFields {
 		dm.AddFieldMappingsAt(f, text)
 	}
-	for _, f := range []string{"doc", "kind", "lang", "status", "visibility"} {
+	for _, f := range []string{"doc", "kind", "lang", "status", "visibility", "product"} {
 		dm.AddFieldMappingsAt(f, kw)
 	}
 	m.DefaultMapping = dm
@@ -93,11 +149,15 @@ func OpenText(dir string) (*Text, error) {
 	path := filepath.Join(dir, "text.bleve")
 	idx, err := bleve.Open(path)
 	if err == nil {
-		return &Text{idx: idx}, nil
+		t, err := loadText(idx)
+		if err == nil {
+			return t, nil
+		}
+		idx.Close()
 	}
-	if !errors.Is(err, bleve.ErrorIndexPathDoesNotExist) {
+	if err != nil && !errors.Is(err, bleve.ErrorIndexPathDoesNotExist) {
 		if rmErr := os.RemoveAll(path); rmErr != nil {
-			return nil, fmt.Errorf("removing broken text index %q: %w", path, rmErr)
+			return nil, fmt.Errorf("removing broken or outdated text index %q: %w", path, rmErr)
 		}
 	}
 	m, err := newMapping()
@@ -108,11 +168,83 @@ func OpenText(dir string) (*Text, error) {
 	if err != nil {
 		return nil, fmt.Errorf("creating text index %q: %w", path, err)
 	}
-	return &Text{idx: idx}, nil
+	if err := idx.SetInternal(formatKey, []byte(textFormat)); err != nil {
+		idx.Close()
+		return nil, fmt.Errorf("creating text index %q: %w", path, err)
+	}
+	return loadText(idx)
 }
 
-// Close closes the index.
-func (t *Text) Close() error { return t.idx.Close() }
+// errOutdated says an index was written in an older layout.
+var errOutdated = errors.New("text index layout is outdated")
+
+// loadText reads the field lengths of an open index.
+func loadText(idx bleve.Index) (*Text, error) {
+	format, err := idx.GetInternal(formatKey)
+	if err != nil {
+		return nil, err
+	}
+	if string(format) != textFormat {
+		return nil, errOutdated
+	}
+	t := &Text{idx: idx, analyzer: idx.Mapping().AnalyzerNamed(AnalyzerName), lengths: map[string]fieldLengths{}}
+	docs, err := t.documents(context.Background())
+	if err != nil {
+		return nil, err
+	}
+	for _, id := range docs {
+		raw, err := idx.GetInternal(lengthsKey(id))
+		if err != nil {
+			return nil, err
+		}
+		var l fieldLengths
+		if err := json.Unmarshal(raw, &l); err != nil {
+			return nil, fmt.Errorf("reading field lengths of %q: %w", id, err)
+		}
+		t.lengths[id] = l
+		t.total.add(l, 1)
+	}
+	return t, nil
+}
+
+// commit writes a batch together with a document's new field lengths (nil: the document is gone).
+func (t *Text) commit(b *bleve.Batch, docID string, l *fieldLengths) error {
+	if l != nil {
+		raw, err := json.Marshal(l)
+		if err != nil {
+			return err
+		}
+		b.SetInternal(lengthsKey(docID), raw)
+	} else {
+		b.DeleteInternal(lengthsKey(docID))
+	}
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if err := t.idx.Batch(b); err != nil {
+		return fmt.Errorf("writing text index batch for %q: %w", docID, err)
+	}
+	t.total.add(t.lengths[docID], -1)
+	delete(t.lengths, docID)
+	if l != nil {
+		t.total.add(*l, 1)
+		t.lengths[docID] = *l
+	}
+	return nil
+}
+
+// tokens returns how many tokens the analyzer makes of a prepared text.
+func (t *Text) tokens(prepared string) int { return len(t.analyzer.Analyze([]byte(prepared))) }
+
+// Close closes the index; closing it again does nothing.
+func (t *Text) Close() error {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if t.closed {
+		return nil
+	}
+	t.closed = true
+	return t.idx.Close()
+}
 
 func docKey(id string) []byte { return []byte("doc\x00" + id) }
 
@@ -127,30 +259,34 @@ func (t *Text) Update(ctx context.Context, doc *fixgraph.Document, sections []*f
 	for _, id := range removed {
 		b.Delete(id)
 	}
+	lengths := &fieldLengths{Tokens: map[string]int{}}
 	for _, s := range sections {
 		if strings.TrimSpace(s.Text) == "" {
 			// A heading with nothing under it but subsections: its subsections are the answers.
 			b.Delete(s.ID)
 			continue
 		}
-		if err := b.Index(s.ID, indexed{
+		d := indexed{
 			Doc:        doc.ID,
 			Kind:       string(doc.Kind),
 			Lang:       s.Language,
 			Status:     string(doc.Status),
 			Visibility: string(doc.Visibility),
+			Products:   productTerms(s.Products),
 			Heading:    prepare(s.Heading),
 			Path:       prepare(strings.Join(s.HeadingPath[:max(len(s.HeadingPath)-1, 0)], " / ")),
-			Body:       prepare(s.Text),
-		}); err != nil {
+			All:        prepare(s.Heading + "\n" + s.Text),
+		}
+		if err := b.Index(s.ID, d); err != nil {
 			return fmt.Errorf("indexing section %q: %w", s.ID, err)
 		}
+		lengths.Sections++
+		lengths.Tokens["heading"] += t.tokens(d.Heading)
+		lengths.Tokens["path"] += t.tokens(d.Path)
+		lengths.Tokens["all"] += t.tokens(d.All)
 	}
 	b.SetInternal(docKey(doc.ID), []byte(docStamp(doc)))
-	if err := t.idx.Batch(b); err != nil {
-		return fmt.Errorf("writing index batch for %q: %w", doc.Source, err)
-	}
-	return nil
+	return t.commit(b, doc.ID, lengths)
 }
 
 // Remove deletes a document's sections and its record.
@@ -160,7 +296,7 @@ func (t *Text) Remove(ctx context.Context, docID string, sections []string) erro
 		b.Delete(id)
 	}
 	b.DeleteInternal(docKey(docID))
-	return t.idx.Batch(b)
+	return t.commit(b, docID, nil)
 }
 
 // Stamp returns what the index recorded of a document's version, or "" if it has none.
@@ -177,37 +313,6 @@ func prepare(s string) string {
 		s += " " + strings.Join(toks, " ")
 	}
 	return s
-}
-
-// Search runs a BM25 query over headings, heading paths and text. Hits carry only the section id
-// and the score; the caller loads the sections from the graph, the source of truth.
-func (t *Text) Search(ctx context.Context, q string, limit int, f fixgraph.SearchFilter) ([]fixgraph.Hit, error) {
-	q = prepare(q)
-	if strings.TrimSpace(q) == "" {
-		return nil, nil
-	}
-	var should []query.Query
-	for field, boost := range map[string]float64{"heading": 2.0, "body": 1.0, "path": 0.5} {
-		m := query.NewMatchQuery(q)
-		m.SetField(field)
-		m.Analyzer = AnalyzerName
-		m.SetBoost(boost)
-		should = append(should, m)
-	}
-	var qry query.Query = query.NewDisjunctionQuery(should)
-	if filters := filterQueries(f); len(filters) > 0 {
-		qry = query.NewConjunctionQuery(append(filters, qry))
-	}
-	req := bleve.NewSearchRequestOptions(qry, limit, 0, false)
-	res, err := t.idx.SearchInContext(ctx, req)
-	if err != nil {
-		return nil, fmt.Errorf("text search: %w", err)
-	}
-	hits := make([]fixgraph.Hit, 0, len(res.Hits))
-	for _, h := range res.Hits {
-		hits = append(hits, fixgraph.Hit{Section: &fixgraph.Section{ID: h.ID}, Score: h.Score})
-	}
-	return hits, nil
 }
 
 func filterQueries(f fixgraph.SearchFilter) []query.Query {
@@ -228,6 +333,7 @@ func filterQueries(f fixgraph.SearchFilter) []query.Query {
 	add("lang", f.Languages)
 	add("status", strs(f.Statuses))
 	add("visibility", strs(f.Visibility))
+	add("product", productFilter(f))
 	return out
 }
 
@@ -241,9 +347,8 @@ func strs[T ~string](in []T) []string {
 
 // Analyze returns the tokens the index makes of s.
 func (t *Text) Analyze(s string) []string {
-	a := t.idx.Mapping().AnalyzerNamed(AnalyzerName)
 	var out []string
-	for _, tok := range a.Analyze([]byte(prepare(s))) {
+	for _, tok := range t.analyzer.Analyze([]byte(prepare(s))) {
 		out = append(out, string(tok.Term))
 	}
 	return out

@@ -2,6 +2,7 @@ package search_test
 
 import (
 	"context"
+	"math"
 	"path/filepath"
 	"slices"
 	"testing"
@@ -156,5 +157,74 @@ func TestSyncRepairsIndex(t *testing.T) {
 	}
 	if hits, _ := ix.Search(ctx, "进水管", 10, fixgraph.SearchFilter{}); len(hits) != 0 {
 		t.Errorf("old text still searchable: %v", ids(hits))
+	}
+}
+
+// TestBM25Scores checks the scores against BM25 computed by hand (k1 1.2, b 0.75) on a corpus
+// small enough to count: bleve's own BM25 differs (see bm25.go) and would fail this.
+func TestBM25Scores(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	ix := mustText(t, dir)
+	d := doc("m.html", 1)
+	one := &fixgraph.Section{ID: "s1", DocumentID: d.ID, Heading: "pump", Text: "pump"}                 // all: pump pump (2)
+	two := &fixgraph.Section{ID: "s2", DocumentID: d.ID, Heading: "filter", Text: "pump filter hose"}   // all: filter pump filter hose (4)
+	three := &fixgraph.Section{ID: "s3", DocumentID: d.ID, Heading: "door", Text: "door seal gasket"} // all: door door seal gasket (4)
+	if err := ix.Update(ctx, d, []*fixgraph.Section{one, two, three}, nil); err != nil {
+		t.Fatal(err)
+	}
+	bm25 := func(tf, length, avg, n, df float64) float64 {
+		idf := math.Log(1 + (n-df+0.5)/(df+0.5))
+		return idf * tf * 2.2 / (tf + 1.2*(0.25+0.75*length/avg))
+	}
+	// "pump": field all (weight 1, avg 10/3) and field heading (weight 0.5, avg 1); no path.
+	want := map[string]float64{
+		"s1": bm25(2, 2, 10.0/3, 3, 2) + 0.5*bm25(1, 1, 1, 3, 1),
+		"s2": bm25(1, 4, 10.0/3, 3, 2),
+	}
+	check := func(ix *search.Text) {
+		t.Helper()
+		hits, err := ix.Search(ctx, "pump", 10, fixgraph.SearchFilter{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(hits) != 2 {
+			t.Fatalf("hits = %v; want s1 and s2", ids(hits))
+		}
+		for _, h := range hits {
+			// Bleve keeps field lengths as float32 norms, hence the tolerance.
+			if math.Abs(h.Score-want[h.Section.ID]) > 1e-4 {
+				t.Errorf("score of %s = %.5f; want %.5f", h.Section.ID, h.Score, want[h.Section.ID])
+			}
+		}
+	}
+	check(ix)
+	// The average lengths survive a restart.
+	ix.Close()
+	check(mustText(t, dir))
+}
+
+func TestProductFilter(t *testing.T) {
+	ctx := context.Background()
+	ix := mustText(t, t.TempDir())
+	d := doc("m.html", 1)
+	washer := section(d, "Warranty washer", "warranty two years")
+	washer.Products = []string{"WF-8012D"}
+	dish := section(d, "Warranty dishwasher", "warranty two years")
+	dish.Products = []string{"DW-6035"}
+	general := section(d, "Warranty terms", "warranty claims need the invoice")
+	if err := ix.Update(ctx, d, []*fixgraph.Section{washer, dish, general}, nil); err != nil {
+		t.Fatal(err)
+	}
+	hits, err := ix.Search(ctx, "warranty", 10, fixgraph.SearchFilter{Products: []string{"WF-8012D"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := ids(hits)
+	slices.Sort(got)
+	want := []string{washer.ID, general.ID}
+	slices.Sort(want)
+	if !slices.Equal(got, want) {
+		t.Errorf("product filter = %v; want the washer's section and the general one", got)
 	}
 }

@@ -45,7 +45,8 @@ type vecMeta struct {
 	Kind       string `json:"k"`
 	Lang       string `json:"l"`
 	Status     string `json:"s"`
-	Visibility string `json:"v"`
+	Visibility string   `json:"v"`
+	Products   []string `json:"p,omitempty"`
 }
 
 var (
@@ -248,7 +249,7 @@ func (v *Vectors) put(doc *fixgraph.Document, secs []*fixgraph.Section, vecs [][
 			if len(vecs[i]) != v.dim {
 				return fmt.Errorf("vector of dimension %d, want %d", len(vecs[i]), v.dim)
 			}
-			metas[i] = vecMeta{Doc: doc.ID, Kind: string(doc.Kind), Lang: s.Language, Status: string(doc.Status), Visibility: string(doc.Visibility)}
+			metas[i] = vecMeta{Doc: doc.ID, Kind: string(doc.Kind), Lang: s.Language, Status: string(doc.Status), Visibility: string(doc.Visibility), Products: s.Products}
 			if err := b.Put([]byte(s.ID), encodeVector(metas[i], vecs[i])); err != nil {
 				return err
 			}
@@ -387,7 +388,8 @@ func sortHits(hits []fixgraph.Hit) {
 
 func (m vecMeta) matches(f fixgraph.SearchFilter) bool {
 	return in(f.Kinds, fixgraph.DocKind(m.Kind)) && in(f.Languages, m.Lang) &&
-		in(f.Statuses, fixgraph.Status(m.Status)) && in(f.Visibility, fixgraph.Visibility(m.Visibility))
+		in(f.Statuses, fixgraph.Status(m.Status)) && in(f.Visibility, fixgraph.Visibility(m.Visibility)) &&
+		(len(f.Products) == 0 || len(m.Products) == 0 || slices.ContainsFunc(m.Products, func(p string) bool { return slices.Contains(f.Products, p) }))
 }
 
 func in[T comparable](set []T, v T) bool { return len(set) == 0 || slices.Contains(set, v) }

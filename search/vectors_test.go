@@ -218,3 +218,35 @@ func TestHybridFusion(t *testing.T) {
 		t.Errorf("ParseMode(semantic) = %v", err)
 	}
 }
+
+// TestHybridProductScope checks that a question naming a model is answered from that model's
+// sections, and not from the title section that merely repeats the model's name.
+func TestHybridProductScope(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	h := &search.Hybrid{Text: mustText(t, filepath.Join(dir, "text")), Vectors: mustVectors(t, filepath.Join(dir, "vec"), 64)}
+	var want string
+	for _, model := range []string{"WF-8012D", "DW-6035"} {
+		d := doc(model+".html", 1)
+		title := section(d, "Aurora "+model+" User Manual", "This manual covers the "+model+".")
+		warranty := section(d, "Warranty", "The warranty covers parts and labour for two years.")
+		title.Products, warranty.Products = []string{model}, []string{model}
+		if err := h.Update(ctx, d, []*fixgraph.Section{title, warranty}, nil); err != nil {
+			t.Fatal(err)
+		}
+		if model == "DW-6035" {
+			want = warranty.ID
+		}
+	}
+	hits, err := h.Search(ctx, "What is the warranty on the DW-6035?", 3, fixgraph.SearchFilter{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(hits) == 0 || hits[0].Section.ID != want {
+		t.Errorf("hits = %v; want the DW-6035 warranty section %s first", ids(hits), want)
+	}
+	// A model no section is about does not narrow the search to nothing.
+	if hits, _ := h.Search(ctx, "warranty XX-9999", 3, fixgraph.SearchFilter{}); len(hits) < 2 {
+		t.Errorf("unknown model: hits = %v", ids(hits))
+	}
+}
