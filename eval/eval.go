@@ -12,6 +12,7 @@ import (
 	"fmt"
 	"io"
 	"math"
+	"path"
 	"slices"
 	"sort"
 	"strings"
@@ -27,23 +28,41 @@ type Question struct {
 	Lang     string `json:"lang"`
 	Kind     string `json:"kind"`
 	Variant  string `json:"variant"`
-	Expect   struct {
-		Code    string `json:"code"`    // an error code: a hit whose heading names it counts
-		Product string `json:"product"` // narrows Code to one product's sections (not used for hits)
-		Heading string `json:"heading"` // a section heading: a hit with that heading counts
-	} `json:"expect"`
+	Expect   Target `json:"expect"`
+}
+
+// Target says which sections answer a question. Heading or Code picks sections; Product and
+// Source narrow them. Also lists other sections that answer the question as well (a FAQ entry
+// and the manual section it repeats, say), judged the same way.
+type Target struct {
+	Code    string   `json:"code,omitempty"`    // an error code: a section whose heading names it
+	Heading string   `json:"heading,omitempty"` // a section heading, compared after normalisation
+	Product string   `json:"product,omitempty"` // a section about this model, or about no model
+	Source  string   `json:"source,omitempty"`  // the file name its document came from
+	Also    []Target `json:"also,omitempty"`
 }
 
 // Relevant reports whether a hit answers q.
 func (q Question) Relevant(h fixgraph.Hit) bool {
+	if q.Expect.matches(h) {
+		return true
+	}
+	return slices.ContainsFunc(q.Expect.Also, func(t Target) bool { return t.matches(h) })
+}
+
+func (t Target) matches(h fixgraph.Hit) bool {
 	heading := extract.Normalize(h.Section.Heading)
-	if q.Expect.Heading != "" {
-		return strings.EqualFold(heading, extract.Normalize(q.Expect.Heading))
+	switch {
+	case t.Heading != "" && !strings.EqualFold(heading, extract.Normalize(t.Heading)):
+		return false
+	case t.Heading == "" && (t.Code == "" || !slices.Contains(extract.ErrorCodes(heading), t.Code)):
+		return false
+	case t.Product != "" && len(h.Section.Products) > 0 && !slices.Contains(h.Section.Products, t.Product):
+		return false
+	case t.Source != "" && (h.Document == nil || path.Base(h.Document.Source) != t.Source):
+		return false
 	}
-	if q.Expect.Code != "" {
-		return slices.Contains(extract.ErrorCodes(heading), q.Expect.Code)
-	}
-	return false
+	return true
 }
 
 // Load reads a question set: JSON lines, or the E-Manual CSV (question_id, question, section_path…),

@@ -53,6 +53,10 @@ func (t *Text) Search(ctx context.Context, q string, limit int, f fixgraph.Searc
 		return nil, fmt.Errorf("text search: %w", err)
 	}
 	defer r.Close()
+	terms, err = corrected(r, terms)
+	if err != nil {
+		return nil, fmt.Errorf("text search: %w", err)
+	}
 	allowed, err := allowedDocs(ctx, r, f)
 	if err != nil {
 		return nil, fmt.Errorf("text search filters: %w", err)
@@ -129,6 +133,61 @@ func (t *Text) Search(ctx context.Context, q string, limit int, f fixgraph.Searc
 	}
 	sortHits(hits) // ties in external id order, so results do not depend on segment layout
 	return hits, nil
+}
+
+// corrected replaces each Latin-letter term that no section holds ("warrenti", the stem of a
+// misspelt "warrenty") by the indexed term closest to it in edit distance, the most frequent of
+// equals; one edit for terms of four to six letters, two for longer ones. Terms the index holds
+// are never touched, so a correct query ranks exactly as before.
+func corrected(r index.IndexReader, terms []string) ([]string, error) {
+	fz, ok := r.(index.IndexReaderFuzzy)
+	if !ok {
+		return terms, nil
+	}
+	out := slices.Clone(terms)
+	for i, term := range terms {
+		if len(term) < 4 || strings.TrimFunc(term, func(c rune) bool { return c >= 'a' && c <= 'z' }) != "" {
+			continue
+		}
+		tfr, err := r.TermFieldReader(context.Background(), []byte(term), "all", false, false, false)
+		if err != nil {
+			return nil, err
+		}
+		known := tfr.Count() > 0
+		tfr.Close()
+		if known {
+			continue
+		}
+		edits := 1
+		if len(term) > 6 {
+			edits = 2
+		}
+		dict, am, err := fz.FieldDictFuzzyAutomaton("all", term, edits, "")
+		if err != nil {
+			return nil, err
+		}
+		best, bestDist, bestCount := "", uint8(255), uint64(0)
+		for {
+			e, err := dict.Next()
+			if err != nil {
+				dict.Close()
+				return nil, err
+			}
+			if e == nil {
+				break
+			}
+			_, d := am.MatchAndDistance(e.Term)
+			if d < bestDist || d == bestDist && e.Count > bestCount {
+				best, bestDist, bestCount = e.Term, d, e.Count
+			}
+		}
+		dict.Close()
+		if best != "" {
+			out[i] = best
+		}
+	}
+	slices.Sort(out)
+	return slices.Compact(out), nil
 }
 
 // allowedDocs returns the internal ids of the sections that pass the filter, or nil when it

@@ -47,7 +47,7 @@ type Fusion struct {
 	AlphaOther float64
 	Depth      int // hits taken from each ranking; default 50
 	// Exact is added to a section whose heading names an error code or part number of the query;
-	// default 0.2.
+	// default 0.5, so a section headed by the code outranks nearly any without it.
 	Exact float64
 }
 
@@ -62,7 +62,7 @@ func (f Fusion) withDefaults() Fusion {
 		f.Depth = 50
 	}
 	if f.Exact == 0 {
-		f.Exact = 0.2
+		f.Exact = 0.5
 	}
 	return f
 }

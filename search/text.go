@@ -92,15 +92,15 @@ func lengthsKey(docID string) []byte { return []byte("len\x00" + docID) }
 
 // indexed is the bleve document for a section.
 type indexed struct {
-	Doc        string `json:"doc"`
-	Kind       string `json:"kind"`
-	Lang       string `json:"lang"`
-	Status     string `json:"status"`
+	Doc        string   `json:"doc"`
+	Kind       string   `json:"kind"`
+	Lang       string   `json:"lang"`
+	Status     string   `json:"status"`
 	Visibility string   `json:"visibility"`
 	Products   []string `json:"product"` // noProduct when it holds for every product
 	Heading    string   `json:"heading"`
-	Path       string `json:"path"`
-	All        string `json:"all"` // heading and text
+	Path       string   `json:"path"`
+	All        string   `json:"all"` // heading and text
 }
 
 func newMapping() (*mapping.IndexMappingImpl, error) {

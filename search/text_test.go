@@ -167,8 +167,8 @@ func TestBM25Scores(t *testing.T) {
 	dir := t.TempDir()
 	ix := mustText(t, dir)
 	d := doc("m.html", 1)
-	one := &fixgraph.Section{ID: "s1", DocumentID: d.ID, Heading: "pump", Text: "pump"}                 // all: pump pump (2)
-	two := &fixgraph.Section{ID: "s2", DocumentID: d.ID, Heading: "filter", Text: "pump filter hose"}   // all: filter pump filter hose (4)
+	one := &fixgraph.Section{ID: "s1", DocumentID: d.ID, Heading: "pump", Text: "pump"}               // all: pump pump (2)
+	two := &fixgraph.Section{ID: "s2", DocumentID: d.ID, Heading: "filter", Text: "pump filter hose"} // all: filter pump filter hose (4)
 	three := &fixgraph.Section{ID: "s3", DocumentID: d.ID, Heading: "door", Text: "door seal gasket"} // all: door door seal gasket (4)
 	if err := ix.Update(ctx, d, []*fixgraph.Section{one, two, three}, nil); err != nil {
 		t.Fatal(err)
@@ -226,5 +226,34 @@ func TestProductFilter(t *testing.T) {
 	slices.Sort(want)
 	if !slices.Equal(got, want) {
 		t.Errorf("product filter = %v; want the washer's section and the general one", got)
+	}
+}
+
+func TestTypoCorrection(t *testing.T) {
+	ctx := context.Background()
+	ix := mustText(t, t.TempDir())
+	d := doc("m.html", 1)
+	warranty := section(d, "Warranty", "The warranty covers the motor for ten years.")
+	heater := section(d, "Heating time", "The heater takes 70 minutes to heat a full tank.")
+	hose := section(d, "Drain hose", "Hook the hose over the sink.")
+	house := section(d, "Moving house", "Keep the transit bolts for moving house; a house move needs them.")
+	if err := ix.Update(ctx, d, []*fixgraph.Section{warranty, heater, hose, house}, nil); err != nil {
+		t.Fatal(err)
+	}
+	for q, want := range map[string]string{
+		"warrenty for the motor":       warranty.ID,
+		"how long does the heter take": heater.ID,
+	} {
+		hits, err := ix.Search(ctx, q, 3, fixgraph.SearchFilter{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(hits) == 0 || hits[0].Section.ID != want {
+			t.Errorf("Search(%q) = %v; want %s first", q, ids(hits), want)
+		}
+	}
+	// A word the index holds is taken as written, not "corrected" to a neighbour.
+	if hits, _ := ix.Search(ctx, "hose", 3, fixgraph.SearchFilter{}); len(hits) != 1 || hits[0].Section.ID != hose.ID {
+		t.Errorf("Search(hose) = %v; want only %s", ids(hits), hose.ID)
 	}
 }

@@ -41,10 +41,10 @@ type Vectors struct {
 }
 
 type vecMeta struct {
-	Doc        string `json:"d"`
-	Kind       string `json:"k"`
-	Lang       string `json:"l"`
-	Status     string `json:"s"`
+	Doc        string   `json:"d"`
+	Kind       string   `json:"k"`
+	Lang       string   `json:"l"`
+	Status     string   `json:"s"`
 	Visibility string   `json:"v"`
 	Products   []string `json:"p,omitempty"`
 }
