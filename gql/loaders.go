@@ -2,6 +2,7 @@ package gql
 
 import (
 	"context"
+	"errors"
 	"strings"
 	"time"
 
@@ -114,6 +115,9 @@ func neighbors[T fixgraph.Node](ctx context.Context, r *Resolver, id string, rel
 		return nodes[T](ctx, r, ids[id])
 	}
 	ids, err := l.Load(ctx, id)
+	if errors.Is(err, dataloadgen.ErrNotFound) {
+		return nil, nil // the mapped loader's answer for a node without such edges
+	}
 	if err != nil {
 		return nil, err
 	}

@@ -81,11 +81,6 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer, log 
 		log.Info("loaded the demo corpus", "files", ok)
 	}
 
-	mux := http.NewServeMux()
-	mux.Handle("/graphql", limitBody(withTimeout(gql.NewHandler(a.resolver(), gql.Options{Introspection: true, Logger: log}), *timeout), 1<<20))
-	mux.Handle("/{$}", gql.Playground("/graphql"))
-	mux.HandleFunc("/healthz", func(w http.ResponseWriter, r *http.Request) { fmt.Fprintln(w, "ok") })
-
 	ln, err := net.Listen("tcp", *addr)
 	if err != nil {
 		return fmt.Errorf("listening on %s: %w", *addr, err)
@@ -95,7 +90,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer, log 
 		return fmt.Errorf("recording the server address: %w", err)
 	}
 	defer os.Remove(addrFile)
-	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
+	srv := &http.Server{Handler: a.handler(*timeout), ReadHeaderTimeout: 10 * time.Second}
 	fmt.Fprintf(stdout, "fixgraph serving GraphQL at http://%s/graphql and GraphiQL at http://%s/ (data %s)\n", ln.Addr(), ln.Addr(), a.dir)
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
@@ -107,6 +102,15 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer, log 
 	shutdown, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	return srv.Shutdown(shutdown)
+}
+
+// handler serves GraphQL, GraphiQL and the health check.
+func (a *app) handler(timeout time.Duration) http.Handler {
+	mux := http.NewServeMux()
+	mux.Handle("/graphql", limitBody(withTimeout(gql.NewHandler(a.resolver(), gql.Options{Introspection: true, Logger: a.log}), timeout), 1<<20))
+	mux.Handle("/{$}", gql.Playground("/graphql"))
+	mux.HandleFunc("/healthz", func(w http.ResponseWriter, r *http.Request) { fmt.Fprintln(w, "ok") })
+	return mux
 }
 
 func withTimeout(h http.Handler, d time.Duration) http.Handler {
@@ -378,7 +382,10 @@ func (a *app) query(ctx context.Context, q string, vars map[string]any, out any)
 }
 
 // remote is a running fixgraph server.
-type remote struct{ url string }
+type remote struct {
+	url    string
+	client *http.Client // nil: http.DefaultClient
+}
 
 func (r *remote) query(ctx context.Context, q string, vars map[string]any, out any) error {
 	body, err := json.Marshal(map[string]any{"query": q, "variables": vars})
@@ -390,7 +397,11 @@ func (r *remote) query(ctx context.Context, q string, vars map[string]any, out a
 		return err
 	}
 	req.Header.Set("Content-Type", "application/json")
-	resp, err := http.DefaultClient.Do(req)
+	c := r.client
+	if c == nil {
+		c = http.DefaultClient
+	}
+	resp, err := c.Do(req)
 	if err != nil {
 		return fixgraph.WrapError(fixgraph.EUNAVAILABLE, err, "the data directory is in use by a fixgraph server at %s that does not answer", r.url)
 	}

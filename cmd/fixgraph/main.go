@@ -5,6 +5,7 @@
 //	fixgraph ask    [--data DIR] [--json] QUESTION
 //	fixgraph search [--data DIR] [--json] [--limit K] QUERY
 //	fixgraph eval   [--data DIR] [--questions FILE] [--json] [--misses]
+//	fixgraph bench  [--sections N] [--clients 1,8,32] [--requests N] [--json]
 //
 // The data directory comes from --data or FIXGRAPH_DATA, and defaults to ./data.
 package main
@@ -43,6 +44,7 @@ commands:
   ask      answer a question
   search   search sections
   eval     measure retrieval on a question set (Recall@1/5, MRR@10, nDCG@10)
+  bench    measure embedding and ingest throughput and ask/search latency over loopback HTTP
 
 Run 'fixgraph COMMAND -h' for a command's flags. The data directory is --data DIR or $FIXGRAPH_DATA (default ./data).
 `
@@ -66,6 +68,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return runSearch(ctx, rest, stdout, stderr, log)
 	case "eval":
 		return runEval(ctx, rest, stdout, stderr, log)
+	case "bench":
+		return runBench(ctx, rest, stdout, stderr, log)
 	case "help", "-h", "--help":
 		fmt.Fprint(stdout, usage)
 		return nil

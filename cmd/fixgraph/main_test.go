@@ -234,3 +234,24 @@ func TestMissingModelIsAClearError(t *testing.T) {
 	}
 	MustRun(t, "ask", "--data", t.TempDir(), "--embedder", "none", "E102") // text search needs no model
 }
+
+// TestBench runs a small bench end to end: a generated corpus, latency over loopback HTTP, and a
+// report whose every request succeeded.
+func TestBench(t *testing.T) {
+	out := MustRun(t, "bench", "--embedder", "none", "--sections", "300", "--clients", "1,4", "--requests", "20", "--json")
+	var rep benchReport
+	if err := json.Unmarshal([]byte(out), &rep); err != nil {
+		t.Fatalf("bench --json printed %q: %v", out, err)
+	}
+	if len(rep.Ingest) != 2 || rep.Ingest[1].Sections < 300 || rep.Ingest[0].Pages == 0 {
+		t.Errorf("ingest = %+v; want the fixtures and 300 generated sections", rep.Ingest)
+	}
+	if len(rep.Latency) != 2*2*2 { // corpora × operations × client counts
+		t.Fatalf("latency rows = %d", len(rep.Latency))
+	}
+	for _, l := range rep.Latency {
+		if l.Errors != 0 || l.Requests < 20 || l.P50 <= 0 || l.P99 < l.P50 {
+			t.Errorf("latency row %+v", l)
+		}
+	}
+}
