@@ -33,6 +33,7 @@ type benchReport struct {
 	Load    string         `json:"load"` // the machine's load average before and after
 	Embed   []embedResult  `json:"embed,omitempty"`
 	Ingest  []ingestResult `json:"ingest"`
+	Vectors []vectorResult `json:"vectors,omitempty"`
 	Latency []latency      `json:"latency"`
 }
 
@@ -54,6 +55,16 @@ type ingestResult struct {
 	// share of ingest time spent beyond it (parsing, graph and text index writes).
 	EmbedSeconds float64 `json:"embedSeconds,omitempty"`
 	Overhead     float64 `json:"overhead,omitempty"`
+}
+
+// vectorResult compares the quantised scan with the exact float scan on real query embeddings.
+type vectorResult struct {
+	Corpus    string  `json:"corpus"`
+	Vectors   int     `json:"vectors"`
+	Recall10  float64 `json:"recall@10"` // of the quantised scan against the exact one
+	ScanMS    float64 `json:"scanMs"`    // quantised scan and re-rank, per query
+	ExactMS   float64 `json:"exactMs"`   // exact scan, per query
+	Questions int     `json:"questions"`
 }
 
 type latency struct {
@@ -155,6 +166,13 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer, log 
 				return err
 			}
 			ir.Overhead = ir.Seconds/ir.EmbedSeconds - 1
+			vr, err := vectorRecall(ctx, a, questions)
+			if err != nil {
+				a.Close()
+				return err
+			}
+			vr.Corpus = corpus.name
+			rep.Vectors = append(rep.Vectors, vr)
 		}
 		rep.Ingest = append(rep.Ingest, ir)
 		fmt.Fprintf(stderr, "ingested %s: %d sections in %.1fs\n", corpus.name, ir.Sections, ir.Seconds)
@@ -190,6 +208,13 @@ func printBench(w io.Writer, rep *benchReport) {
 		fmt.Fprintf(tw, "%s\t%d\t%d\t%d\t%.1f\t%.1f\t%.1f\t%.1f\t%+.0f%%\t\n", r.Corpus, r.Files, r.Sections, r.Pages, r.Seconds, r.SectionsPerSec, r.PagesPerSec, r.EmbedSeconds, 100*r.Overhead)
 	}
 	fmt.Fprintln(tw, "\t\t\t\t\t\t\t\t\t")
+	if len(rep.Vectors) > 0 {
+		fmt.Fprintln(tw, "vectors	count	questions	recall@10	scan ms	exact ms	")
+		for _, v := range rep.Vectors {
+			fmt.Fprintf(tw, "%s\t%d\t%d\t%.3f\t%.2f\t%.2f\t\n", v.Corpus, v.Vectors, v.Questions, v.Recall10, v.ScanMS, v.ExactMS)
+		}
+		fmt.Fprintln(tw, "\t\t\t\t\t\t")
+	}
 	fmt.Fprintln(tw, "latency\top\tclients\trequests\terrors\tp50 ms\tp95 ms\tp99 ms\treq/s\t")
 	for _, l := range rep.Latency {
 		fmt.Fprintf(tw, "%s\t%s\t%d\t%d\t%d\t%.1f\t%.1f\t%.1f\t%.1f\t\n", l.Corpus, l.Op, l.Clients, l.Requests, l.Errors, l.P50, l.P95, l.P99, l.PerSecond)
@@ -372,6 +397,39 @@ func embedAlone(ctx context.Context, a *app) (float64, error) {
 		}
 	}
 	return time.Since(start).Seconds(), nil
+}
+
+// vectorRecall embeds the questions and compares the top ten of the quantised scan with those
+// of the exact scan.
+func vectorRecall(ctx context.Context, a *app, questions []string) (vectorResult, error) {
+	vecs, err := a.embedder.Embed(ctx, questions, true)
+	if err != nil {
+		return vectorResult{}, err
+	}
+	v := a.index.Vectors
+	r := vectorResult{Vectors: v.Len(), Questions: len(questions)}
+	var found, total int
+	var scan, exact time.Duration
+	for _, q := range vecs {
+		t := time.Now()
+		want := v.Exact(q, 10)
+		exact += time.Since(t)
+		t = time.Now()
+		got := v.Nearest(q, 10, fixgraph.SearchFilter{})
+		scan += time.Since(t)
+		for _, w := range want {
+			total++
+			if slices.ContainsFunc(got, func(h fixgraph.Hit) bool { return h.Section.ID == w.Section.ID }) {
+				found++
+			}
+		}
+	}
+	if total > 0 {
+		r.Recall10 = float64(found) / float64(total)
+	}
+	r.ScanMS = float64(scan.Microseconds()) / 1000 / float64(len(vecs))
+	r.ExactMS = float64(exact.Microseconds()) / 1000 / float64(len(vecs))
+	return r, nil
 }
 
 func fixtureQuestions() ([]string, error) {
