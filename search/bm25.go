@@ -2,6 +2,7 @@ package search
 
 import (
 	"cmp"
+	"encoding/binary"
 	"context"
 	"fmt"
 	"math"
@@ -74,7 +75,7 @@ func (t *Text) Search(ctx context.Context, q string, limit int, f fixgraph.Searc
 	}
 	t.mu.RUnlock()
 
-	scores := map[string]float64{} // by internal id
+	scores := map[uint64]float64{} // by internal document number
 	var tfd index.TermFieldDoc
 	for _, fw := range fieldWeights {
 		if avg[fw.field] <= 0 {
@@ -99,7 +100,12 @@ func (t *Text) Search(ctx context.Context, q string, limit int, f fixgraph.Searc
 				if d == nil {
 					break
 				}
-				if allowed != nil && !allowed[string(d.ID)] {
+				num, err := docNum(d.ID)
+				if err != nil {
+					tfr.Close()
+					return nil, err
+				}
+				if allowed != nil && !allowed[num] {
 					continue
 				}
 				length := 1.0
@@ -107,25 +113,14 @@ func (t *Text) Search(ctx context.Context, q string, limit int, f fixgraph.Searc
 					length = 1 / float64(d.Norm*d.Norm)
 				}
 				tf := float64(d.Freq)
-				scores[string(d.ID)] += fw.weight * idf * tf * (bm25K1 + 1) / (tf + bm25K1*(1-bm25B+bm25B*length/avg[fw.field]))
+				scores[num] += fw.weight * idf * tf * (bm25K1 + 1) / (tf + bm25K1*(1-bm25B+bm25B*length/avg[fw.field]))
 			}
 			tfr.Close()
 		}
 	}
-	type scored struct {
-		id    string
-		score float64
-	}
-	ranked := make([]scored, 0, len(scores))
-	for id, s := range scores {
-		ranked = append(ranked, scored{id, s})
-	}
-	slices.SortFunc(ranked, func(a, b scored) int {
-		return cmp.Or(cmp.Compare(b.score, a.score), strings.Compare(a.id, b.id))
-	})
-	hits := make([]fixgraph.Hit, 0, min(limit, len(ranked)))
-	for _, s := range ranked[:min(limit, len(ranked))] {
-		id, err := r.ExternalID(index.IndexInternalID(s.id))
+	hits := make([]fixgraph.Hit, 0, min(limit, len(scores)))
+	for _, s := range topScores(scores, limit) {
+		id, err := r.ExternalID(binary.BigEndian.AppendUint64(nil, s.num))
 		if err != nil {
 			return nil, fmt.Errorf("text search: %w", err)
 		}
@@ -192,8 +187,8 @@ func corrected(r index.IndexReader, terms []string) ([]string, error) {
 
 // allowedDocs returns the internal ids of the sections that pass the filter, or nil when it
 // lets everything through.
-func allowedDocs(ctx context.Context, r index.IndexReader, f fixgraph.SearchFilter) (map[string]bool, error) {
-	var allowed map[string]bool
+func allowedDocs(ctx context.Context, r index.IndexReader, f fixgraph.SearchFilter) (map[uint64]bool, error) {
+	var allowed map[uint64]bool
 	for _, c := range []struct {
 		field  string
 		values []string
@@ -207,7 +202,7 @@ func allowedDocs(ctx context.Context, r index.IndexReader, f fixgraph.SearchFilt
 		if len(c.values) == 0 {
 			continue
 		}
-		pass := map[string]bool{}
+		pass := map[uint64]bool{}
 		for _, v := range c.values {
 			tfr, err := r.TermFieldReader(ctx, []byte(v), c.field, false, false, false)
 			if err != nil {
@@ -222,8 +217,13 @@ func allowedDocs(ctx context.Context, r index.IndexReader, f fixgraph.SearchFilt
 				if d == nil {
 					break
 				}
-				if id := string(d.ID); allowed == nil || allowed[id] {
-					pass[id] = true
+				num, err := docNum(d.ID)
+				if err != nil {
+					tfr.Close()
+					return nil, err
+				}
+				if allowed == nil || allowed[num] {
+					pass[num] = true
 				}
 			}
 			tfr.Close()
@@ -231,4 +231,61 @@ func allowedDocs(ctx context.Context, r index.IndexReader, f fixgraph.SearchFilt
 		allowed = pass
 	}
 	return allowed, nil
+}
+
+// docNum is the number in a bleve (scorch) internal document id: 8 bytes, big-endian.
+func docNum(id index.IndexInternalID) (uint64, error) {
+	if len(id) != 8 {
+		return 0, fmt.Errorf("internal document id of %d bytes, want 8", len(id))
+	}
+	return binary.BigEndian.Uint64(id), nil
+}
+
+type scored struct {
+	num   uint64
+	score float64
+}
+
+// better orders by score, then by document number so that ties are stable.
+func better(a, b scored) bool {
+	return a.score > b.score || a.score == b.score && a.num < b.num
+}
+
+// topScores returns the limit best of scores, best first, keeping a min-heap of the best so far
+// rather than sorting every match.
+func topScores(scores map[uint64]float64, limit int) []scored {
+	h := make([]scored, 0, limit)
+	down := func(i int) {
+		for {
+			worst, l, r := i, 2*i+1, 2*i+2
+			if l < len(h) && better(h[worst], h[l]) {
+				worst = l
+			}
+			if r < len(h) && better(h[worst], h[r]) {
+				worst = r
+			}
+			if worst == i {
+				return
+			}
+			h[i], h[worst] = h[worst], h[i]
+			i = worst
+		}
+	}
+	for num, s := range scores {
+		c := scored{num, s}
+		switch {
+		case len(h) < limit:
+			h = append(h, c)
+			for i := len(h) - 1; i > 0 && better(h[(i-1)/2], h[i]); i = (i - 1) / 2 {
+				h[i], h[(i-1)/2] = h[(i-1)/2], h[i]
+			}
+		case better(c, h[0]):
+			h[0] = c
+			down(0)
+		}
+	}
+	slices.SortFunc(h, func(a, b scored) int {
+		return cmp.Or(cmp.Compare(b.score, a.score), cmp.Compare(a.num, b.num))
+	})
+	return h
 }
