@@ -97,13 +97,22 @@ func (h *Hybrid) WithMode(m Mode) (*Hybrid, error) {
 }
 
 // Update writes a document's sections to the text index and, when configured, the vector index.
+// The two run at once: the text index's analysis and writes then hide behind the embedder's work.
+// Each index records the document's version only with its own write, so Sync repairs whichever
+// one a failure left behind.
 func (h *Hybrid) Update(ctx context.Context, doc *fixgraph.Document, sections []*fixgraph.Section, removed []string) error {
-	if h.Vectors != nil {
-		if err := h.Vectors.Update(ctx, doc, sections, removed); err != nil {
-			return err
-		}
+	if h.Vectors == nil {
+		return h.Text.Update(ctx, doc, sections, removed)
 	}
-	return h.Text.Update(ctx, doc, sections, removed)
+	var textErr error
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		textErr = h.Text.Update(ctx, doc, sections, removed)
+	}()
+	vecErr := h.Vectors.Update(ctx, doc, sections, removed)
+	<-done
+	return errors.Join(vecErr, textErr)
 }
 
 // Sync brings both indexes in line with the graph.
