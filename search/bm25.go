@@ -54,7 +54,7 @@ func (t *Text) Search(ctx context.Context, q string, limit int, f fixgraph.Searc
 		return nil, fmt.Errorf("text search: %w", err)
 	}
 	defer r.Close()
-	terms, err = corrected(r, terms)
+	terms, err = corrected(ctx, r, terms)
 	if err != nil {
 		return nil, fmt.Errorf("text search: %w", err)
 	}
@@ -76,7 +76,6 @@ func (t *Text) Search(ctx context.Context, q string, limit int, f fixgraph.Searc
 	t.mu.RUnlock()
 
 	scores := map[uint64]float64{} // by internal document number
-	var tfd index.TermFieldDoc
 	for _, fw := range fieldWeights {
 		if avg[fw.field] <= 0 {
 			continue
@@ -85,28 +84,13 @@ func (t *Text) Search(ctx context.Context, q string, limit int, f fixgraph.Searc
 			if err := ctx.Err(); err != nil {
 				return nil, err
 			}
-			tfr, err := r.TermFieldReader(ctx, []byte(term), fw.field, true, true, false)
-			if err != nil {
-				return nil, fmt.Errorf("text search: %w", err)
-			}
-			df := float64(tfr.Count())
-			idf := math.Log(1 + (float64(n)-df+0.5)/(df+0.5))
-			for {
-				d, err := tfr.Next(&tfd)
-				if err != nil {
-					tfr.Close()
-					return nil, fmt.Errorf("text search: %w", err)
-				}
-				if d == nil {
-					break
-				}
-				num, err := docNum(d.ID)
-				if err != nil {
-					tfr.Close()
-					return nil, err
-				}
+			idf := 0.0 // always positive once set
+			err := eachPosting(ctx, r, fw.field, term, true, func(df, num uint64, d *index.TermFieldDoc) {
 				if allowed != nil && !allowed[num] {
-					continue
+					return
+				}
+				if idf == 0 {
+					idf = math.Log(1 + (float64(n)-float64(df)+0.5)/(float64(df)+0.5))
 				}
 				length := 1.0
 				if d.Norm > 0 {
@@ -114,8 +98,10 @@ func (t *Text) Search(ctx context.Context, q string, limit int, f fixgraph.Searc
 				}
 				tf := float64(d.Freq)
 				scores[num] += fw.weight * idf * tf * (bm25K1 + 1) / (tf + bm25K1*(1-bm25B+bm25B*length/avg[fw.field]))
+			})
+			if err != nil {
+				return nil, fmt.Errorf("text search: %w", err)
 			}
-			tfr.Close()
 		}
 	}
 	hits := make([]fixgraph.Hit, 0, min(limit, len(scores)))
@@ -134,7 +120,7 @@ func (t *Text) Search(ctx context.Context, q string, limit int, f fixgraph.Searc
 // misspelt "warrenty") by the indexed term closest to it in edit distance, the most frequent of
 // equals; one edit for terms of four to six letters, two for longer ones. Terms the index holds
 // are never touched, so a correct query ranks exactly as before.
-func corrected(r index.IndexReader, terms []string) ([]string, error) {
+func corrected(ctx context.Context, r index.IndexReader, terms []string) ([]string, error) {
 	fz, ok := r.(index.IndexReaderFuzzy)
 	if !ok {
 		return terms, nil
@@ -144,13 +130,11 @@ func corrected(r index.IndexReader, terms []string) ([]string, error) {
 		if len(term) < 4 || strings.TrimFunc(term, func(c rune) bool { return c >= 'a' && c <= 'z' }) != "" {
 			continue
 		}
-		tfr, err := r.TermFieldReader(context.Background(), []byte(term), "all", false, false, false)
+		df, err := docFreq(ctx, r, "all", term)
 		if err != nil {
 			return nil, err
 		}
-		known := tfr.Count() > 0
-		tfr.Close()
-		if known {
+		if df > 0 {
 			continue
 		}
 		edits := 1
@@ -204,33 +188,51 @@ func allowedDocs(ctx context.Context, r index.IndexReader, f fixgraph.SearchFilt
 		}
 		pass := map[uint64]bool{}
 		for _, v := range c.values {
-			tfr, err := r.TermFieldReader(ctx, []byte(v), c.field, false, false, false)
-			if err != nil {
-				return nil, err
-			}
-			for {
-				d, err := tfr.Next(nil)
-				if err != nil {
-					tfr.Close()
-					return nil, err
-				}
-				if d == nil {
-					break
-				}
-				num, err := docNum(d.ID)
-				if err != nil {
-					tfr.Close()
-					return nil, err
-				}
+			err := eachPosting(ctx, r, c.field, v, false, func(_, num uint64, _ *index.TermFieldDoc) {
 				if allowed == nil || allowed[num] {
 					pass[num] = true
 				}
+			})
+			if err != nil {
+				return nil, err
 			}
-			tfr.Close()
 		}
 		allowed = pass
 	}
 	return allowed, nil
+}
+
+// eachPosting calls visit for every section whose field holds term, with the number of such
+// sections (df); freqs asks for term frequencies and field-length norms too.
+func eachPosting(ctx context.Context, r index.IndexReader, field, term string, freqs bool, visit func(df, num uint64, d *index.TermFieldDoc)) error {
+	tfr, err := r.TermFieldReader(ctx, []byte(term), field, freqs, freqs, false)
+	if err != nil {
+		return err
+	}
+	defer tfr.Close()
+	df := tfr.Count()
+	var tfd index.TermFieldDoc
+	for {
+		d, err := tfr.Next(&tfd)
+		if err != nil || d == nil {
+			return err
+		}
+		num, err := docNum(d.ID)
+		if err != nil {
+			return err
+		}
+		visit(df, num, d)
+	}
+}
+
+// docFreq returns how many sections hold term in field.
+func docFreq(ctx context.Context, r index.IndexReader, field, term string) (uint64, error) {
+	tfr, err := r.TermFieldReader(ctx, []byte(term), field, false, false, false)
+	if err != nil {
+		return 0, err
+	}
+	defer tfr.Close()
+	return tfr.Count(), nil
 }
 
 // docNum is the number in a bleve (scorch) internal document id: 8 bytes, big-endian.

@@ -238,14 +238,13 @@ func (t *Text) knownProducts(ctx context.Context, models []string) ([]string, er
 	defer r.Close()
 	var out []string
 	for _, m := range models {
-		tfr, err := r.TermFieldReader(ctx, []byte(m), "product", false, false, false)
+		df, err := docFreq(ctx, r, "product", m)
 		if err != nil {
 			return nil, err
 		}
-		if tfr.Count() > 0 {
+		if df > 0 {
 			out = append(out, m)
 		}
-		tfr.Close()
 	}
 	return out, nil
 }
