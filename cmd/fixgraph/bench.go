@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"flag"
 	"fmt"
+	"html"
 	"io"
 	"io/fs"
 	"log/slog"
@@ -109,7 +110,6 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer, log 
 		defer os.RemoveAll(dir)
 		cfg.data = dir
 	}
-	quiet := slog.New(slog.NewTextHandler(io.Discard, nil))
 	rep := &benchReport{Load: loadAverage()}
 
 	emb, closer, err := openEmbedder(ctx, cfg)
@@ -135,53 +135,18 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer, log 
 	if err != nil {
 		return err
 	}
-	corpora := []struct {
-		name string
-		load func(context.Context, *app) (ingestResult, error)
-	}{{"fixtures", ingestFixtures}}
+	corpora := []benchCorpus{{"fixtures", ingestFixtures}}
 	if *sections > 0 {
-		corpora = append(corpora, struct {
-			name string
-			load func(context.Context, *app) (ingestResult, error)
-		}{fmt.Sprintf("generated-%d", *sections), func(ctx context.Context, a *app) (ingestResult, error) {
+		corpora = append(corpora, benchCorpus{fmt.Sprintf("generated-%d", *sections), func(ctx context.Context, a *app) (ingestResult, error) {
 			return ingestGenerated(ctx, a, *sections, stderr)
 		}})
 	}
 	for _, corpus := range corpora {
 		sub := cfg
 		sub.data = filepath.Join(cfg.data, corpus.name)
-		a, err := openApp(ctx, sub, quiet)
-		if err != nil {
+		if err := corpus.run(ctx, sub, rep, questions, clients, *requests, stderr); err != nil {
 			return err
 		}
-		ir, err := corpus.load(ctx, a)
-		if err != nil {
-			a.Close()
-			return err
-		}
-		ir.Corpus = corpus.name
-		if a.embedder != nil {
-			if ir.EmbedSeconds, err = embedAlone(ctx, a); err != nil {
-				a.Close()
-				return err
-			}
-			ir.Overhead = ir.Seconds/ir.EmbedSeconds - 1
-			vr, err := vectorRecall(ctx, a, questions)
-			if err != nil {
-				a.Close()
-				return err
-			}
-			vr.Corpus = corpus.name
-			rep.Vectors = append(rep.Vectors, vr)
-		}
-		rep.Ingest = append(rep.Ingest, ir)
-		fmt.Fprintf(stderr, "ingested %s: %d sections in %.1fs\n", corpus.name, ir.Sections, ir.Seconds)
-		lat, err := benchLatency(ctx, a, corpus.name, questions, clients, *requests)
-		a.Close()
-		if err != nil {
-			return err
-		}
-		rep.Latency = append(rep.Latency, lat...)
 	}
 	rep.Load += " → " + loadAverage()
 	if *asJSON {
@@ -191,6 +156,43 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer, log 
 	}
 	printBench(stdout, rep)
 	return nil
+}
+
+// benchCorpus is a corpus the bench loads into its own store and then queries.
+type benchCorpus struct {
+	name string
+	load func(context.Context, *app) (ingestResult, error)
+}
+
+// run loads the corpus into a store in cfg.data and adds its ingest, vector and latency figures to rep.
+func (c benchCorpus) run(ctx context.Context, cfg config, rep *benchReport, questions []string, clients []int, requests int, progress io.Writer) error {
+	a, err := openApp(ctx, cfg, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	if err != nil {
+		return err
+	}
+	defer a.Close()
+	ir, err := c.load(ctx, a)
+	if err != nil {
+		return err
+	}
+	ir.Corpus = c.name
+	if a.embedder != nil {
+		if ir.EmbedSeconds, err = embedAlone(ctx, a); err != nil {
+			return err
+		}
+		ir.Overhead = ir.Seconds/ir.EmbedSeconds - 1
+		vr, err := vectorRecall(ctx, a, questions)
+		if err != nil {
+			return err
+		}
+		vr.Corpus = c.name
+		rep.Vectors = append(rep.Vectors, vr)
+	}
+	rep.Ingest = append(rep.Ingest, ir)
+	fmt.Fprintf(progress, "ingested %s: %d sections in %.1fs\n", c.name, ir.Sections, ir.Seconds)
+	lat, err := benchLatency(ctx, a, c.name, questions, clients, requests)
+	rep.Latency = append(rep.Latency, lat...)
+	return err
 }
 
 func printBench(w io.Writer, rep *benchReport) {
@@ -205,11 +207,15 @@ func printBench(w io.Writer, rep *benchReport) {
 	}
 	fmt.Fprintln(tw, "ingest\tfiles\tsections\tpages\tseconds\tsections/s\tpages/s\tembedding alone s\tover embedder\t")
 	for _, r := range rep.Ingest {
-		fmt.Fprintf(tw, "%s\t%d\t%d\t%d\t%.1f\t%.1f\t%.1f\t%.1f\t%+.0f%%\t\n", r.Corpus, r.Files, r.Sections, r.Pages, r.Seconds, r.SectionsPerSec, r.PagesPerSec, r.EmbedSeconds, 100*r.Overhead)
+		embed, over := "-", "-" // no embedder
+		if r.EmbedSeconds > 0 {
+			embed, over = fmt.Sprintf("%.1f", r.EmbedSeconds), fmt.Sprintf("%+.0f%%", 100*r.Overhead)
+		}
+		fmt.Fprintf(tw, "%s\t%d\t%d\t%d\t%.1f\t%.1f\t%.1f\t%s\t%s\t\n", r.Corpus, r.Files, r.Sections, r.Pages, r.Seconds, r.SectionsPerSec, r.PagesPerSec, embed, over)
 	}
 	fmt.Fprintln(tw, "\t\t\t\t\t\t\t\t\t")
 	if len(rep.Vectors) > 0 {
-		fmt.Fprintln(tw, "vectors	count	questions	recall@10	scan ms	exact ms	")
+		fmt.Fprintln(tw, "vectors\tcount\tquestions\trecall@10\tscan ms\texact ms\t")
 		for _, v := range rep.Vectors {
 			fmt.Fprintf(tw, "%s\t%d\t%d\t%.3f\t%.2f\t%.2f\t\n", v.Corpus, v.Vectors, v.Questions, v.Recall10, v.ScanMS, v.ExactMS)
 		}
@@ -339,7 +345,7 @@ func generatedPage(rng *rand.Rand, pool []string, page, sections int) []byte {
 		text := pool[rng.IntN(len(pool))]
 		words := strings.Fields(text)
 		rng.Shuffle(len(words), func(i, j int) { words[i], words[j] = words[j], words[i] })
-		fmt.Fprintf(&b, "<h2 id=\"s%d\">%s %d</h2><p>%s</p>\n", i, htmlEscape(firstRunes(text, 12)), i, htmlEscape(strings.Join(words, " ")))
+		fmt.Fprintf(&b, "<h2 id=\"s%d\">%s %d</h2><p>%s</p>\n", i, html.EscapeString(firstRunes(text, 12)), i, html.EscapeString(strings.Join(words, " ")))
 	}
 	b.WriteString("</body></html>\n")
 	return []byte(b.String())
@@ -348,10 +354,6 @@ func generatedPage(rng *rand.Rand, pool []string, page, sections int) []byte {
 func firstRunes(s string, n int) string {
 	r := []rune(s)
 	return string(r[:min(n, len(r))])
-}
-
-func htmlEscape(s string) string {
-	return strings.NewReplacer("&", "&amp;", "<", "&lt;", ">", "&gt;", `"`, "&quot;").Replace(s)
 }
 
 // ingestTally counts the files, sections and pages an ingest wrote.
