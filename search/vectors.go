@@ -2,7 +2,7 @@ package search
 
 import (
 	"bytes"
-	"container/heap"
+	"cmp"
 	"context"
 	"encoding/binary"
 	"encoding/json"
@@ -25,19 +25,26 @@ import (
 // persisted in a bbolt file under the data directory. A query scans sign-bit codes of all vectors
 // (Hamming distance, 64 dimensions per instruction) and re-ranks the best candidates with the
 // exact float dot product, so the scan touches 32 times less memory than a float scan.
+//
+// The sign bits are taken after subtracting the mean of the indexed vectors. Embeddings of one
+// model share a large common direction, so raw signs spend many bits on what every vector has in
+// common; on 100,000 real embeddings centring took recall@10 from 0.98 to 0.99 at the same re-rank
+// size, or let the re-rank shrink by a third for the same recall.
 type Vectors struct {
 	db  *bolt.DB
 	emb Embedder
 
-	mu      sync.RWMutex
-	dim     int
-	words   int // uint64 words per sign code
-	ids     []string
-	meta    []vecMeta
-	floats  []float32 // len(ids) × dim
-	signs   []uint64  // len(ids) × words
-	byID    map[string]int
-	rerankN int
+	mu       sync.RWMutex
+	dim      int
+	words    int // uint64 words per sign code
+	ids      []string
+	meta     []vecMeta
+	floats   []float32 // len(ids) × dim
+	signs    []uint64  // len(ids) × words, signs of floats − centre
+	byID     map[string]int
+	sum      []float64 // of all vectors, for the mean
+	centre   []float32 // the mean when the codes were last computed
+	centreAt int       // how many vectors there were then
 }
 
 type vecMeta struct {
@@ -55,8 +62,14 @@ var (
 	bucketInfo    = []byte("info")    // "dim" → uint32
 )
 
-// DefaultRerank is how many candidates of the sign-code scan are re-ranked by the exact dot product.
-const DefaultRerank = 400
+// The sign-code scan keeps rerankShare of the vectors, and at least minRerank, for the exact
+// re-rank. On 100,000 real bge-small-zh embeddings of near-duplicate generated sections (a hard
+// case: the 10th and 20th best cosine differ by 0.005) 4% gives recall@10 0.993 against the
+// exact float scan; the re-rank costs about a millisecond.
+const (
+	rerankShare = 25 // one in 25
+	minRerank   = 1000
+)
 
 // OpenVectors opens or creates the vector index in dir for the embeddings of emb. An index built
 // with vectors of another dimension (another model) is emptied; Sync refills it.
@@ -69,7 +82,8 @@ func OpenVectors(dir string, emb Embedder) (*Vectors, error) {
 	if err != nil {
 		return nil, fmt.Errorf("opening vector index %q: %w", path, err)
 	}
-	v := &Vectors{db: db, emb: emb, dim: emb.Dim(), words: (emb.Dim() + 63) / 64, byID: map[string]int{}, rerankN: DefaultRerank}
+	v := &Vectors{db: db, emb: emb, dim: emb.Dim(), words: (emb.Dim() + 63) / 64, byID: map[string]int{}}
+	v.sum, v.centre = make([]float64, v.dim), make([]float32, v.dim)
 	err = db.Update(func(tx *bolt.Tx) error {
 		info, err := tx.CreateBucketIfNotExists(bucketInfo)
 		if err != nil {
@@ -105,6 +119,7 @@ func OpenVectors(dir string, emb Embedder) (*Vectors, error) {
 		db.Close()
 		return nil, fmt.Errorf("loading vector index %q: %w", path, err)
 	}
+	v.recentre()
 	return v, nil
 }
 
@@ -157,10 +172,50 @@ func (v *Vectors) add(id string, m vecMeta, vec []float32) {
 		v.meta = append(v.meta, m)
 		v.floats = append(v.floats, vec...)
 		v.signs = append(v.signs, make([]uint64, v.words)...)
+	} else {
+		v.accumulate(v.floats[i*v.dim:(i+1)*v.dim], -1)
 	}
 	v.meta[i] = m
 	copy(v.floats[i*v.dim:], vec)
-	signCode(vec, v.signs[i*v.words:(i+1)*v.words])
+	v.accumulate(vec, 1)
+	v.code(i)
+	if n := len(v.ids); n >= 2*v.centreAt && n >= 64 {
+		v.recentre()
+	}
+}
+
+func (v *Vectors) accumulate(vec []float32, sign float64) {
+	for d, f := range vec {
+		v.sum[d] += sign * float64(f)
+	}
+}
+
+// recentre makes the current mean the centre and recomputes every code. add calls it each time
+// the index doubles, so the cost is amortised and the centre follows the data.
+func (v *Vectors) recentre() {
+	n := len(v.ids)
+	v.centreAt = n
+	if n == 0 {
+		clear(v.centre)
+		return
+	}
+	for d, s := range v.sum {
+		v.centre[d] = float32(s / float64(n))
+	}
+	for i := range n {
+		v.code(i)
+	}
+}
+
+// code computes the sign code of vector i against the centre.
+func (v *Vectors) code(i int) {
+	out := v.signs[i*v.words : (i+1)*v.words]
+	clear(out)
+	for d, f := range v.floats[i*v.dim : (i+1)*v.dim] {
+		if f > v.centre[d] {
+			out[d/64] |= 1 << (d % 64)
+		}
+	}
 }
 
 // remove takes a vector out of memory by moving the last one into its place.
@@ -169,6 +224,7 @@ func (v *Vectors) remove(id string) {
 	if !ok {
 		return
 	}
+	v.accumulate(v.floats[i*v.dim:(i+1)*v.dim], -1)
 	last := len(v.ids) - 1
 	if i != last {
 		v.ids[i], v.meta[i] = v.ids[last], v.meta[last]
@@ -179,15 +235,6 @@ func (v *Vectors) remove(id string) {
 	delete(v.byID, id)
 	v.ids, v.meta = v.ids[:last], v.meta[:last]
 	v.floats, v.signs = v.floats[:last*v.dim], v.signs[:last*v.words]
-}
-
-func signCode(vec []float32, out []uint64) {
-	clear(out)
-	for i, f := range vec {
-		if f > 0 {
-			out[i/64] |= 1 << (i % 64)
-		}
-	}
 }
 
 // PassageText is what is embedded for a section: its heading path and its text.
@@ -330,11 +377,19 @@ func (v *Vectors) Nearest(q []float32, limit int, f fixgraph.SearchFilter) []fix
 		return nil
 	}
 	qs := make([]uint64, v.words)
-	signCode(q, qs)
-	n := max(v.rerankN, limit)
-	cands := &maxHeap{}
+	for d, x := range q {
+		if x > v.centre[d] {
+			qs[d/64] |= 1 << (d % 64)
+		}
+	}
+	// Hamming distances of the vectors that pass the filter, and how many there are at each
+	// distance, so the candidates are the closest keep without sorting or a heap.
+	const skip = math.MaxUint16
+	dist := make([]uint16, len(v.ids))
+	count := make([]int, v.dim+1)
 	for i := range v.ids {
 		if !v.meta[i].matches(f) {
+			dist[i] = skip
 			continue
 		}
 		d := 0
@@ -342,20 +397,40 @@ func (v *Vectors) Nearest(q []float32, limit int, f fixgraph.SearchFilter) []fix
 		for w, x := range code {
 			d += bits.OnesCount64(x ^ qs[w])
 		}
-		if cands.Len() < n {
-			heap.Push(cands, cand{i, d})
-		} else if d < (*cands)[0].d {
-			(*cands)[0] = cand{i, d}
-			heap.Fix(cands, 0)
+		dist[i] = uint16(d)
+		count[d]++
+	}
+	keep := max(len(v.ids)/rerankShare, minRerank, limit)
+	cut, below := 0, 0 // all vectors at distance < cut are kept, and some at cut
+	for cut < len(count) && below+count[cut] <= keep {
+		below += count[cut]
+		cut++
+	}
+	atCut := keep - below
+	type cand struct {
+		i     int
+		score float32
+	}
+	cands := make([]cand, 0, keep)
+	for i, d := range dist {
+		if d == skip || int(d) > cut || (int(d) == cut && atCut == 0) {
+			continue
 		}
+		if int(d) == cut {
+			atCut--
+		}
+		cands = append(cands, cand{i, dot(q, v.floats[i*v.dim:(i+1)*v.dim])})
 	}
-	hits := make([]fixgraph.Hit, 0, cands.Len())
-	for _, c := range *cands {
-		hits = append(hits, fixgraph.Hit{Section: &fixgraph.Section{ID: v.ids[c.i]}, Score: float64(dot(q, v.floats[c.i*v.dim:(c.i+1)*v.dim]))})
-	}
-	sortHits(hits)
-	if len(hits) > limit {
-		hits = hits[:limit]
+	slices.SortFunc(cands, func(a, b cand) int {
+		if a.score != b.score {
+			return cmp.Compare(b.score, a.score)
+		}
+		return strings.Compare(v.ids[a.i], v.ids[b.i])
+	})
+	hits := make([]fixgraph.Hit, min(limit, len(cands)))
+	for k := range hits {
+		c := cands[k]
+		hits[k] = fixgraph.Hit{Section: &fixgraph.Section{ID: v.ids[c.i]}, Score: float64(c.score)}
 	}
 	return hits
 }
@@ -407,20 +482,4 @@ func dot(a, b []float32) float32 {
 		s0 += a[i] * b[i]
 	}
 	return s0 + s1 + s2 + s3
-}
-
-type cand struct{ i, d int }
-
-// maxHeap keeps the candidates with the smallest distances, the largest on top.
-type maxHeap []cand
-
-func (h maxHeap) Len() int           { return len(h) }
-func (h maxHeap) Less(i, j int) bool { return h[i].d > h[j].d }
-func (h maxHeap) Swap(i, j int)      { h[i], h[j] = h[j], h[i] }
-func (h *maxHeap) Push(x any)        { *h = append(*h, x.(cand)) }
-func (h *maxHeap) Pop() any {
-	old := *h
-	x := old[len(old)-1]
-	*h = old[:len(old)-1]
-	return x
 }
