@@ -8,6 +8,7 @@ import (
 	"math"
 	"slices"
 	"strings"
+	"sync"
 
 	index "github.com/blevesearch/bleve_index_api"
 
@@ -54,7 +55,7 @@ func (t *Text) Search(ctx context.Context, q string, limit int, f fixgraph.Searc
 		return nil, fmt.Errorf("text search: %w", err)
 	}
 	defer r.Close()
-	terms, err = corrected(ctx, r, terms)
+	terms, err = t.corrected(ctx, r, terms)
 	if err != nil {
 		return nil, fmt.Errorf("text search: %w", err)
 	}
@@ -67,17 +68,19 @@ func (t *Text) Search(ctx context.Context, q string, limit int, f fixgraph.Searc
 		return nil, err
 	}
 	t.mu.RLock()
-	avg := make(map[string]float64, len(fieldWeights))
+	avgs := make(map[string]float64, len(fieldWeights))
 	for _, fw := range fieldWeights {
 		if t.total.Sections > 0 {
-			avg[fw.field] = float64(t.total.Tokens[fw.field]) / float64(t.total.Sections)
+			avgs[fw.field] = float64(t.total.Tokens[fw.field]) / float64(t.total.Sections)
 		}
 	}
 	t.mu.RUnlock()
 
-	scores := map[uint64]float64{} // by internal document number
+	scores := newDenseScores() // by internal document number
+	defer scores.release()
 	for _, fw := range fieldWeights {
-		if avg[fw.field] <= 0 {
+		avg := avgs[fw.field]
+		if avg <= 0 {
 			continue
 		}
 		for _, term := range terms {
@@ -86,26 +89,27 @@ func (t *Text) Search(ctx context.Context, q string, limit int, f fixgraph.Searc
 			}
 			idf := 0.0 // always positive once set
 			err := eachPosting(ctx, r, fw.field, term, true, func(df, num uint64, d *index.TermFieldDoc) {
-				if allowed != nil && !allowed[num] {
+				if allowed != nil && !allowed.has(num) {
 					return
 				}
 				if idf == 0 {
-					idf = math.Log(1 + (float64(n)-float64(df)+0.5)/(float64(df)+0.5))
+					idf = fw.weight * math.Log(1+(float64(n)-float64(df)+0.5)/(float64(df)+0.5))
 				}
 				length := 1.0
 				if d.Norm > 0 {
 					length = 1 / float64(d.Norm*d.Norm)
 				}
 				tf := float64(d.Freq)
-				scores[num] += fw.weight * idf * tf * (bm25K1 + 1) / (tf + bm25K1*(1-bm25B+bm25B*length/avg[fw.field]))
+				scores.add(num, idf*tf*(bm25K1+1)/(tf+bm25K1*(1-bm25B+bm25B*length/avg)))
 			})
 			if err != nil {
 				return nil, fmt.Errorf("text search: %w", err)
 			}
 		}
 	}
-	hits := make([]fixgraph.Hit, 0, min(limit, len(scores)))
-	for _, s := range topScores(scores, limit) {
+	top := topScores(scores.s, limit)
+	hits := make([]fixgraph.Hit, 0, len(top))
+	for _, s := range top {
 		id, err := r.ExternalID(binary.BigEndian.AppendUint64(nil, s.num))
 		if err != nil {
 			return nil, fmt.Errorf("text search: %w", err)
@@ -119,8 +123,9 @@ func (t *Text) Search(ctx context.Context, q string, limit int, f fixgraph.Searc
 // corrected replaces each Latin-letter term that no section holds ("warrenti", the stem of a
 // misspelt "warrenty") by the indexed term closest to it in edit distance, the most frequent of
 // equals; one edit for terms of four to six letters, two for longer ones. Terms the index holds
-// are never touched, so a correct query ranks exactly as before.
-func corrected(ctx context.Context, r index.IndexReader, terms []string) ([]string, error) {
+// are never touched, so a correct query ranks exactly as before. Corrections are remembered until
+// the next write: the fuzzy walk of the term dictionary costs more than scoring the query.
+func (t *Text) corrected(ctx context.Context, r index.IndexReader, terms []string) ([]string, error) {
 	fz, ok := r.(index.IndexReaderFuzzy)
 	if !ok {
 		return terms, nil
@@ -137,30 +142,20 @@ func corrected(ctx context.Context, r index.IndexReader, terms []string) ([]stri
 		if df > 0 {
 			continue
 		}
-		edits := 1
-		if len(term) > 6 {
-			edits = 2
-		}
-		dict, am, err := fz.FieldDictFuzzyAutomaton("all", term, edits, "")
-		if err != nil {
-			return nil, err
-		}
-		best, bestDist, bestCount := "", uint8(255), uint64(0)
-		for {
-			e, err := dict.Next()
-			if err != nil {
-				dict.Close()
+		t.fixMu.Lock()
+		best, ok := t.fixes[term]
+		t.fixMu.Unlock()
+		if !ok {
+			if best, err = nearestTerm(fz, term); err != nil {
 				return nil, err
 			}
-			if e == nil {
-				break
+			t.fixMu.Lock()
+			if len(t.fixes) >= maxFixes {
+				clear(t.fixes)
 			}
-			_, d := am.MatchAndDistance(e.Term)
-			if d < bestDist || d == bestDist && e.Count > bestCount {
-				best, bestDist, bestCount = e.Term, d, e.Count
-			}
+			t.fixes[term] = best
+			t.fixMu.Unlock()
 		}
-		dict.Close()
 		if best != "" {
 			out[i] = best
 		}
@@ -169,28 +164,80 @@ func corrected(ctx context.Context, r index.IndexReader, terms []string) ([]stri
 	return slices.Compact(out), nil
 }
 
+// maxFixes bounds the remembered corrections.
+const maxFixes = 10000
+
+// nearestTerm returns the indexed term closest to term in edit distance, the most frequent of
+// equals, or "" when none is near enough.
+func nearestTerm(fz index.IndexReaderFuzzy, term string) (string, error) {
+	edits := 1
+	if len(term) > 6 {
+		edits = 2
+	}
+	dict, am, err := fz.FieldDictFuzzyAutomaton("all", term, edits, "")
+	if err != nil {
+		return "", err
+	}
+	defer dict.Close()
+	best, bestDist, bestCount := "", uint8(255), uint64(0)
+	for {
+		e, err := dict.Next()
+		if err != nil {
+			return "", err
+		}
+		if e == nil {
+			return best, nil
+		}
+		_, d := am.MatchAndDistance(e.Term)
+		if d < bestDist || d == bestDist && e.Count > bestCount {
+			best, bestDist, bestCount = e.Term, d, e.Count
+		}
+	}
+}
+
 // allowedDocs returns the internal ids of the sections that pass the filter, or nil when it
-// lets everything through.
-func allowedDocs(ctx context.Context, r index.IndexReader, f fixgraph.SearchFilter) (map[uint64]bool, error) {
-	var allowed map[uint64]bool
+// lets everything through. A condition that every section meets (all published, say) is
+// skipped without walking its postings: the kind, language, status and visibility of a section
+// are single values, so their document counts add up to the number of sections exactly when
+// nothing is left out.
+func allowedDocs(ctx context.Context, r index.IndexReader, f fixgraph.SearchFilter) (bitset, error) {
+	n, err := r.DocCount()
+	if err != nil {
+		return nil, err
+	}
+	var allowed bitset
 	for _, c := range []struct {
 		field  string
 		values []string
+		single bool
 	}{
-		{"kind", strs(f.Kinds)},
-		{"lang", f.Languages},
-		{"status", strs(f.Statuses)},
-		{"visibility", strs(f.Visibility)},
-		{"product", productFilter(f)},
+		{"kind", strs(f.Kinds), true},
+		{"lang", f.Languages, true},
+		{"status", strs(f.Statuses), true},
+		{"visibility", strs(f.Visibility), true},
+		{"product", productFilter(f), false},
 	} {
 		if len(c.values) == 0 {
 			continue
 		}
-		pass := map[uint64]bool{}
+		if c.single {
+			var sum uint64
+			for _, v := range slices.Compact(slices.Sorted(slices.Values(c.values))) {
+				df, err := docFreq(ctx, r, c.field, v)
+				if err != nil {
+					return nil, err
+				}
+				sum += df
+			}
+			if sum == n {
+				continue
+			}
+		}
+		pass := bitset{}
 		for _, v := range c.values {
 			err := eachPosting(ctx, r, c.field, v, false, func(_, num uint64, _ *index.TermFieldDoc) {
-				if allowed == nil || allowed[num] {
-					pass[num] = true
+				if allowed == nil || allowed.has(num) {
+					pass = pass.set(num)
 				}
 			})
 			if err != nil {
@@ -253,9 +300,43 @@ func better(a, b scored) bool {
 	return a.score > b.score || a.score == b.score && a.num < b.num
 }
 
-// topScores returns the limit best of scores, best first, keeping a min-heap of the best so far
-// rather than sorting every match.
-func topScores(scores map[uint64]float64, limit int) []scored {
+// bitset is a set of internal document numbers.
+type bitset []uint64
+
+func (b bitset) has(n uint64) bool { return n/64 < uint64(len(b)) && b[n/64]&(1<<(n%64)) != 0 }
+
+func (b bitset) set(n uint64) bitset {
+	if w := int(n / 64); w >= len(b) {
+		b = append(b, make([]uint64, w+1-len(b))...)
+	}
+	b[n/64] |= 1 << (n % 64)
+	return b
+}
+
+// denseScores holds a query's scores in a slice indexed by internal document number: numbers
+// are dense (a segment's documents are numbered from its base), and at a posting per
+// nanosecond a map would cost more than the postings themselves. The slices are pooled.
+type denseScores struct{ s []float64 }
+
+var scorePool = sync.Pool{New: func() any { return &denseScores{} }}
+
+func newDenseScores() *denseScores { return scorePool.Get().(*denseScores) }
+
+func (d *denseScores) add(n uint64, x float64) {
+	if int(n) >= len(d.s) {
+		d.s = append(d.s, make([]float64, int(n)+1-len(d.s))...)
+	}
+	d.s[n] += x
+}
+
+func (d *denseScores) release() {
+	clear(d.s)
+	scorePool.Put(d)
+}
+
+// topScores returns the limit best of the positive scores, best first, keeping a min-heap of
+// the best so far rather than sorting every match.
+func topScores(scores []float64, limit int) []scored {
 	h := make([]scored, 0, limit)
 	down := func(i int) {
 		for {
@@ -274,7 +355,10 @@ func topScores(scores map[uint64]float64, limit int) []scored {
 		}
 	}
 	for num, s := range scores {
-		c := scored{num, s}
+		if s <= 0 {
+			continue
+		}
+		c := scored{uint64(num), s}
 		switch {
 		case len(h) < limit:
 			h = append(h, c)

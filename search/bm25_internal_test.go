@@ -10,13 +10,13 @@ import (
 func TestTopScoresMatchesFullSort(t *testing.T) {
 	rng := rand.New(rand.NewPCG(5, 5))
 	for _, n := range []int{0, 1, 7, 100, 5000} {
-		scores := map[uint64]float64{}
-		for i := range n {
-			scores[uint64(i)] = float64(rng.IntN(50)) // many ties
-		}
+		scores := make([]float64, n)
 		var all []scored
-		for num, s := range scores {
-			all = append(all, scored{num, s})
+		for i := range n {
+			scores[i] = float64(rng.IntN(50)) // many ties; 0 is no match
+			if scores[i] > 0 {
+				all = append(all, scored{uint64(i), scores[i]})
+			}
 		}
 		slices.SortFunc(all, func(a, b scored) int {
 			return cmp.Or(cmp.Compare(b.score, a.score), cmp.Compare(a.num, b.num))

@@ -163,14 +163,26 @@ func (h *Hybrid) Search(ctx context.Context, q string, limit int, f fixgraph.Sea
 			lexQ = withoutModels(q, models)
 		}
 	}
-	lexical, err := h.Text.Search(ctx, lexQ, depth, f)
-	if err != nil {
-		return nil, err
+	// The two rankings are made side by side: the vector side waits on the embedder most of
+	// its time.
+	type result struct {
+		hits []fixgraph.Hit
+		err  error
 	}
+	lex := make(chan result, 1)
+	go func() {
+		hits, err := h.Text.Search(ctx, lexQ, depth, f)
+		lex <- result{hits, err}
+	}()
 	semantic, err := h.Vectors.Search(ctx, q, depth, f)
+	lr := <-lex
 	if err != nil {
 		return nil, err
 	}
+	if lr.err != nil {
+		return nil, lr.err
+	}
+	lexical := lr.hits
 	alpha := fu.Alpha
 	if extract.DetectLanguage(extract.Normalize(q)) != "zh" {
 		alpha = fu.AlphaOther

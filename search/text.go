@@ -44,6 +44,9 @@ type Text struct {
 	lengths map[string]fieldLengths // by document id
 	total   fieldLengths            // sum over lengths
 	closed  bool
+
+	fixMu sync.Mutex
+	fixes map[string]string // typo corrections made since the last write (bm25.go)
 }
 
 // textFields are the analysed fields of a section.
@@ -187,7 +190,7 @@ func loadText(idx bleve.Index) (*Text, error) {
 	if string(format) != textFormat {
 		return nil, errOutdated
 	}
-	t := &Text{idx: idx, analyzer: idx.Mapping().AnalyzerNamed(AnalyzerName), lengths: map[string]fieldLengths{}}
+	t := &Text{idx: idx, analyzer: idx.Mapping().AnalyzerNamed(AnalyzerName), lengths: map[string]fieldLengths{}, fixes: map[string]string{}}
 	docs, err := t.documents(context.Background())
 	if err != nil {
 		return nil, err
@@ -223,6 +226,9 @@ func (t *Text) commit(b *bleve.Batch, docID string, l *fieldLengths) error {
 	if err := t.idx.Batch(b); err != nil {
 		return fmt.Errorf("writing text index batch for %q: %w", docID, err)
 	}
+	t.fixMu.Lock()
+	clear(t.fixes) // new terms may be nearer
+	t.fixMu.Unlock()
 	t.total.add(t.lengths[docID], -1)
 	delete(t.lengths, docID)
 	if l != nil {

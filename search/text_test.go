@@ -101,6 +101,44 @@ func TestFilters(t *testing.T) {
 	}
 }
 
+// TestFilterAfterDeletes checks the filter short cut (a condition every section meets is not
+// walked) against deleted postings: a published section that was removed must not make the
+// published sections look like all of them.
+func TestFilterAfterDeletes(t *testing.T) {
+	ctx := context.Background()
+	ix := mustText(t, t.TempDir())
+	pub, draft := doc("faq.html", 1), doc("draft.html", 1)
+	draft.Status = fixgraph.StatusDraft
+	p1, p2 := section(pub, "发票一", "电子发票怎么开"), section(pub, "发票二", "电子发票抬头")
+	d1 := section(draft, "发票草稿", "电子发票草稿")
+	if err := ix.Update(ctx, pub, []*fixgraph.Section{p1, p2}, nil); err != nil {
+		t.Fatal(err)
+	}
+	if err := ix.Update(ctx, draft, []*fixgraph.Section{d1}, nil); err != nil {
+		t.Fatal(err)
+	}
+	published := fixgraph.SearchFilter{Statuses: []fixgraph.Status{fixgraph.StatusPublished}}
+	pub.Version = 2
+	if err := ix.Update(ctx, pub, []*fixgraph.Section{p1}, []string{p2.ID}); err != nil {
+		t.Fatal(err)
+	}
+	if hits, _ := ix.Search(ctx, "发票", 10, published); !slices.Equal(ids(hits), []string{p1.ID}) {
+		t.Errorf("published after a delete = %v, want only %s", ids(hits), p1.ID)
+	}
+	// The draft is published: now every section passes, and all are found.
+	draft.Status, draft.Version = fixgraph.StatusPublished, 2
+	if err := ix.Update(ctx, draft, []*fixgraph.Section{d1}, nil); err != nil {
+		t.Fatal(err)
+	}
+	if hits, _ := ix.Search(ctx, "发票", 10, published); len(hits) != 2 {
+		t.Errorf("all published = %v, want both sections", ids(hits))
+	}
+	both := fixgraph.SearchFilter{Statuses: []fixgraph.Status{fixgraph.StatusPublished, fixgraph.StatusDraft}, Visibility: []fixgraph.Visibility{fixgraph.VisibilityInternal}}
+	if hits, _ := ix.Search(ctx, "发票", 10, both); len(hits) != 0 {
+		t.Errorf("internal only = %v, want none", ids(hits))
+	}
+}
+
 // TestSyncRepairsIndex checks that an index that missed writes, or that was lost, is brought back
 // in line with the graph by Sync alone.
 func TestSyncRepairsIndex(t *testing.T) {

@@ -41,10 +41,14 @@ type Vectors struct {
 	meta     []vecMeta
 	floats   []float32 // len(ids) × dim
 	signs    []uint64  // len(ids) × words, signs of floats − centre
+	groupIdx []uint16  // index in groups
+	groups   []group
+	groupOf  map[group]uint16
 	byID     map[string]int
 	sum      []float64 // of all vectors, for the mean
 	centre   []float32 // the mean when the codes were last computed
 	centreAt int       // how many vectors there were then
+	loading  bool      // while opening: one recentre at the end
 }
 
 type vecMeta struct {
@@ -67,8 +71,9 @@ var (
 // case: the 10th and 20th best cosine differ by 0.005) 4% gives recall@10 0.993 against the
 // exact float scan; the re-rank costs about a millisecond.
 const (
-	rerankShare = 25 // one in 25
-	minRerank   = 1000
+	shortlistShare = 25 // one in 25
+	minShortlist   = 1000
+	rerank         = 1000
 )
 
 // OpenVectors opens or creates the vector index in dir for the embeddings of emb. An index built
@@ -82,8 +87,9 @@ func OpenVectors(dir string, emb Embedder) (*Vectors, error) {
 	if err != nil {
 		return nil, fmt.Errorf("opening vector index %q: %w", path, err)
 	}
-	v := &Vectors{db: db, emb: emb, dim: emb.Dim(), words: (emb.Dim() + 63) / 64, byID: map[string]int{}}
+	v := &Vectors{db: db, emb: emb, dim: emb.Dim(), words: (emb.Dim() + 63) / 64, byID: map[string]int{}, groupOf: map[group]uint16{}}
 	v.sum, v.centre = make([]float64, v.dim), make([]float32, v.dim)
+	v.loading = true
 	err = db.Update(func(tx *bolt.Tx) error {
 		info, err := tx.CreateBucketIfNotExists(bucketInfo)
 		if err != nil {
@@ -119,6 +125,7 @@ func OpenVectors(dir string, emb Embedder) (*Vectors, error) {
 		db.Close()
 		return nil, fmt.Errorf("loading vector index %q: %w", path, err)
 	}
+	v.loading = false
 	v.recentre()
 	return v, nil
 }
@@ -172,14 +179,23 @@ func (v *Vectors) add(id string, m vecMeta, vec []float32) {
 		v.meta = append(v.meta, m)
 		v.floats = append(v.floats, vec...)
 		v.signs = append(v.signs, make([]uint64, v.words)...)
+		v.groupIdx = append(v.groupIdx, 0)
 	} else {
 		v.accumulate(v.floats[i*v.dim:(i+1)*v.dim], -1)
 	}
 	v.meta[i] = m
+	g := group{m.Kind, m.Lang, m.Status, m.Visibility}
+	gi, ok := v.groupOf[g]
+	if !ok {
+		gi = uint16(len(v.groups))
+		v.groups = append(v.groups, g)
+		v.groupOf[g] = gi
+	}
+	v.groupIdx[i] = gi
 	copy(v.floats[i*v.dim:], vec)
 	v.accumulate(vec, 1)
 	v.code(i)
-	if n := len(v.ids); n >= 2*v.centreAt && n >= 64 {
+	if n := len(v.ids); !v.loading && n >= 2*v.centreAt && n >= 64 {
 		v.recentre()
 	}
 }
@@ -227,13 +243,13 @@ func (v *Vectors) remove(id string) {
 	v.accumulate(v.floats[i*v.dim:(i+1)*v.dim], -1)
 	last := len(v.ids) - 1
 	if i != last {
-		v.ids[i], v.meta[i] = v.ids[last], v.meta[last]
+		v.ids[i], v.meta[i], v.groupIdx[i] = v.ids[last], v.meta[last], v.groupIdx[last]
 		copy(v.floats[i*v.dim:(i+1)*v.dim], v.floats[last*v.dim:])
 		copy(v.signs[i*v.words:(i+1)*v.words], v.signs[last*v.words:])
 		v.byID[v.ids[i]] = i
 	}
 	delete(v.byID, id)
-	v.ids, v.meta = v.ids[:last], v.meta[:last]
+	v.ids, v.meta, v.groupIdx = v.ids[:last], v.meta[:last], v.groupIdx[:last]
 	v.floats, v.signs = v.floats[:last*v.dim], v.signs[:last*v.words]
 }
 
@@ -369,26 +385,37 @@ func (v *Vectors) Search(ctx context.Context, q string, limit int, f fixgraph.Se
 }
 
 // Nearest returns the limit vectors with the highest dot product with q (cosine, for unit
-// vectors): the sign-code scan picks candidates, the float dot product ranks them.
+// vectors). Three passes, each over fewer vectors and more exact than the last: the Hamming
+// distance of sign codes over every vector that passes the filter; for the closest of those,
+// the query's own float values summed under the candidate's sign bits (an asymmetric
+// distance, eight dimensions per table look-up); and the float dot product for the best of
+// those.
 func (v *Vectors) Nearest(q []float32, limit int, f fixgraph.SearchFilter) []fixgraph.Hit {
 	v.mu.RLock()
 	defer v.mu.RUnlock()
 	if len(q) != v.dim || limit <= 0 {
 		return nil
 	}
+	qc := make([]float32, v.words*64) // the query, centred, padded with zeros to whole words
 	qs := make([]uint64, v.words)
 	for d, x := range q {
-		if x > v.centre[d] {
+		qc[d] = x - v.centre[d]
+		if qc[d] > 0 {
 			qs[d/64] |= 1 << (d % 64)
 		}
 	}
-	// Hamming distances of the vectors that pass the filter, and how many there are at each
-	// distance, so the candidates are the closest keep without sorting or a heap.
+	pass := make([]bool, len(v.groups))
+	for g, k := range v.groups {
+		pass[g] = k.matches(f)
+	}
+
+	// Pass 1: Hamming distances, and how many vectors lie at each distance, so that the
+	// closest are picked without sorting.
 	const skip = math.MaxUint16
 	dist := make([]uint16, len(v.ids))
 	count := make([]int, v.dim+1)
 	for i := range v.ids {
-		if !v.meta[i].matches(f) {
+		if !pass[v.groupIdx[i]] || len(f.Products) > 0 && !v.meta[i].forProducts(f.Products) {
 			dist[i] = skip
 			continue
 		}
@@ -400,13 +427,28 @@ func (v *Vectors) Nearest(q []float32, limit int, f fixgraph.SearchFilter) []fix
 		dist[i] = uint16(d)
 		count[d]++
 	}
-	keep := max(len(v.ids)/rerankShare, minRerank, limit)
+	keep := max(len(v.ids)/shortlistShare, minShortlist, limit)
 	cut, below := 0, 0 // all vectors at distance < cut are kept, and some at cut
 	for cut < len(count) && below+count[cut] <= keep {
 		below += count[cut]
 		cut++
 	}
 	atCut := keep - below
+
+	// Pass 2: the asymmetric distance through a table per byte of code: entry x of table b is
+	// the sum of the query's centred values over the eight dimensions of byte b, each taken
+	// with the sign that bit of x gives it.
+	lut := make([]float32, v.words*8*256)
+	for b := range v.words * 8 {
+		t, base := lut[b*256:(b+1)*256], qc[b*8:b*8+8]
+		for _, x := range base {
+			t[0] -= x
+		}
+		for x := 1; x < 256; x++ {
+			low := bits.TrailingZeros(uint(x))
+			t[x] = t[x&(x-1)] + 2*base[low]
+		}
+	}
 	type cand struct {
 		i     int
 		score float32
@@ -419,14 +461,30 @@ func (v *Vectors) Nearest(q []float32, limit int, f fixgraph.SearchFilter) []fix
 		if int(d) == cut {
 			atCut--
 		}
-		cands = append(cands, cand{i, dot(q, v.floats[i*v.dim:(i+1)*v.dim])})
+		var s float32
+		for w, x := range v.signs[i*v.words : (i+1)*v.words] {
+			t := lut[w*8*256:]
+			s += t[x&0xff] + t[256+(x>>8)&0xff] + t[512+(x>>16)&0xff] + t[768+(x>>24)&0xff] +
+				t[1024+(x>>32)&0xff] + t[1280+(x>>40)&0xff] + t[1536+(x>>48)&0xff] + t[1792+(x>>56)]
+		}
+		cands = append(cands, cand{i, s})
 	}
-	slices.SortFunc(cands, func(a, b cand) int {
+	byScore := func(a, b cand) int {
 		if a.score != b.score {
 			return cmp.Compare(b.score, a.score)
 		}
 		return strings.Compare(v.ids[a.i], v.ids[b.i])
-	})
+	}
+	if n := max(rerank, limit); len(cands) > n {
+		slices.SortFunc(cands, byScore)
+		cands = cands[:n]
+	}
+
+	// Pass 3: the float dot product.
+	for k, c := range cands {
+		cands[k].score = dot(q, v.floats[c.i*v.dim:(c.i+1)*v.dim])
+	}
+	slices.SortFunc(cands, byScore)
 	hits := make([]fixgraph.Hit, min(limit, len(cands)))
 	for k := range hits {
 		c := cands[k]
@@ -461,10 +519,18 @@ func sortHits(hits []fixgraph.Hit) {
 	})
 }
 
-func (m vecMeta) matches(f fixgraph.SearchFilter) bool {
-	return in(f.Kinds, fixgraph.DocKind(m.Kind)) && in(f.Languages, m.Lang) &&
-		in(f.Statuses, fixgraph.Status(m.Status)) && in(f.Visibility, fixgraph.Visibility(m.Visibility)) &&
-		(len(f.Products) == 0 || len(m.Products) == 0 || slices.ContainsFunc(m.Products, func(p string) bool { return slices.Contains(f.Products, p) }))
+// group is what a filter asks of a vector other than its products. Few combinations occur, so
+// a query tests each combination once rather than every vector.
+type group struct{ kind, lang, status, visibility string }
+
+func (g group) matches(f fixgraph.SearchFilter) bool {
+	return in(f.Kinds, fixgraph.DocKind(g.kind)) && in(f.Languages, g.lang) &&
+		in(f.Statuses, fixgraph.Status(g.status)) && in(f.Visibility, fixgraph.Visibility(g.visibility))
+}
+
+// forProducts reports whether a section is about one of the products, or about none in particular.
+func (m vecMeta) forProducts(products []string) bool {
+	return len(m.Products) == 0 || slices.ContainsFunc(m.Products, func(p string) bool { return slices.Contains(products, p) })
 }
 
 func in[T comparable](set []T, v T) bool { return len(set) == 0 || slices.Contains(set, v) }
