@@ -26,20 +26,23 @@ func (s *Service) Ask(ctx context.Context, question string) (*fixgraph.Answer, e
 		return nil, fixgraph.Errorf(fixgraph.EINVALID, "question is longer than %d characters", MaxQuestionRunes)
 	}
 	ans := &fixgraph.Answer{Question: question, Language: extract.DetectLanguage(q), Kind: fixgraph.AnswerNone}
-	products, err := s.products(ctx)
-	if err != nil {
-		return nil, err
-	}
-	named := matchProducts(q, products)
-
 	hits, err := s.Search(ctx, q, 10, Published)
 	if err != nil {
 		return nil, err
 	}
 	ans.Hits = hits
 
-	// An error code that the graph knows answers the question directly.
-	for _, code := range extract.ErrorCodes(q) {
+	// An error code that the graph knows answers the question directly; the products the
+	// question names pick between codes that several products share.
+	var named []string
+	for i, code := range extract.ErrorCodes(q) {
+		if i == 0 {
+			products, err := s.products(ctx)
+			if err != nil {
+				return nil, err
+			}
+			named = matchProducts(q, products)
+		}
 		ecs, err := s.Graph.ErrorCodes(ctx, code)
 		if err != nil {
 			return nil, err

@@ -87,23 +87,20 @@ func (t *Text) Search(ctx context.Context, q string, limit int, f fixgraph.Searc
 			if err := ctx.Err(); err != nil {
 				return nil, err
 			}
-			idf := 0.0 // always positive once set
-			err := eachPosting(ctx, r, fw.field, term, true, func(df, num uint64, d *index.TermFieldDoc) {
-				if allowed != nil && !allowed.has(num) {
-					return
-				}
-				if idf == 0 {
-					idf = fw.weight * math.Log(1+(float64(n)-float64(df)+0.5)/(float64(df)+0.5))
-				}
-				length := 1.0
-				if d.Norm > 0 {
-					length = 1 / float64(d.Norm*d.Norm)
-				}
-				tf := float64(d.Freq)
-				scores.add(num, idf*tf*(bm25K1+1)/(tf+bm25K1*(1-bm25B+bm25B*length/avg)))
-			})
+			p, err := t.cache.get(ctx, r, fw.field, term)
 			if err != nil {
 				return nil, fmt.Errorf("text search: %w", err)
+			}
+			if len(p.nums) == 0 {
+				continue
+			}
+			idf := fw.weight * math.Log(1+(float64(n)-float64(p.df)+0.5)/(float64(p.df)+0.5))
+			for k, num := range p.nums {
+				if allowed != nil && !allowed.has(uint64(num)) {
+					continue
+				}
+				tf := float64(p.tfs[k])
+				scores.add(uint64(num), idf*tf*(bm25K1+1)/(tf+bm25K1*(1-bm25B+bm25B*float64(p.lengths[k])/avg)))
 			}
 		}
 	}

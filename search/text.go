@@ -47,6 +47,8 @@ type Text struct {
 
 	fixMu sync.Mutex
 	fixes map[string]string // typo corrections made since the last write (bm25.go)
+
+	cache *postingCache
 }
 
 // textFields are the analysed fields of a section.
@@ -190,7 +192,7 @@ func loadText(idx bleve.Index) (*Text, error) {
 	if string(format) != textFormat {
 		return nil, errOutdated
 	}
-	t := &Text{idx: idx, analyzer: idx.Mapping().AnalyzerNamed(AnalyzerName), lengths: map[string]fieldLengths{}, fixes: map[string]string{}}
+	t := &Text{idx: idx, analyzer: idx.Mapping().AnalyzerNamed(AnalyzerName), lengths: map[string]fieldLengths{}, fixes: map[string]string{}, cache: newPostingCache()}
 	docs, err := t.documents(context.Background())
 	if err != nil {
 		return nil, err

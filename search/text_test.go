@@ -102,8 +102,8 @@ func TestFilters(t *testing.T) {
 }
 
 // TestFilterAfterDeletes checks the filter short cut (a condition every section meets is not
-// walked) against deleted postings: a published section that was removed must not make the
-// published sections look like all of them.
+// walked) and the posting cache against deleted postings: a published section that was removed
+// must not make the published sections look like all of them, nor be found again.
 func TestFilterAfterDeletes(t *testing.T) {
 	ctx := context.Background()
 	ix := mustText(t, t.TempDir())
@@ -118,6 +118,10 @@ func TestFilterAfterDeletes(t *testing.T) {
 		t.Fatal(err)
 	}
 	published := fixgraph.SearchFilter{Statuses: []fixgraph.Status{fixgraph.StatusPublished}}
+	// Searched before and after the change, so that remembered postings must be let go.
+	if hits, _ := ix.Search(ctx, "发票", 10, published); len(hits) != 2 {
+		t.Errorf("published before the delete = %v, want two sections", ids(hits))
+	}
 	pub.Version = 2
 	if err := ix.Update(ctx, pub, []*fixgraph.Section{p1}, []string{p2.ID}); err != nil {
 		t.Fatal(err)
