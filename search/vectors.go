@@ -449,10 +449,6 @@ func (v *Vectors) Nearest(q []float32, limit int, f fixgraph.SearchFilter) []fix
 			t[x] = t[x&(x-1)] + 2*base[low]
 		}
 	}
-	type cand struct {
-		i     int
-		score float32
-	}
 	cands := make([]cand, 0, keep)
 	for i, d := range dist {
 		if d == skip || int(d) > cut || (int(d) == cut && atCut == 0) {
@@ -476,8 +472,7 @@ func (v *Vectors) Nearest(q []float32, limit int, f fixgraph.SearchFilter) []fix
 		return strings.Compare(v.ids[a.i], v.ids[b.i])
 	}
 	if n := max(rerank, limit); len(cands) > n {
-		slices.SortFunc(cands, byScore)
-		cands = cands[:n]
+		cands = selectTop(cands, n)
 	}
 
 	// Pass 3: the float dot product.
@@ -535,7 +530,9 @@ func (m vecMeta) forProducts(products []string) bool {
 
 func in[T comparable](set []T, v T) bool { return len(set) == 0 || slices.Contains(set, v) }
 
-func dot(a, b []float32) float32 {
+// dotGeneric is the dot product of a and b[:len(a)] in plain Go; dot uses it where there is no
+// assembly version (dot_amd64.s).
+func dotGeneric(a, b []float32) float32 {
 	var s0, s1, s2, s3 float32
 	i := 0
 	for ; i+4 <= len(a); i += 4 {
@@ -548,4 +545,46 @@ func dot(a, b []float32) float32 {
 		s0 += a[i] * b[i]
 	}
 	return s0 + s1 + s2 + s3
+}
+
+// cand is a vector (by index) and its score in one pass of Nearest.
+type cand struct {
+	i     int
+	score float32
+}
+
+// selectTop moves the n best-scored candidates to the front, in no particular order, and
+// returns them: a quickselect, linear on average, where sorting the shortlist cost more than
+// scoring it. Ties at the boundary go either way.
+func selectTop(c []cand, n int) []cand {
+	if n >= len(c) {
+		return c
+	}
+	lo, hi := 0, len(c)-1
+	for lo < hi {
+		pivot := c[lo+(hi-lo)/2].score
+		i, j := lo, hi
+		for i <= j {
+			for c[i].score > pivot {
+				i++
+			}
+			for c[j].score < pivot {
+				j--
+			}
+			if i <= j {
+				c[i], c[j] = c[j], c[i]
+				i++
+				j--
+			}
+		}
+		switch {
+		case n-1 <= j:
+			hi = j
+		case n-1 >= i:
+			lo = i
+		default:
+			lo = hi
+		}
+	}
+	return c[:n]
 }
