@@ -412,8 +412,11 @@ func (v *Vectors) Nearest(q []float32, limit int, f fixgraph.SearchFilter) []fix
 	// Pass 1: Hamming distances, and how many vectors lie at each distance, so that the
 	// closest are picked without sorting.
 	const skip = math.MaxUint16
-	dist := make([]uint16, len(v.ids))
-	count := make([]int, v.dim+1)
+	sc := scanPool.Get().(*scratch)
+	defer scanPool.Put(sc)
+	dist := grow(&sc.dist, len(v.ids))
+	count := grow(&sc.count, v.dim+1)
+	clear(count)
 	for i := range v.ids {
 		if !pass[v.groupIdx[i]] || len(f.Products) > 0 && !v.meta[i].forProducts(f.Products) {
 			dist[i] = skip
@@ -438,7 +441,8 @@ func (v *Vectors) Nearest(q []float32, limit int, f fixgraph.SearchFilter) []fix
 	// Pass 2: the asymmetric distance through a table per byte of code: entry x of table b is
 	// the sum of the query's centred values over the eight dimensions of byte b, each taken
 	// with the sign that bit of x gives it.
-	lut := make([]float32, v.words*8*256)
+	lut := grow(&sc.lut, v.words*8*256)
+	clear(lut)
 	for b := range v.words * 8 {
 		t, base := lut[b*256:(b+1)*256], qc[b*8:b*8+8]
 		for _, x := range base {
@@ -449,7 +453,7 @@ func (v *Vectors) Nearest(q []float32, limit int, f fixgraph.SearchFilter) []fix
 			t[x] = t[x&(x-1)] + 2*base[low]
 		}
 	}
-	cands := make([]cand, 0, keep)
+	cands := grow(&sc.cands, keep)[:0]
 	for i, d := range dist {
 		if d == skip || int(d) > cut || (int(d) == cut && atCut == 0) {
 			continue
@@ -545,6 +549,27 @@ func dotGeneric(a, b []float32) float32 {
 		s0 += a[i] * b[i]
 	}
 	return s0 + s1 + s2 + s3
+}
+
+// scratch is the working memory of one Nearest call, pooled: at 100,000 vectors it is a few
+// hundred kilobytes, which concurrent searches would otherwise hand to the garbage collector
+// many times a second.
+type scratch struct {
+	dist  []uint16
+	count []int
+	lut   []float32
+	cands []cand
+}
+
+var scanPool = sync.Pool{New: func() any { return new(scratch) }}
+
+// grow returns (*s)[:n], reallocating when the capacity is short; the contents are not cleared.
+func grow[T any](s *[]T, n int) []T {
+	if cap(*s) < n {
+		*s = make([]T, n)
+	}
+	*s = (*s)[:n]
+	return *s
 }
 
 // cand is a vector (by index) and its score in one pass of Nearest.
