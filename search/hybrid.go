@@ -67,8 +67,8 @@ func (f Fusion) withDefaults() Fusion {
 	return f
 }
 
-// Hybrid is the embedded search index: BM25 text, vectors, or both fused by weighted
-// reciprocal-rank fusion with exact-match boosts for codes, part numbers and models.
+// Hybrid is the embedded search index: BM25 text, vectors, or both fused by relative score (see
+// Fusion) with a boost for sections headed by the question's error code or part number.
 type Hybrid struct {
 	Text    *Text
 	Vectors *Vectors // nil: text only
