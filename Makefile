@@ -4,7 +4,7 @@ BIN   := bin/fixgraph
 DATA  ?= data
 ADDR  ?= 127.0.0.1:8080
 
-.PHONY: all build run test vet deps models generate clean
+.PHONY: all build run test vet deps models servers servers-stop generate clean
 
 all: build
 
@@ -28,6 +28,14 @@ deps:
 # Fetch ONNX Runtime and the default embedding model into .cache/models (or FIXGRAPH_MODELS), once.
 models:
 	@scripts/fetch-model.sh
+
+# Build (once, cached in .cache/servers) and start Weaviate and the Bolt server on loopback for the
+# server-backed deployment; prints the FIXGRAPH_TEST_* variables. servers-stop stops them.
+servers:
+	@scripts/servers.sh start
+
+servers-stop:
+	@scripts/servers.sh stop
 
 # Regenerate the GraphQL executor after editing gql/*.graphqls.
 generate:
