@@ -15,9 +15,14 @@ build:
 run: deps models build
 	$(BIN) serve --data $(DATA) --addr $(ADDR)
 
+# The graph and search contract suites also run against a real Bolt server and Weaviate, which
+# scripts/servers.sh builds once and starts on loopback for the run.
 test: deps models
 	$(GO) vet ./...
-	$(GO) test -count=1 ./...
+	@mkdir -p .cache && scripts/servers.sh start > .cache/servers.env
+	@set -a; . ./.cache/servers.env; set +a; status=0; \
+		$(GO) test -count=1 ./... || status=$$?; \
+		scripts/servers.sh stop; exit $$status
 
 vet:
 	$(GO) vet ./...
@@ -29,7 +34,7 @@ deps:
 models:
 	@scripts/fetch-model.sh
 
-# Build (once, cached in .cache/servers) and start Weaviate and the Bolt server on loopback for the
+# Build (once, cached in ~/.cache/fixgraph/servers) and start Weaviate and the Bolt server on loopback for the
 # server-backed deployment; prints the FIXGRAPH_TEST_* variables. servers-stop stops them.
 servers:
 	@scripts/servers.sh start

@@ -2,8 +2,9 @@
 # servers.sh builds, starts and stops the real servers that the server-backed deployment is
 # tested against: Weaviate (text and vectors) and NornicDB, a Bolt server standing in for
 # Neo4j 5, which cannot be installed from the registries these machines reach. Both are built
-# from source with the Go toolchain once and kept in .cache/servers (or $FIXGRAPH_SERVERS);
-# neither enters fixgraph's go.mod.
+# from source with the Go toolchain once and kept in ~/.cache/fixgraph/servers (or
+# $FIXGRAPH_SERVERS), shared by every clone; neither enters fixgraph's go.mod. Their PID files,
+# logs and throw-away data live in the clone's .cache/servers.
 #
 #   scripts/servers.sh build    build what is missing (Weaviate takes a few minutes the first time)
 #   scripts/servers.sh start    build, then start both on loopback with throw-away data
@@ -14,9 +15,9 @@
 set -euo pipefail
 
 root=$(cd "$(dirname "$0")/.." && pwd)
-cache=${FIXGRAPH_SERVERS:-$root/.cache/servers}
+cache=${FIXGRAPH_SERVERS:-${XDG_CACHE_HOME:-$HOME/.cache}/fixgraph/servers}
 bin=$cache/bin
-run=$cache/run
+run=$root/.cache/servers
 
 weaviate_version=v1.35.2
 nornicdb_version=v1.2.3
@@ -67,13 +68,13 @@ wait_for() {
 	local name=$1
 	shift
 	for _ in $(seq 1 240); do
-		if "$@" 2>/dev/null; then
-			return 0
-		fi
 		if ! running "$name"; then
 			log "$name exited while starting; its log:"
 			tail -n 30 "$run/$name.log" >&2
 			exit 1
+		fi
+		if "$@" 2>/dev/null; then
+			return 0
 		fi
 		sleep 0.5
 	done
@@ -81,13 +82,27 @@ wait_for() {
 	exit 1
 }
 
-# bolt_open: whether the Bolt port takes connections.
-bolt_open() { (exec 3<>"/dev/tcp/127.0.0.1/$bolt_port") 2>/dev/null; }
+# port_open PORT: whether something on loopback takes connections on PORT.
+port_open() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
+
+bolt_open() { port_open "$bolt_port"; }
+
+# free PORT...: fail clearly when a port is taken by a process this script did not start.
+free() {
+	local p
+	for p in "$@"; do
+		if port_open "$p"; then
+			log "port $p on 127.0.0.1 is in use by another process; stop it or set FIXGRAPH_WEAVIATE_PORT / FIXGRAPH_BOLT_PORT"
+			exit 1
+		fi
+	done
+}
 
 start() {
 	build
 	mkdir -p "$run"
 	if ! running weaviate; then
+		free "$weaviate_port" "$weaviate_grpc"
 		rm -rf "$run/weaviate-data"
 		PERSISTENCE_DATA_PATH="$run/weaviate-data" AUTHENTICATION_ANONYMOUS_ACCESS_ENABLED=true \
 			DEFAULT_VECTORIZER_MODULE=none CLUSTER_HOSTNAME=node1 CLUSTER_ADVERTISE_ADDR=127.0.0.1 \
@@ -100,6 +115,7 @@ start() {
 		echo $! >"$run/weaviate.pid"
 	fi
 	if ! running nornicdb; then
+		free "$bolt_port" "$bolt_http"
 		rm -rf "$run/nornicdb-data"
 		NEO4J_AUTH="neo4j/$bolt_password" NORNICDB_DEFAULT_DATABASE=neo4j \
 			NORNICDB_TELEMETRY_LISTEN=127.0.0.1:$((bolt_http + 1)) \

@@ -40,9 +40,10 @@ func manualBatch(source, hash, symptom string) *fixgraph.Batch {
 	return b
 }
 
-func TestApplyIsIdempotent(t *testing.T) {
+func TestApplyIsIdempotent(t *testing.T) { forEachStore(t, testApplyIsIdempotent) }
+
+func testApplyIsIdempotent(t *testing.T, s store) {
 	ctx := context.Background()
-	s := MustOpenBolt(t)
 	res, err := s.Apply(ctx, manualBatch("m.html", "h1", "不排水"))
 	if err != nil || res.Unchanged || res.Version != 1 {
 		t.Fatalf("first apply = %+v, %v", res, err)
@@ -67,8 +68,11 @@ func TestApplyIsIdempotent(t *testing.T) {
 }
 
 func TestApplyNewVersionReplacesOldContribution(t *testing.T) {
+	forEachStore(t, testApplyNewVersionReplacesOldContribution)
+}
+
+func testApplyNewVersionReplacesOldContribution(t *testing.T, s store) {
 	ctx := context.Background()
-	s := MustOpenBolt(t)
 	if _, err := s.Apply(ctx, manualBatch("m.html", "h1", "不排水")); err != nil {
 		t.Fatal(err)
 	}
@@ -94,8 +98,11 @@ func TestApplyNewVersionReplacesOldContribution(t *testing.T) {
 }
 
 func TestSharedNodesKeepOtherContributions(t *testing.T) {
+	forEachStore(t, testSharedNodesKeepOtherContributions)
+}
+
+func testSharedNodesKeepOtherContributions(t *testing.T, s store) {
 	ctx := context.Background()
-	s := MustOpenBolt(t)
 	zh := manualBatch("zh.html", "a", "不排水")
 	en := manualBatch("en.html", "b", "does not drain")
 	for _, n := range en.Nodes {
@@ -137,9 +144,10 @@ func TestSharedNodesKeepOtherContributions(t *testing.T) {
 	}
 }
 
-func TestSetStockKeepsNewest(t *testing.T) {
+func TestSetStockKeepsNewest(t *testing.T) { forEachStore(t, testSetStockKeepsNewest) }
+
+func testSetStockKeepsNewest(t *testing.T, s store) {
 	ctx := context.Background()
-	s := MustOpenBolt(t)
 	t0 := time.Date(2026, 11, 1, 8, 0, 0, 0, time.UTC)
 	err := s.SetStock(ctx, []*fixgraph.StockLevel{{SKU: "dc31-00178a", Warehouse: "wh-sh01", Quantity: 7, UpdatedAt: t0}})
 	if err != nil {
@@ -177,7 +185,10 @@ func TestOpenLockedFileFailsClearly(t *testing.T) {
 }
 
 func TestApplyRejectsBatchWithoutDocument(t *testing.T) {
-	s := MustOpenBolt(t)
+	forEachStore(t, testApplyRejectsBatchWithoutDocument)
+}
+
+func testApplyRejectsBatchWithoutDocument(t *testing.T, s store) {
 	if _, err := s.Apply(context.Background(), &fixgraph.Batch{}); fixgraph.CodeOf(err) != fixgraph.EINVALID {
 		t.Fatalf("err = %v", err)
 	}

@@ -1,0 +1,125 @@
+package graph
+
+import (
+	"context"
+	"os"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/neo4j/neo4j-go-driver/v5/neo4j"
+
+	"github.com/fixgraph/fixgraph"
+)
+
+// store is what both graph stores do; the tests in store_test.go and here run against each.
+type store interface {
+	Apply(ctx context.Context, b *fixgraph.Batch) (fixgraph.ApplyResult, error)
+	Remove(ctx context.Context, docID string) (fixgraph.ApplyResult, error)
+	SetStock(ctx context.Context, levels []*fixgraph.StockLevel) error
+	Node(ctx context.Context, id string) (fixgraph.Node, error)
+	Nodes(ctx context.Context, ids []string) ([]fixgraph.Node, error)
+	Neighbors(ctx context.Context, ids []string, rel fixgraph.Rel, dir fixgraph.Direction) (map[string][]string, error)
+	Scan(ctx context.Context, prefix string, fn func(fixgraph.Node) error) error
+	ErrorCodes(ctx context.Context, code string) ([]*fixgraph.ErrorCode, error)
+	Generation(ctx context.Context) (uint64, error)
+	Close() error
+}
+
+var (
+	_ store = (*Bolt)(nil)
+	_ store = (*Neo4j)(nil)
+)
+
+// forEachStore runs test against the embedded store, and against the Bolt server named by
+// FIXGRAPH_TEST_NEO4J (bolt://USER:PASSWORD@HOST:PORT). Without it the server run is skipped,
+// unless CI is set: there, a missing server fails.
+func forEachStore(t *testing.T, test func(*testing.T, store)) {
+	t.Run("bolt-file", func(t *testing.T) { test(t, MustOpenBolt(t)) })
+	t.Run("neo4j", func(t *testing.T) { test(t, MustOpenNeo4j(t)) })
+}
+
+// MustOpenNeo4j connects to the test server and empties what fixgraph keeps there.
+func MustOpenNeo4j(tb testing.TB) *Neo4j {
+	tb.Helper()
+	addr := os.Getenv("FIXGRAPH_TEST_NEO4J")
+	if addr == "" {
+		if os.Getenv("CI") != "" {
+			tb.Fatal("FIXGRAPH_TEST_NEO4J is not set: CI must run the graph tests against a Bolt server (make test starts one)")
+		}
+		tb.Skip("FIXGRAPH_TEST_NEO4J is not set")
+	}
+	ctx := context.Background()
+	s, err := OpenNeo4j(ctx, addr)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	tb.Cleanup(func() { s.Close() })
+	for _, q := range []string{"MATCH (n:FGNode) DETACH DELETE n", "MATCH (n:FGContrib) DELETE n", "MATCH (n:FGMeta) DELETE n"} {
+		if _, err := neo4j.ExecuteQuery(ctx, s.driver, q, nil, neo4j.EagerResultTransformer, s.config()); err != nil {
+			tb.Fatalf("emptying the test database: %v", err)
+		}
+	}
+	return s
+}
+
+func TestScanAndNodes(t *testing.T) { forEachStore(t, testScanAndNodes) }
+
+func testScanAndNodes(t *testing.T, s store) {
+	ctx := context.Background()
+	b := manualBatch("m.html", "h1", "不排水")
+	if _, err := s.Apply(ctx, b); err != nil {
+		t.Fatal(err)
+	}
+	var secs []string
+	err := s.Scan(ctx, fixgraph.PrefixSection+":", func(n fixgraph.Node) error {
+		secs = append(secs, n.NodeID())
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []string{b.Sections()[0].ID, b.Sections()[1].ID}
+	slices.Sort(want)
+	if !slices.Equal(secs, want) {
+		t.Errorf("Scan(sec:) = %v, want %v in id order", secs, want)
+	}
+	// Nodes keeps the order asked for, with nil for what does not exist.
+	ids := []string{fixgraph.ProductID("WF-8012D"), "sec:nothing", b.Document.ID}
+	ns, err := s.Nodes(ctx, ids)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(ns) != 3 || ns[0] == nil || ns[1] != nil || ns[2] == nil || ns[0].NodeID() != ids[0] || ns[2].(*fixgraph.Document).Version != 1 {
+		t.Fatalf("Nodes = %v", ns)
+	}
+	// An edge to a node no document has given data (yet) does not make that node exist.
+	if _, err := s.Node(ctx, "sec:nothing"); fixgraph.CodeOf(err) != fixgraph.ENOTFOUND {
+		t.Errorf("Node(missing) = %v, want not found", err)
+	}
+	docs, err := s.Neighbors(ctx, []string{b.Sections()[0].ID}, fixgraph.RelPartOf, fixgraph.Out)
+	if err != nil || !slices.Equal(docs[b.Sections()[0].ID], []string{b.Document.ID}) {
+		t.Errorf("PART_OF = %v, %v", docs, err)
+	}
+	if g, err := s.Generation(ctx); err != nil || g == 0 {
+		t.Errorf("Generation = %d, %v; want > 0 after a write", g, err)
+	}
+}
+
+// TestNeo4jUnreachable checks that a configured server that does not answer is a clear
+// EUNAVAILABLE error naming it, never a fallback.
+func TestNeo4jUnreachable(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	_, err := OpenNeo4j(ctx, "bolt://neo4j:secret@127.0.0.1:1")
+	if fixgraph.CodeOf(err) != fixgraph.EUNAVAILABLE {
+		t.Fatalf("OpenNeo4j(closed port) = %v, want an unavailable error", err)
+	}
+	if msg := fixgraph.MessageOf(err); !strings.Contains(msg, "127.0.0.1:1") || strings.Contains(err.Error(), "secret") {
+		t.Errorf("message %q should name the server and hide the password", msg)
+	}
+	if _, err := OpenNeo4j(ctx, "http://example.com"); fixgraph.CodeOf(err) != fixgraph.EINVALID {
+		t.Errorf("OpenNeo4j(http URL) = %v, want invalid", err)
+	}
+}

@@ -1,0 +1,643 @@
+package graph
+
+import (
+	"cmp"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/url"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/neo4j/neo4j-go-driver/v5/neo4j"
+
+	"github.com/fixgraph/fixgraph"
+)
+
+// Neo4j is the graph store of the server-backed deployment, on Neo4j 5 over Bolt. It keeps the
+// model of the embedded store: each document's contribution to a node is kept apart (an FGContrib
+// node per node and owner) and merged into the FGNode that queries read, so a new version of a
+// document replaces exactly what the old one brought. Edges are FG_EDGE relationships that carry
+// their relation and their owner.
+//
+// Every statement is parameterised; results are shaped in Go. The Cypher keeps to what Neo4j 5
+// and the NornicDB stand-in both run correctly (DESIGN.md lists what to avoid): no map
+// projections, subqueries, comprehensions, DISTINCT or OPTIONAL MATCH.
+type Neo4j struct {
+	driver neo4j.DriverWithContext
+	db     string
+	where  string // host:port, for messages
+}
+
+// neo4jTimeout bounds each call when the caller's context has no deadline.
+const neo4jTimeout = 30 * time.Second
+
+// OpenNeo4j connects to the server at rawURL (bolt://USER:PASSWORD@HOST:PORT or neo4j://…),
+// checks that it answers, and creates the constraint and indexes the store needs (idempotent).
+// A server that cannot be reached is an EUNAVAILABLE error.
+func OpenNeo4j(ctx context.Context, rawURL string) (*Neo4j, error) {
+	u, err := url.Parse(rawURL)
+	if err != nil || u.Host == "" || (u.Scheme != "bolt" && u.Scheme != "neo4j" && u.Scheme != "bolt+s" && u.Scheme != "neo4j+s") {
+		return nil, fixgraph.Errorf(fixgraph.EINVALID, "graph server address %q: want bolt://USER:PASSWORD@HOST:PORT or neo4j://…", redact(rawURL))
+	}
+	user := u.User.Username()
+	pass, _ := u.User.Password()
+	db := strings.TrimPrefix(u.Path, "/")
+	u.User, u.Path = nil, ""
+	driver, err := neo4j.NewDriverWithContext(u.String(), neo4j.BasicAuth(user, pass, ""))
+	if err != nil {
+		return nil, fixgraph.WrapError(fixgraph.EINVALID, err, "graph server address %s", u.Host)
+	}
+	s := &Neo4j{driver: driver, db: db, where: u.Host}
+	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	if err := driver.VerifyConnectivity(ctx); err != nil {
+		driver.Close(context.Background())
+		return nil, fixgraph.WrapError(fixgraph.EUNAVAILABLE, err, "graph server %s cannot be reached", u.Host)
+	}
+	for _, q := range []string{
+		"CREATE CONSTRAINT fg_node_id IF NOT EXISTS FOR (n:FGNode) REQUIRE n.id IS UNIQUE",
+		"CREATE INDEX fg_node_code IF NOT EXISTS FOR (n:FGNode) ON (n.code)",
+		"CREATE INDEX fg_contrib_node IF NOT EXISTS FOR (c:FGContrib) ON (c.node)",
+		"CREATE INDEX fg_contrib_owner IF NOT EXISTS FOR (c:FGContrib) ON (c.owner)",
+	} {
+		if _, err := neo4j.ExecuteQuery(ctx, driver, q, nil, neo4j.EagerResultTransformer, s.config()); err != nil {
+			driver.Close(context.Background())
+			return nil, s.fail(err, "creating the schema")
+		}
+	}
+	return s, nil
+}
+
+// redact hides the password in a server address.
+func redact(raw string) string {
+	u, err := url.Parse(raw)
+	if err != nil {
+		return "(unparsable address)"
+	}
+	return u.Redacted()
+}
+
+// Close closes the driver's connections.
+func (s *Neo4j) Close() error { return s.driver.Close(context.Background()) }
+
+func (s *Neo4j) config() neo4j.ExecuteQueryConfigurationOption {
+	return neo4j.ExecuteQueryWithDatabase(s.db)
+}
+
+// fail wraps a driver error: connectivity problems become EUNAVAILABLE with the server named.
+func (s *Neo4j) fail(err error, doing string) error {
+	var ce *neo4j.ConnectivityError
+	if errors.As(err, &ce) || errors.Is(err, context.DeadlineExceeded) {
+		return fixgraph.WrapError(fixgraph.EUNAVAILABLE, err, "graph server %s: %s", s.where, doing)
+	}
+	return fmt.Errorf("graph server %s: %s: %w", s.where, doing, err)
+}
+
+func withDeadline(ctx context.Context) (context.Context, context.CancelFunc) {
+	if _, ok := ctx.Deadline(); ok {
+		return context.WithCancel(ctx)
+	}
+	return context.WithTimeout(ctx, neo4jTimeout)
+}
+
+// write runs fn in a managed write transaction, retried by the driver on transient errors.
+func (s *Neo4j) write(ctx context.Context, doing string, fn func(tx neo4j.ManagedTransaction) error) error {
+	ctx, cancel := withDeadline(ctx)
+	defer cancel()
+	sess := s.driver.NewSession(ctx, neo4j.SessionConfig{DatabaseName: s.db, AccessMode: neo4j.AccessModeWrite})
+	defer sess.Close(context.Background())
+	_, err := sess.ExecuteWrite(ctx, func(tx neo4j.ManagedTransaction) (any, error) { return nil, fn(tx) })
+	if err != nil {
+		var fe *fixgraph.Error
+		if errors.As(err, &fe) {
+			return err
+		}
+		return s.fail(err, doing)
+	}
+	return nil
+}
+
+// read runs a query and returns its records.
+func (s *Neo4j) read(ctx context.Context, doing, q string, params map[string]any) ([]*neo4j.Record, error) {
+	ctx, cancel := withDeadline(ctx)
+	defer cancel()
+	res, err := neo4j.ExecuteQuery(ctx, s.driver, q, params, neo4j.EagerResultTransformer, s.config(), neo4j.ExecuteQueryWithReadersRouting())
+	if err != nil {
+		return nil, s.fail(err, doing)
+	}
+	return res.Records, nil
+}
+
+func run(ctx context.Context, tx neo4j.ManagedTransaction, q string, params map[string]any) ([]*neo4j.Record, error) {
+	res, err := tx.Run(ctx, q, params)
+	if err != nil {
+		return nil, err
+	}
+	return res.Collect(ctx)
+}
+
+// Apply writes a document's batch in one transaction, as Bolt.Apply does.
+func (s *Neo4j) Apply(ctx context.Context, b *fixgraph.Batch) (fixgraph.ApplyResult, error) {
+	doc := b.Document
+	if doc == nil || doc.ID == "" {
+		return fixgraph.ApplyResult{}, fixgraph.Errorf(fixgraph.EINVALID, "batch has no document")
+	}
+	if err := s.ensureNodes(ctx, batchIDs(doc.ID, b.Nodes, b.Edges)); err != nil {
+		return fixgraph.ApplyResult{}, err
+	}
+	var res fixgraph.ApplyResult
+	err := s.write(ctx, "writing document "+doc.Source, func(tx neo4j.ManagedTransaction) error {
+		res = fixgraph.ApplyResult{}
+		prev, err := txNodes(ctx, tx, []string{doc.ID})
+		if err != nil {
+			return err
+		}
+		version := 1
+		if p, ok := prev[doc.ID].(*fixgraph.Document); ok {
+			if p.ContentHash == doc.ContentHash && p.Status == doc.Status && p.Visibility == doc.Visibility && p.Department == doc.Department {
+				res = fixgraph.ApplyResult{Unchanged: true, Version: p.Version}
+				return nil
+			}
+			version = p.Version + 1
+		}
+		d := *doc
+		d.Version = version
+		nodes := append([]fixgraph.Node{&d}, b.Nodes...)
+		old, err := ownedBy(ctx, tx, doc.ID)
+		if err != nil {
+			return err
+		}
+		if err := replace(ctx, tx, doc.ID, old, nodes); err != nil {
+			return err
+		}
+		if err := putEdges(ctx, tx, doc.ID, b.Edges, false); err != nil {
+			return err
+		}
+		now := map[string]bool{}
+		for _, sec := range b.Sections() {
+			now[sec.ID] = true
+		}
+		for _, id := range old {
+			if fixgraph.KindOf(id) == fixgraph.PrefixSection && !now[id] {
+				res.RemovedSections = append(res.RemovedSections, id)
+			}
+		}
+		res.Version = version
+		return bump(ctx, tx)
+	})
+	if err != nil {
+		return fixgraph.ApplyResult{}, err
+	}
+	doc.Version = res.Version
+	return res, nil
+}
+
+// Remove deletes everything the document contributed, and the document.
+func (s *Neo4j) Remove(ctx context.Context, docID string) (fixgraph.ApplyResult, error) {
+	var res fixgraph.ApplyResult
+	err := s.write(ctx, "removing document "+docID, func(tx neo4j.ManagedTransaction) error {
+		res = fixgraph.ApplyResult{}
+		old, err := ownedBy(ctx, tx, docID)
+		if err != nil {
+			return err
+		}
+		if err := replace(ctx, tx, docID, old, nil); err != nil {
+			return err
+		}
+		for _, id := range old {
+			if fixgraph.KindOf(id) == fixgraph.PrefixSection {
+				res.RemovedSections = append(res.RemovedSections, id)
+			}
+		}
+		return bump(ctx, tx)
+	})
+	return res, err
+}
+
+// SetStock records stock levels pushed through the API, as Bolt.SetStock does.
+func (s *Neo4j) SetStock(ctx context.Context, levels []*fixgraph.StockLevel) error {
+	var ids []string
+	for _, l := range levels {
+		ids = append(ids, fixgraph.StockID(l.SKU, l.Warehouse), fixgraph.PartID(l.SKU), fixgraph.WarehouseID(l.Warehouse))
+	}
+	if err := s.ensureNodes(ctx, ids); err != nil {
+		return err
+	}
+	return s.write(ctx, "setting stock", func(tx neo4j.ManagedTransaction) error {
+		var nodes []fixgraph.Node
+		var edges []fixgraph.Edge
+		var ids []string
+		for _, l := range levels {
+			l.ID = fixgraph.StockID(l.SKU, l.Warehouse)
+			part, wh := fixgraph.PartID(l.SKU), fixgraph.WarehouseID(l.Warehouse)
+			nodes = append(nodes, l)
+			ids = append(ids, part, wh)
+			edges = append(edges, fixgraph.Edge{From: part, Rel: fixgraph.RelStockedAt, To: wh})
+		}
+		have, err := txNodes(ctx, tx, ids)
+		if err != nil {
+			return err
+		}
+		for _, l := range levels {
+			part, wh := fixgraph.PartID(l.SKU), fixgraph.WarehouseID(l.Warehouse)
+			if have[part] == nil {
+				p := &fixgraph.Part{ID: part, SKU: strings.ToUpper(l.SKU)}
+				nodes, have[part] = append(nodes, p), p
+			}
+			if have[wh] == nil {
+				w := &fixgraph.Warehouse{ID: wh, Code: strings.ToUpper(l.Warehouse)}
+				nodes, have[wh] = append(nodes, w), w
+			}
+		}
+		// A push replaces the push's earlier word on the same nodes only.
+		touched := make([]string, len(nodes))
+		for i, n := range nodes {
+			touched[i] = n.NodeID()
+		}
+		if err := replace(ctx, tx, PushOwner, touched, nodes); err != nil {
+			return err
+		}
+		if err := putEdges(ctx, tx, PushOwner, edges, true); err != nil {
+			return err
+		}
+		return bump(ctx, tx)
+	})
+}
+
+// Node returns the node with id, or an ENOTFOUND error.
+func (s *Neo4j) Node(ctx context.Context, id string) (fixgraph.Node, error) {
+	ns, err := s.Nodes(ctx, []string{id})
+	if err != nil {
+		return nil, err
+	}
+	if ns[0] == nil {
+		return nil, fixgraph.Errorf(fixgraph.ENOTFOUND, "no node %q", id)
+	}
+	return ns[0], nil
+}
+
+// Nodes returns the nodes with ids, in order, with nil where a node does not exist.
+func (s *Neo4j) Nodes(ctx context.Context, ids []string) ([]fixgraph.Node, error) {
+	recs, err := s.read(ctx, "reading nodes", "MATCH (n:FGNode) WHERE n.id IN $ids AND n.data IS NOT NULL RETURN n.id AS id, n.data AS data", map[string]any{"ids": anySlice(ids)})
+	if err != nil {
+		return nil, err
+	}
+	byID, err := decodeRecords(recs)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]fixgraph.Node, len(ids))
+	for i, id := range ids {
+		out[i] = byID[id]
+	}
+	return out, nil
+}
+
+// Neighbors returns, for each id, the distinct ids at the other end of its rel edges, in id order.
+func (s *Neo4j) Neighbors(ctx context.Context, ids []string, rel fixgraph.Rel, dir fixgraph.Direction) (map[string][]string, error) {
+	q := "MATCH (a:FGNode)-[e:FG_EDGE]->(b:FGNode) WHERE a.id IN $ids AND e.rel = $rel RETURN a.id AS id, b.id AS other"
+	if dir == fixgraph.In {
+		q = "MATCH (b:FGNode)-[e:FG_EDGE]->(a:FGNode) WHERE a.id IN $ids AND e.rel = $rel RETURN a.id AS id, b.id AS other"
+	}
+	recs, err := s.read(ctx, "reading edges", q, map[string]any{"ids": anySlice(ids), "rel": string(rel)})
+	if err != nil {
+		return nil, err
+	}
+	out := make(map[string][]string, len(ids))
+	for _, r := range recs {
+		id, _ := r.Get("id")
+		other, _ := r.Get("other")
+		a, _ := id.(string)
+		b, _ := other.(string)
+		out[a] = append(out[a], b)
+	}
+	for id, l := range out {
+		slices.Sort(l)
+		out[id] = slices.Compact(l)
+	}
+	return out, nil
+}
+
+// Scan calls fn for every node whose id starts with prefix, in id order.
+func (s *Neo4j) Scan(ctx context.Context, prefix string, fn func(fixgraph.Node) error) error {
+	recs, err := s.read(ctx, "scanning nodes", "MATCH (n:FGNode) WHERE n.id STARTS WITH $prefix AND n.data IS NOT NULL RETURN n.id AS id, n.data AS data", map[string]any{"prefix": prefix})
+	if err != nil {
+		return err
+	}
+	byID, err := decodeRecords(recs)
+	if err != nil {
+		return err
+	}
+	ids := make([]string, 0, len(byID))
+	for id := range byID {
+		ids = append(ids, id)
+	}
+	slices.Sort(ids)
+	for _, id := range ids {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		if err := fn(byID[id]); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// ErrorCodes returns the error codes whose canonical code is code, for every product that has it.
+func (s *Neo4j) ErrorCodes(ctx context.Context, code string) ([]*fixgraph.ErrorCode, error) {
+	recs, err := s.read(ctx, "reading error codes", "MATCH (n:FGNode) WHERE n.code = $code AND n.data IS NOT NULL RETURN n.id AS id, n.data AS data", map[string]any{"code": strings.ToUpper(code)})
+	if err != nil {
+		return nil, err
+	}
+	byID, err := decodeRecords(recs)
+	if err != nil {
+		return nil, err
+	}
+	var out []*fixgraph.ErrorCode
+	for _, n := range byID {
+		if ec, ok := n.(*fixgraph.ErrorCode); ok {
+			out = append(out, ec)
+		}
+	}
+	slices.SortFunc(out, func(a, b *fixgraph.ErrorCode) int { return cmp.Compare(a.ID, b.ID) })
+	return out, nil
+}
+
+// Generation returns a number that grows with every write.
+func (s *Neo4j) Generation(ctx context.Context) (uint64, error) {
+	recs, err := s.read(ctx, "reading the generation", "MATCH (m:FGMeta) WHERE m.key = 'generation' RETURN m.value AS value", nil)
+	if err != nil || len(recs) == 0 {
+		return 0, err
+	}
+	v, _ := recs[0].Get("value")
+	n, _ := v.(int64)
+	return uint64(n), nil
+}
+
+// ownedBy returns the ids of the nodes owner has contributed to.
+func ownedBy(ctx context.Context, tx neo4j.ManagedTransaction, owner string) ([]string, error) {
+	recs, err := run(ctx, tx, "MATCH (c:FGContrib) WHERE c.owner = $owner RETURN c.node AS node", map[string]any{"owner": owner})
+	if err != nil {
+		return nil, err
+	}
+	ids := make([]string, 0, len(recs))
+	for _, r := range recs {
+		v, _ := r.Get("node")
+		if id, ok := v.(string); ok {
+			ids = append(ids, id)
+		}
+	}
+	slices.Sort(ids)
+	return slices.Compact(ids), nil
+}
+
+type contrib struct{ owner, data string }
+
+// replace makes nodes owner's whole contribution to the nodes in ids and to their own ids, and
+// writes the merged nodes again. All reads come before the writes: the stand-in server's index
+// look-ups do not see what the same transaction wrote.
+func replace(ctx context.Context, tx neo4j.ManagedTransaction, owner string, ids []string, nodes []fixgraph.Node) error {
+	mine := make(map[string]string, len(nodes))
+	rows := make([]any, 0, len(nodes))
+	for _, n := range nodes {
+		id := n.NodeID()
+		if id == "" || !strings.Contains(id, ":") {
+			return fmt.Errorf("node %T has no valid id %q", n, id)
+		}
+		v, err := json.Marshal(n)
+		if err != nil {
+			return fmt.Errorf("encoding node %q: %w", id, err)
+		}
+		mine[id] = string(v)
+		rows = append(rows, map[string]any{"node": id, "data": string(v)})
+		ids = append(ids, id)
+	}
+	ids = slices.Compact(slices.Sorted(slices.Values(ids)))
+	if len(ids) == 0 {
+		return nil
+	}
+	recs, err := run(ctx, tx, "MATCH (c:FGContrib) WHERE c.node IN $ids RETURN c.node AS node, c.owner AS owner, c.data AS data", map[string]any{"ids": anySlice(ids)})
+	if err != nil {
+		return err
+	}
+	by := map[string][]contrib{}
+	for _, r := range recs {
+		n, _ := r.Get("node")
+		o, _ := r.Get("owner")
+		d, _ := r.Get("data")
+		ns, _ := n.(string)
+		os, _ := o.(string)
+		ds, _ := d.(string)
+		if os != owner {
+			by[ns] = append(by[ns], contrib{os, ds})
+		}
+	}
+	for id, data := range mine {
+		by[id] = append(by[id], contrib{owner, data})
+	}
+
+	// The writes: owner's old contributions (and, for a document, its edges) go, the new ones come.
+	if _, err := run(ctx, tx, "MATCH (c:FGContrib) WHERE c.owner = $owner AND c.node IN $ids DELETE c", map[string]any{"owner": owner, "ids": anySlice(ids)}); err != nil {
+		return err
+	}
+	if owner != PushOwner {
+		if _, err := run(ctx, tx, "MATCH (:FGNode)-[e:FG_EDGE]->(:FGNode) WHERE e.owner = $owner DELETE e", map[string]any{"owner": owner}); err != nil {
+			return err
+		}
+	}
+	if len(rows) > 0 {
+		if _, err := run(ctx, tx, "UNWIND $rows AS r CREATE (c:FGContrib) SET c.node = r.node, c.owner = $owner, c.data = r.data", map[string]any{"rows": rows, "owner": owner}); err != nil {
+			return err
+		}
+	}
+	return writeMerged(ctx, tx, ids, by)
+}
+
+// putEdges writes owner's edges between existing FGNodes (ensureNodes made them). onlyNew skips
+// an edge that the owner has already.
+func putEdges(ctx context.Context, tx neo4j.ManagedTransaction, owner string, edges []fixgraph.Edge, onlyNew bool) error {
+	if len(edges) == 0 {
+		return nil
+	}
+	rows := make([]any, 0, len(edges))
+	for _, e := range edges {
+		if e.From == "" || e.To == "" || e.Rel == "" {
+			return fmt.Errorf("incomplete edge %+v", e)
+		}
+		rows = append(rows, map[string]any{"from": e.From, "rel": string(e.Rel), "to": e.To})
+	}
+	if onlyNew {
+		recs, err := run(ctx, tx, "MATCH (a:FGNode)-[e:FG_EDGE]->(b:FGNode) WHERE e.owner = $owner RETURN a.id AS from, e.rel AS rel, b.id AS to", map[string]any{"owner": owner})
+		if err != nil {
+			return err
+		}
+		have := map[fixgraph.Edge]bool{}
+		for _, r := range recs {
+			f, _ := r.Get("from")
+			rel, _ := r.Get("rel")
+			t, _ := r.Get("to")
+			fs, _ := f.(string)
+			rs, _ := rel.(string)
+			ts, _ := t.(string)
+			have[fixgraph.Edge{From: fs, Rel: fixgraph.Rel(rs), To: ts}] = true
+		}
+		rows = rows[:0]
+		for _, e := range edges {
+			if !have[e] {
+				have[e] = true
+				rows = append(rows, map[string]any{"from": e.From, "rel": string(e.Rel), "to": e.To})
+			}
+		}
+	}
+	_, err := run(ctx, tx, "UNWIND $rows AS r MATCH (a:FGNode {id: r.from}), (b:FGNode {id: r.to}) CREATE (a)-[:FG_EDGE {rel: r.rel, owner: $owner}]->(b)", map[string]any{"rows": rows, "owner": owner})
+	return err
+}
+
+// writeMerged folds the contributions to each id into its FGNode, in owner order as the
+// embedded store does; a node left without contributions keeps no data (its edges from other
+// owners stay, as they do in the embedded store).
+func writeMerged(ctx context.Context, tx neo4j.ManagedTransaction, ids []string, by map[string][]contrib) error {
+	var set, clearIDs []any
+	for _, id := range ids {
+		cs := by[id]
+		if len(cs) == 0 {
+			clearIDs = append(clearIDs, id)
+			continue
+		}
+		slices.SortFunc(cs, func(a, b contrib) int { return cmp.Compare(a.owner, b.owner) })
+		var merged fixgraph.Node
+		for _, c := range cs {
+			n, err := decode(id, []byte(c.data))
+			if err != nil {
+				return err
+			}
+			if merged == nil {
+				merged = n
+			} else {
+				merged = fixgraph.MergeNodes(merged, n)
+			}
+		}
+		v, err := json.Marshal(merged)
+		if err != nil {
+			return err
+		}
+		code := ""
+		if ec, ok := merged.(*fixgraph.ErrorCode); ok {
+			code = strings.ToUpper(ec.Code)
+		}
+		set = append(set, map[string]any{"id": id, "kind": fixgraph.KindOf(id), "data": string(v), "code": code})
+	}
+	if len(set) > 0 {
+		if _, err := run(ctx, tx, "UNWIND $rows AS r MATCH (n:FGNode) WHERE n.id = r.id SET n.kind = r.kind, n.data = r.data, n.code = r.code", map[string]any{"rows": set}); err != nil {
+			return err
+		}
+	}
+	if len(clearIDs) > 0 {
+		if _, err := run(ctx, tx, "MATCH (n:FGNode) WHERE n.id IN $ids REMOVE n.data, n.code, n.kind", map[string]any{"ids": clearIDs}); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// ensureNodes creates, in a transaction of its own, the FGNodes of ids that do not exist yet,
+// with their ids only: a node without data is not found by any read. The writes that follow
+// then find every node they touch already committed. The stand-in server needs this: inside
+// one transaction its MERGE does not see nodes created earlier, and an UNWIND that matches
+// nodes by an indexed property misses uncommitted ones (silently). On Neo4j it costs one round
+// trip.
+func (s *Neo4j) ensureNodes(ctx context.Context, ids []string) error {
+	ids = slices.Compact(slices.Sorted(slices.Values(ids)))
+	if len(ids) == 0 {
+		return nil
+	}
+	return s.write(ctx, "creating nodes", func(tx neo4j.ManagedTransaction) error {
+		recs, err := run(ctx, tx, "MATCH (n:FGNode) WHERE n.id IN $ids RETURN n.id AS id", map[string]any{"ids": anySlice(ids)})
+		if err != nil {
+			return err
+		}
+		have := make(map[string]bool, len(recs))
+		for _, r := range recs {
+			v, _ := r.Get("id")
+			if id, ok := v.(string); ok {
+				have[id] = true
+			}
+		}
+		var missing []any
+		for _, id := range ids {
+			if !have[id] {
+				missing = append(missing, id)
+			}
+		}
+		if len(missing) == 0 {
+			return nil
+		}
+		_, err = run(ctx, tx, "UNWIND $ids AS id CREATE (n:FGNode) SET n.id = id", map[string]any{"ids": missing})
+		return err
+	})
+}
+
+// batchIDs returns the ids of a batch's document, nodes and edge ends.
+func batchIDs(doc string, nodes []fixgraph.Node, edges []fixgraph.Edge) []string {
+	ids := []string{doc}
+	for _, n := range nodes {
+		ids = append(ids, n.NodeID())
+	}
+	for _, e := range edges {
+		ids = append(ids, e.From, e.To)
+	}
+	return ids
+}
+
+func bump(ctx context.Context, tx neo4j.ManagedTransaction) error {
+	recs, err := run(ctx, tx, "MATCH (m:FGMeta) WHERE m.key = 'generation' RETURN m.value AS value", nil)
+	if err != nil {
+		return err
+	}
+	if len(recs) == 0 {
+		_, err = run(ctx, tx, "CREATE (m:FGMeta) SET m.key = 'generation', m.value = 1", nil)
+		return err
+	}
+	_, err = run(ctx, tx, "MATCH (m:FGMeta) WHERE m.key = 'generation' SET m.value = m.value + 1", nil)
+	return err
+}
+
+// txNodes reads merged nodes inside a transaction.
+func txNodes(ctx context.Context, tx neo4j.ManagedTransaction, ids []string) (map[string]fixgraph.Node, error) {
+	recs, err := run(ctx, tx, "MATCH (n:FGNode) WHERE n.id IN $ids AND n.data IS NOT NULL RETURN n.id AS id, n.data AS data", map[string]any{"ids": anySlice(ids)})
+	if err != nil {
+		return nil, err
+	}
+	return decodeRecords(recs)
+}
+
+func decodeRecords(recs []*neo4j.Record) (map[string]fixgraph.Node, error) {
+	out := make(map[string]fixgraph.Node, len(recs))
+	for _, r := range recs {
+		idv, _ := r.Get("id")
+		dv, _ := r.Get("data")
+		id, _ := idv.(string)
+		data, ok := dv.(string)
+		if id == "" || !ok {
+			continue
+		}
+		n, err := decode(id, []byte(data))
+		if err != nil {
+			return nil, err
+		}
+		out[id] = n
+	}
+	return out, nil
+}
+
+func anySlice(ids []string) []any {
+	out := make([]any, len(ids))
+	for i, id := range ids {
+		out[i] = id
+	}
+	return out
+}
