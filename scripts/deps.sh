@@ -6,6 +6,7 @@ set -euo pipefail
 
 need=()
 command -v pdftotext >/dev/null 2>&1 || need+=(poppler-utils)
+command -v curl >/dev/null 2>&1 || need+=(curl) # scripts/servers.sh polls Weaviate's readiness
 
 if [ ${#need[@]} -eq 0 ]; then
 	exit 0
