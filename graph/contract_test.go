@@ -2,15 +2,13 @@ package graph
 
 import (
 	"context"
-	"os"
 	"slices"
 	"strings"
 	"testing"
 	"time"
 
-	"github.com/neo4j/neo4j-go-driver/v5/neo4j"
-
 	"github.com/fixgraph/fixgraph"
+	"github.com/fixgraph/fixgraph/internal/servertest"
 )
 
 // store is what both graph stores do; the tests in store_test.go and here run against each.
@@ -40,27 +38,14 @@ func forEachStore(t *testing.T, test func(*testing.T, store)) {
 	t.Run("neo4j", func(t *testing.T) { test(t, MustOpenNeo4j(t)) })
 }
 
-// MustOpenNeo4j connects to the test server and empties what fixgraph keeps there.
+// MustOpenNeo4j connects to the Bolt test server, emptied first (servertest.Neo4jURL).
 func MustOpenNeo4j(tb testing.TB) *Neo4j {
 	tb.Helper()
-	addr := os.Getenv("FIXGRAPH_TEST_NEO4J")
-	if addr == "" {
-		if os.Getenv("CI") != "" {
-			tb.Fatal("FIXGRAPH_TEST_NEO4J is not set: CI must run the graph tests against a Bolt server (make test starts one)")
-		}
-		tb.Skip("FIXGRAPH_TEST_NEO4J is not set")
-	}
-	ctx := context.Background()
-	s, err := OpenNeo4j(ctx, addr)
+	s, err := OpenNeo4j(context.Background(), servertest.Neo4jURL(tb))
 	if err != nil {
 		tb.Fatal(err)
 	}
 	tb.Cleanup(func() { s.Close() })
-	for _, q := range []string{"MATCH (n:FGNode) DETACH DELETE n", "MATCH (n:FGContrib) DELETE n", "MATCH (n:FGMeta) DELETE n"} {
-		if _, err := neo4j.ExecuteQuery(ctx, s.driver, q, nil, neo4j.EagerResultTransformer, s.config()); err != nil {
-			tb.Fatalf("emptying the test database: %v", err)
-		}
-	}
 	return s
 }
 

@@ -532,7 +532,7 @@ func writeMerged(ctx context.Context, tx neo4j.ManagedTransaction, ids []string,
 		set = append(set, map[string]any{"id": id, "kind": fixgraph.KindOf(id), "data": string(v), "code": code})
 	}
 	if len(set) > 0 {
-		if _, err := run(ctx, tx, "UNWIND $rows AS r MATCH (n:FGNode) WHERE n.id = r.id SET n.kind = r.kind, n.data = r.data, n.code = r.code", map[string]any{"rows": set}); err != nil {
+		if _, err := run(ctx, tx, "UNWIND $rows AS r MATCH (n:FGNode {id: r.id}) SET n.kind = r.kind, n.data = r.data, n.code = r.code", map[string]any{"rows": set}); err != nil {
 			return err
 		}
 	}

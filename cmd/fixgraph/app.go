@@ -22,7 +22,7 @@ import (
 // app is fixgraph wired on the embedded stores in one data directory.
 type app struct {
 	dir      string
-	graph    *graph.Bolt
+	graph    graphStore
 	index    *search.Hybrid
 	embedder search.Embedder // nil when vectors are off
 	closers  []io.Closer
@@ -31,8 +31,27 @@ type app struct {
 	log      *slog.Logger
 }
 
+// graphStore is what the commands, the pipeline and the resolvers need of the graph store:
+// the embedded bbolt file or a Neo4j server.
+type graphStore interface {
+	Apply(ctx context.Context, b *fixgraph.Batch) (fixgraph.ApplyResult, error)
+	SetStock(ctx context.Context, levels []*fixgraph.StockLevel) error
+	Node(ctx context.Context, id string) (fixgraph.Node, error)
+	Nodes(ctx context.Context, ids []string) ([]fixgraph.Node, error)
+	Neighbors(ctx context.Context, ids []string, rel fixgraph.Rel, dir fixgraph.Direction) (map[string][]string, error)
+	Scan(ctx context.Context, prefix string, fn func(fixgraph.Node) error) error
+	ErrorCodes(ctx context.Context, code string) ([]*fixgraph.ErrorCode, error)
+	Close() error
+}
+
+var (
+	_ graphStore = (*graph.Bolt)(nil)
+	_ graphStore = (*graph.Neo4j)(nil)
+)
+
 // config is what selects the stores and the embedder; flags and the environment fill it.
 type config struct {
+	graph    string // "" for the embedded store, or bolt://USER:PASSWORD@HOST:PORT (neo4j://…)
 	data     string // data directory
 	models   string // where scripts/fetch-model.sh put ONNX Runtime and the model
 	embedder string // "onnx" (default), "none", or the URL of an OpenAI-compatible embeddings server
@@ -75,7 +94,7 @@ func openApp(ctx context.Context, cfg config, log *slog.Logger) (*app, error) {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return nil, fmt.Errorf("creating data directory %q: %w", dir, err)
 	}
-	g, err := graph.OpenBolt(filepath.Join(dir, "graph.db"))
+	g, err := openGraph(ctx, cfg)
 	if err != nil {
 		return nil, err
 	}
@@ -95,6 +114,18 @@ func openApp(ctx context.Context, cfg config, log *slog.Logger) (*app, error) {
 	a.answers = &answer.Service{Graph: g, Index: a.index}
 	a.pipeline = &ingest.Pipeline{Graph: g, Index: a.index}
 	return a, nil
+}
+
+// openGraph opens the configured graph store. A configured server that cannot be reached is an
+// error, never a quiet fall back to the embedded store.
+func openGraph(ctx context.Context, cfg config) (graphStore, error) {
+	switch g := cfg.graph; {
+	case g == "" || g == "embedded":
+		return graph.OpenBolt(filepath.Join(cfg.data, "graph.db"))
+	case strings.HasPrefix(g, "bolt://") || strings.HasPrefix(g, "neo4j://") || strings.HasPrefix(g, "bolt+s://") || strings.HasPrefix(g, "neo4j+s://"):
+		return graph.OpenNeo4j(ctx, g)
+	}
+	return nil, fixgraph.Errorf(fixgraph.EINVALID, "unknown graph store %q: leave it unset for the embedded store, or give bolt://USER:PASSWORD@HOST:PORT or neo4j://…", cfg.graph)
 }
 
 func (a *app) openIndex(ctx context.Context, cfg config) error {

@@ -27,6 +27,7 @@ func newFlags(name string, stderr io.Writer, cfg *config) *flag.FlagSet {
 	fs := flag.NewFlagSet(name, flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	fs.StringVar(&cfg.data, "data", envOr("FIXGRAPH_DATA", "data"), "data directory ($FIXGRAPH_DATA)")
+	fs.StringVar(&cfg.graph, "graph", os.Getenv("FIXGRAPH_GRAPH"), "graph store: empty for the embedded one in the data directory, or bolt://USER:PASSWORD@HOST:PORT or neo4j://… for Neo4j ($FIXGRAPH_GRAPH)")
 	fs.StringVar(&cfg.models, "models", envOr("FIXGRAPH_MODELS", filepath.Join(".cache", "models")), "directory of ONNX Runtime and the embedding model, from make models ($FIXGRAPH_MODELS)")
 	fs.StringVar(&cfg.embedder, "embedder", envOr("FIXGRAPH_EMBEDDER", "onnx"), "onnx, none (text search only), or the URL of an OpenAI-compatible embeddings server ($FIXGRAPH_EMBEDDER)")
 	return fs

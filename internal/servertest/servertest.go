@@ -1,0 +1,68 @@
+// Package servertest connects tests to the real servers that make test starts (scripts/servers.sh).
+package servertest
+
+import (
+	"context"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+
+	"github.com/neo4j/neo4j-go-driver/v5/neo4j"
+)
+
+// Neo4jURL returns the address of the Bolt test server (FIXGRAPH_TEST_NEO4J, which make test sets)
+// after deleting everything fixgraph keeps there, so each test starts from an empty graph. The
+// test holds the server alone until it ends: go test runs packages in parallel processes, and
+// they share the one server. Without the variable the test is skipped, unless CI is set: there
+// a missing server fails.
+func Neo4jURL(tb testing.TB) string {
+	tb.Helper()
+	addr := os.Getenv("FIXGRAPH_TEST_NEO4J")
+	if addr == "" {
+		if os.Getenv("CI") != "" {
+			tb.Fatal("FIXGRAPH_TEST_NEO4J is not set: CI must run against a Bolt server (make test starts one)")
+		}
+		tb.Skip("FIXGRAPH_TEST_NEO4J is not set (make test starts a Bolt server and sets it)")
+	}
+	u, err := url.Parse(addr)
+	if err != nil {
+		tb.Fatalf("FIXGRAPH_TEST_NEO4J: %v", err)
+	}
+	lock(tb, "neo4j-"+u.Host)
+	pass, _ := u.User.Password()
+	user := u.User.Username()
+	u.User = nil
+	ctx := context.Background()
+	d, err := neo4j.NewDriverWithContext(u.String(), neo4j.BasicAuth(user, pass, ""))
+	if err != nil {
+		tb.Fatal(err)
+	}
+	defer d.Close(ctx)
+	for _, q := range []string{"MATCH (n:FGNode) DETACH DELETE n", "MATCH (n:FGContrib) DELETE n", "MATCH (n:FGMeta) DELETE n"} {
+		if _, err := neo4j.ExecuteQuery(ctx, d, q, nil, neo4j.EagerResultTransformer); err != nil {
+			tb.Fatalf("emptying the Bolt test server: %v", err)
+		}
+	}
+	return addr
+}
+
+// lock takes an exclusive lock, across processes, on the named test server until the test ends.
+func lock(tb testing.TB, name string) {
+	tb.Helper()
+	path := filepath.Join(os.TempDir(), "fixgraph-test-"+strings.NewReplacer(":", "_", "/", "_").Replace(name)+".lock")
+	f, err := os.OpenFile(path, os.O_CREATE|os.O_RDWR, 0o600)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	if err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX); err != nil {
+		f.Close()
+		tb.Fatalf("locking %s: %v", path, err)
+	}
+	tb.Cleanup(func() {
+		syscall.Flock(int(f.Fd()), syscall.LOCK_UN)
+		f.Close()
+	})
+}
