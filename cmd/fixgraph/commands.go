@@ -448,3 +448,44 @@ func writeIndented(w io.Writer, raw []byte) error {
 	_, err := w.Write(buf.Bytes())
 	return err
 }
+
+// runReindex drops the search indexes in the data directory and builds them again from the
+// graph, embedded or on a Neo4j server.
+func runReindex(ctx context.Context, args []string, stdout, stderr io.Writer, log *slog.Logger) error {
+	var cfg config
+	fs := newFlags("reindex", stderr, &cfg)
+	if err := parse(fs, args); err != nil {
+		return err
+	}
+	if fs.NArg() != 0 {
+		fmt.Fprintln(stderr, "usage: fixgraph reindex [--data DIR] [--graph URL]")
+		return exitError{2}
+	}
+	if addr, err := os.ReadFile(filepath.Join(cfg.data, serveAddrFile)); err == nil {
+		if c, err := net.DialTimeout("tcp", strings.TrimSpace(string(addr)), time.Second); err == nil {
+			c.Close()
+			return fixgraph.Errorf(fixgraph.EUNAVAILABLE, "a fixgraph server at %s is using %s: stop it before reindexing", strings.TrimSpace(string(addr)), cfg.data)
+		}
+	}
+	// The graph first: the embedded store refuses a second process, so nothing is removed
+	// from under a running one.
+	g, err := openGraph(ctx, cfg)
+	if err != nil {
+		return err
+	}
+	a := &app{dir: cfg.data, graph: g, log: log}
+	defer a.Close()
+	if err := os.RemoveAll(filepath.Join(cfg.data, "index")); err != nil {
+		return fmt.Errorf("removing the old indexes: %w", err)
+	}
+	if err := a.openIndex(ctx, cfg); err != nil {
+		return err
+	}
+	start := time.Now()
+	st, err := a.index.Sync(ctx, g)
+	if err != nil {
+		return fmt.Errorf("rebuilding the search indexes: %w", err)
+	}
+	fmt.Fprintf(stdout, "reindexed %d documents in %.1fs\n", st.Reindexed, time.Since(start).Seconds())
+	return nil
+}

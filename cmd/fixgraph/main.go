@@ -6,7 +6,9 @@
 //	fixgraph search [--data DIR] [--json] [--limit K] QUERY
 //	fixgraph eval   [--data DIR] [--questions FILE] [--json] [--misses]
 //	fixgraph bench  [--sections N] [--clients 1,8,32] [--requests N] [--json]
+//	fixgraph reindex [--data DIR]
 //
+// --graph or FIXGRAPH_GRAPH (bolt://USER:PASSWORD@HOST:PORT) keeps the graph in Neo4j.
 // The data directory comes from --data or FIXGRAPH_DATA, and defaults to ./data.
 package main
 
@@ -45,6 +47,7 @@ commands:
   search   search sections
   eval     measure retrieval on a question set (Recall@1/5, MRR@10, nDCG@10)
   bench    measure embedding and ingest throughput and ask/search latency over loopback HTTP
+  reindex  rebuild the search indexes from the graph
 
 Run 'fixgraph COMMAND -h' for a command's flags. The data directory is --data DIR or $FIXGRAPH_DATA (default ./data).
 `
@@ -70,6 +73,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return runEval(ctx, rest, stdout, stderr, log)
 	case "bench":
 		return runBench(ctx, rest, stdout, stderr, log)
+	case "reindex":
+		return runReindex(ctx, rest, stdout, stderr, log)
 	case "help", "-h", "--help":
 		fmt.Fprint(stdout, usage)
 		return nil

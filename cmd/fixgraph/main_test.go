@@ -7,12 +7,16 @@ import (
 	"encoding/json"
 	"io"
 	"net/http"
+	"os"
 	"os/exec"
+	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
+	"github.com/fixgraph/fixgraph"
+	"github.com/fixgraph/fixgraph/graph"
 	"github.com/fixgraph/fixgraph/internal/fixgraphtest"
 )
 
@@ -253,5 +257,41 @@ func TestBench(t *testing.T) {
 		if l.Errors != 0 || l.Requests < 20 || l.P50 <= 0 || l.P99 < l.P50 {
 			t.Errorf("latency row %+v", l)
 		}
+	}
+}
+
+// TestReindex drops the search index and builds it again from the graph alone.
+func TestReindex(t *testing.T) {
+	dir := t.TempDir()
+	MustRun(t, "ingest", "--data", dir, "--embedder", "none", "../../fixtures/faq", "../../fixtures/manuals")
+	before := MustRun(t, "search", "--data", dir, "--embedder", "none", "--json", "--limit", "3", "排水泵过滤器")
+	if err := os.RemoveAll(filepath.Join(dir, "index")); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.MkdirAll(filepath.Join(dir, "index", "text.bleve"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	// A broken index (here: an empty bleve directory) is no obstacle: reindex removes it.
+	out := MustRun(t, "reindex", "--data", dir, "--embedder", "none")
+	if !strings.Contains(out, "reindexed 10 documents") {
+		t.Fatalf("reindex printed %q", out)
+	}
+	if after := MustRun(t, "search", "--data", dir, "--embedder", "none", "--json", "--limit", "3", "排水泵过滤器"); after != before {
+		t.Errorf("search after reindex:\n%s\nbefore:\n%s", after, before)
+	}
+
+	// A data directory held by another process is left alone.
+	g, err := graph.OpenBolt(filepath.Join(dir, "graph.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer g.Close()
+	var stdout, stderr bytes.Buffer
+	err = run(context.Background(), []string{"reindex", "--data", dir, "--embedder", "none"}, &stdout, &stderr)
+	if fixgraph.CodeOf(err) != fixgraph.EUNAVAILABLE {
+		t.Fatalf("reindex of a locked directory = %v, want unavailable", err)
+	}
+	if _, err := os.Stat(filepath.Join(dir, "index", "text.bleve")); err != nil {
+		t.Errorf("the index of a locked directory was touched: %v", err)
 	}
 }
