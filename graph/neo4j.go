@@ -90,7 +90,8 @@ func (s *Neo4j) config() neo4j.ExecuteQueryConfigurationOption {
 // fail wraps a driver error: connectivity problems become EUNAVAILABLE with the server named.
 func (s *Neo4j) fail(err error, doing string) error {
 	var ce *neo4j.ConnectivityError
-	if errors.As(err, &ce) || errors.Is(err, context.DeadlineExceeded) {
+	var limit *neo4j.TransactionExecutionLimit // retries used up, mostly on a lost connection
+	if errors.As(err, &ce) || errors.As(err, &limit) || errors.Is(err, context.DeadlineExceeded) {
 		return fixgraph.WrapError(fixgraph.EUNAVAILABLE, err, "graph server %s: %s", s.where, doing)
 	}
 	return fmt.Errorf("graph server %s: %s: %w", s.where, doing, err)

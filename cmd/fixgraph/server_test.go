@@ -4,11 +4,17 @@ import (
 	"context"
 	"io"
 	"log/slog"
+	"net"
+	neturl "net/url"
+	"slices"
 	"strings"
+	"sync"
 	"testing"
+	"time"
 
 	"github.com/fixgraph/fixgraph"
 	"github.com/fixgraph/fixgraph/answer"
+	"github.com/fixgraph/fixgraph/fixtures"
 	"github.com/fixgraph/fixgraph/ingest"
 	"github.com/fixgraph/fixgraph/internal/servertest"
 )
@@ -96,4 +102,152 @@ func ids(hits []fixgraph.Hit) []string {
 		out = append(out, h.Section.ID)
 	}
 	return out
+}
+
+// cutter forwards TCP connections to a server until it is cut: then every open connection is
+// closed and new ones are refused, as when the server goes down; restore brings it back.
+type cutter struct {
+	target string
+	ln     net.Listener
+	addr   string
+	mu     sync.Mutex
+	conns  []net.Conn
+	down   bool
+}
+
+func newCutter(t *testing.T, target string) *cutter {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := &cutter{target: target, ln: ln, addr: ln.Addr().String()}
+	t.Cleanup(func() { ln.Close(); c.cut() })
+	go func() {
+		for {
+			in, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			c.mu.Lock()
+			down := c.down
+			c.mu.Unlock()
+			out, err := net.Dial("tcp", target)
+			if down || err != nil {
+				in.Close()
+				continue
+			}
+			c.mu.Lock()
+			c.conns = append(c.conns, in, out)
+			c.mu.Unlock()
+			go func() { io.Copy(out, in); out.Close() }()
+			go func() { io.Copy(in, out); in.Close() }()
+		}
+	}()
+	return c
+}
+
+func (c *cutter) cut() {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.down = true
+	for _, conn := range c.conns {
+		conn.Close()
+	}
+	c.conns = nil
+}
+
+func (c *cutter) restore() {
+	c.mu.Lock()
+	c.down = false
+	c.mu.Unlock()
+}
+
+// TestNeo4jDownMidIngest cuts the connection to the Bolt server half way through an ingest: the
+// files written while it is away fail with a clear error, those before are kept, and once it is
+// back the same ingest completes without duplicating anything.
+func TestNeo4jDownMidIngest(t *testing.T) {
+	addr := servertest.Neo4jURL(t)
+	u, err := neturl.Parse(addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := newCutter(t, u.Host)
+	u.Host = c.addr
+	ctx := context.Background()
+	quiet := slog.New(slog.NewTextHandler(io.Discard, nil))
+	a, err := openApp(ctx, config{data: t.TempDir(), graph: u.String(), embedder: "none"}, quiet)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer a.Close()
+	files := []string{"faq/faq-general-en.html", "faq/faq-general-zh.html", "manuals/wf-8012d-zh.html", "manuals/wf-8012d-en.html"}
+	ingestAll := func(timeout time.Duration) []ingest.FileResult { // cuts the server after two files
+		var out []ingest.FileResult
+		for _, f := range files {
+			data, err := fixtures.Corpus.ReadFile(f)
+			if err != nil {
+				t.Fatal(err)
+			}
+			fctx, cancel := context.WithTimeout(ctx, timeout)
+			out = append(out, a.pipeline.IngestFile(fctx, f, data))
+			cancel()
+			if len(out) == 2 {
+				c.cut() // the server goes away after two files
+			}
+		}
+		return out
+	}
+	first := ingestAll(5 * time.Second)
+	for i, r := range first {
+		switch {
+		case i < 2 && r.Err != nil:
+			t.Errorf("%s before the cut: %v", r.Source, r.Err)
+		case i >= 2 && (r.Err == nil || fixgraph.CodeOf(r.Err) != fixgraph.EUNAVAILABLE || !strings.Contains(r.Error, c.addr)):
+			t.Errorf("%s while the server is away: %v (code %s), want an unavailable error naming %s", r.Source, r.Err, fixgraph.CodeOf(r.Err), c.addr)
+		}
+	}
+
+	// The server is back: the same ingest again, with no deadline of its own.
+	c.restore()
+	var third []ingest.FileResult
+	for _, f := range files {
+		data, _ := fixtures.Corpus.ReadFile(f)
+		third = append(third, a.pipeline.IngestFile(ctx, f, data))
+	}
+	for _, r := range third {
+		if r.Err != nil {
+			t.Fatalf("%s after the server is back: %v", r.Source, r.Err)
+		}
+	}
+
+	// Against a clean embedded store, the same files make the same sections: nothing lost,
+	// nothing twice.
+	ref, err := openApp(ctx, config{data: t.TempDir(), embedder: "none"}, quiet)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ref.Close()
+	for _, f := range files {
+		data, _ := fixtures.Corpus.ReadFile(f)
+		if r := ref.pipeline.IngestFile(ctx, f, data); r.Err != nil {
+			t.Fatal(r.Err)
+		}
+	}
+	sections := func(a *app) []string {
+		var ids []string
+		if err := a.graph.Scan(ctx, fixgraph.PrefixSection+":", func(n fixgraph.Node) error { ids = append(ids, n.NodeID()); return nil }); err != nil {
+			t.Fatal(err)
+		}
+		return ids
+	}
+	if got, want := sections(a), sections(ref); !slices.Equal(got, want) {
+		t.Errorf("server has %d sections after the outage, a clean store %d", len(got), len(want))
+	}
+	for _, f := range files[:2] {
+		id := fixgraph.DocumentID(f)
+		n, err := a.graph.Node(ctx, id)
+		if err != nil || n.(*fixgraph.Document).Version != 1 {
+			t.Errorf("%s: %v, %v; want version 1, written once", f, n, err)
+		}
+	}
 }
