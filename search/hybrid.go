@@ -147,14 +147,49 @@ func (h *Hybrid) Search(ctx context.Context, q string, limit int, f fixgraph.Sea
 	case ModeVector:
 		return h.Vectors.Search(ctx, q, limit, f)
 	}
-	fu := h.Fusion.withDefaults()
+	return fuse(ctx, hybridRankings{h}, h.Fusion, q, limit, f)
+}
+
+// rankings is what fusion needs of a deployment's indexes: a lexical (BM25) and a vector
+// ranking, which product models the index knows, and which sections are headed by a token.
+// The embedded indexes and Weaviate each provide them, so both fuse alike.
+type rankings interface {
+	lexical(ctx context.Context, q string, limit int, f fixgraph.SearchFilter) ([]fixgraph.Hit, error)
+	semantic(ctx context.Context, q string, limit int, f fixgraph.SearchFilter) ([]fixgraph.Hit, error)
+	knownProducts(ctx context.Context, models []string) ([]string, error)
+	headed(ctx context.Context, tokens []string, limit int, f fixgraph.SearchFilter) ([]string, error)
+}
+
+type hybridRankings struct{ h *Hybrid }
+
+func (r hybridRankings) lexical(ctx context.Context, q string, limit int, f fixgraph.SearchFilter) ([]fixgraph.Hit, error) {
+	return r.h.Text.Search(ctx, q, limit, f)
+}
+
+func (r hybridRankings) semantic(ctx context.Context, q string, limit int, f fixgraph.SearchFilter) ([]fixgraph.Hit, error) {
+	return r.h.Vectors.Search(ctx, q, limit, f)
+}
+
+func (r hybridRankings) knownProducts(ctx context.Context, models []string) ([]string, error) {
+	return r.h.Text.knownProducts(ctx, models)
+}
+
+func (r hybridRankings) headed(ctx context.Context, tokens []string, limit int, f fixgraph.SearchFilter) ([]string, error) {
+	return r.h.Text.headed(ctx, tokens, limit, f)
+}
+
+// fuse is hybrid search over any pair of rankings: the question's model scopes the search,
+// BM25 and vectors run side by side, and their scores are fused by relative score with the
+// boost for sections headed by the question's code.
+func fuse(ctx context.Context, r rankings, fu Fusion, q string, limit int, f fixgraph.SearchFilter) ([]fixgraph.Hit, error) {
+	fu = fu.withDefaults()
 	depth := max(fu.Depth, limit)
 	lexQ := q
 	if len(f.Products) == 0 {
 		// A question that names a model is about that model: search its sections and the ones
 		// that hold for every product. The model's name itself is left out of the BM25 query,
 		// where it would only favour the few sections that repeat it (titles, overviews).
-		models, err := h.Text.knownProducts(ctx, extract.ProductModels(extract.Normalize(q)))
+		models, err := r.knownProducts(ctx, extract.ProductModels(extract.Normalize(q)))
 		if err != nil {
 			return nil, err
 		}
@@ -171,10 +206,10 @@ func (h *Hybrid) Search(ctx context.Context, q string, limit int, f fixgraph.Sea
 	}
 	lex := make(chan result, 1)
 	go func() {
-		hits, err := h.Text.Search(ctx, lexQ, depth, f)
+		hits, err := r.lexical(ctx, lexQ, depth, f)
 		lex <- result{hits, err}
 	}()
-	semantic, err := h.Vectors.Search(ctx, q, depth, f)
+	semantic, err := r.semantic(ctx, q, depth, f)
 	lr := <-lex
 	if err != nil {
 		return nil, err
@@ -191,7 +226,7 @@ func (h *Hybrid) Search(ctx context.Context, q string, limit int, f fixgraph.Sea
 	addScaled(score, lexical, 1-alpha)
 	addScaled(score, semantic, alpha)
 	if toks := exactTokens(q); len(toks) > 0 {
-		ids, err := h.Text.headed(ctx, toks, depth, f)
+		ids, err := r.headed(ctx, toks, depth, f)
 		if err != nil {
 			return nil, err
 		}

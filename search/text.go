@@ -361,3 +361,29 @@ func (t *Text) Analyze(s string) []string {
 	}
 	return out
 }
+
+// Analyzer is the analyzer of the text index on its own, for indexes that take fixgraph's tokens
+// ready-made (Weaviate).
+type Analyzer struct{ a analysis.Analyzer }
+
+// NewAnalyzer returns the analyzer the text index uses.
+func NewAnalyzer() (*Analyzer, error) {
+	m, err := newMapping()
+	if err != nil {
+		return nil, err
+	}
+	a := m.AnalyzerNamed(AnalyzerName)
+	if a == nil {
+		return nil, fmt.Errorf("analyzer %q is not registered", AnalyzerName)
+	}
+	return &Analyzer{a}, nil
+}
+
+// Analyze returns the tokens of s, as Text.Analyze does.
+func (a *Analyzer) Analyze(s string) []string {
+	var out []string
+	for _, tok := range a.a.Analyze([]byte(prepare(s))) {
+		out = append(out, string(tok.Term))
+	}
+	return out
+}

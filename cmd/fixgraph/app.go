@@ -23,7 +23,7 @@ import (
 type app struct {
 	dir      string
 	graph    graphStore
-	index    *search.Hybrid
+	index    searchIndex
 	embedder search.Embedder // nil when vectors are off
 	closers  []io.Closer
 	answers  *answer.Service
@@ -48,6 +48,17 @@ var (
 	_ graphStore = (*graph.Bolt)(nil)
 	_ graphStore = (*graph.Neo4j)(nil)
 )
+
+// searchIndex is the search side: the embedded indexes in the data directory (search.Hybrid).
+type searchIndex interface {
+	Search(ctx context.Context, q string, limit int, f fixgraph.SearchFilter) ([]fixgraph.Hit, error)
+	Analyze(s string) []string
+	Update(ctx context.Context, doc *fixgraph.Document, sections []*fixgraph.Section, removed []string) error
+	Sync(ctx context.Context, src search.Source) (search.SyncStats, error)
+	Close() error
+}
+
+var _ searchIndex = (*search.Hybrid)(nil)
 
 // config is what selects the stores and the embedder; flags and the environment fill it.
 type config struct {
@@ -140,14 +151,15 @@ func (a *app) openIndex(ctx context.Context, cfg config) error {
 	if err != nil {
 		return err
 	}
-	a.index = &search.Hybrid{Text: t}
-	a.closers = append(a.closers, a.index)
+	h := &search.Hybrid{Text: t}
+	a.index = h
+	a.closers = append(a.closers, h)
 	if emb != nil {
 		v, err := search.OpenVectors(filepath.Join(a.dir, "index"), emb)
 		if err != nil {
 			return err
 		}
-		a.index.Vectors, a.embedder = v, emb
+		h.Vectors, a.embedder = v, emb
 	}
 	return nil
 }

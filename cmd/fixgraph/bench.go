@@ -417,7 +417,11 @@ func vectorRecall(ctx context.Context, a *app, questions []string) (vectorResult
 	if err != nil {
 		return vectorResult{}, err
 	}
-	v := a.index.Vectors
+	h, ok := a.index.(*search.Hybrid)
+	if !ok || h.Vectors == nil {
+		return vectorResult{}, fmt.Errorf("the vector recall is measured on the embedded vector index")
+	}
+	v := h.Vectors
 	r := vectorResult{Vectors: v.Len(), Questions: len(questions)}
 	var found, total int
 	var scan, exact time.Duration

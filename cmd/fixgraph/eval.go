@@ -56,9 +56,14 @@ func runEval(ctx context.Context, args []string, stdout, stderr io.Writer, log *
 		return err
 	}
 	defer a.Close()
-	index, err := a.index.WithMode(mode)
-	if err != nil {
-		return err
+	var index answer.Index
+	switch ix := a.index.(type) {
+	case *search.Hybrid:
+		if index, err = ix.WithMode(mode); err != nil {
+			return err
+		}
+	default:
+		return fixgraph.Errorf(fixgraph.EINVALID, "eval --mode needs the embedded search index")
 	}
 	svc := &answer.Service{Graph: a.graph, Index: index}
 	rep, err := eval.Run(ctx, func(ctx context.Context, q string, limit int) ([]fixgraph.Hit, error) {
