@@ -130,7 +130,7 @@ start() {
 }
 
 env() {
-	echo "FIXGRAPH_TEST_WEAVIATE=http://127.0.0.1:$weaviate_port"
+	echo "FIXGRAPH_TEST_WEAVIATE=http://127.0.0.1:$weaviate_port?grpc=127.0.0.1:$weaviate_grpc"
 	echo "FIXGRAPH_TEST_NEO4J=bolt://neo4j:$bolt_password@127.0.0.1:$bolt_port"
 }
 

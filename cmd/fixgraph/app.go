@@ -49,7 +49,8 @@ var (
 	_ graphStore = (*graph.Neo4j)(nil)
 )
 
-// searchIndex is the search side: the embedded indexes in the data directory (search.Hybrid).
+// searchIndex is the search side: the embedded indexes in the data directory (search.Hybrid)
+// or a Weaviate server.
 type searchIndex interface {
 	Search(ctx context.Context, q string, limit int, f fixgraph.SearchFilter) ([]fixgraph.Hit, error)
 	Analyze(s string) []string
@@ -58,11 +59,15 @@ type searchIndex interface {
 	Close() error
 }
 
-var _ searchIndex = (*search.Hybrid)(nil)
+var (
+	_ searchIndex = (*search.Hybrid)(nil)
+	_ searchIndex = (*search.Weaviate)(nil)
+)
 
 // config is what selects the stores and the embedder; flags and the environment fill it.
 type config struct {
 	graph    string // "" for the embedded store, or bolt://USER:PASSWORD@HOST:PORT (neo4j://…)
+	vectors  string // "" for the embedded indexes, or http://HOST:PORT[?grpc=HOST:PORT] of Weaviate
 	data     string // data directory
 	models   string // where scripts/fetch-model.sh put ONNX Runtime and the model
 	embedder string // "onnx" (default), "none", or the URL of an OpenAI-compatible embeddings server
@@ -146,6 +151,15 @@ func (a *app) openIndex(ctx context.Context, cfg config) error {
 	}
 	if closer != nil {
 		a.closers = append(a.closers, closer)
+	}
+	if cfg.vectors != "" {
+		w, err := search.OpenWeaviate(ctx, cfg.vectors, emb)
+		if err != nil {
+			return err
+		}
+		a.index, a.embedder = w, emb
+		a.closers = append(a.closers, w)
+		return nil
 	}
 	t, err := search.OpenText(filepath.Join(a.dir, "index"))
 	if err != nil {

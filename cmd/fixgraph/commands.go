@@ -21,12 +21,14 @@ import (
 	"github.com/fixgraph/fixgraph/extract"
 	"github.com/fixgraph/fixgraph/gql"
 	"github.com/fixgraph/fixgraph/ingest"
+	"github.com/fixgraph/fixgraph/search"
 )
 
 func newFlags(name string, stderr io.Writer, cfg *config) *flag.FlagSet {
 	fs := flag.NewFlagSet(name, flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	fs.StringVar(&cfg.data, "data", envOr("FIXGRAPH_DATA", "data"), "data directory ($FIXGRAPH_DATA)")
+	fs.StringVar(&cfg.vectors, "vectors", os.Getenv("FIXGRAPH_VECTORS"), "search index: empty for the embedded one in the data directory, or http://HOST:PORT[?grpc=HOST:PORT] for Weaviate ($FIXGRAPH_VECTORS)")
 	fs.StringVar(&cfg.graph, "graph", os.Getenv("FIXGRAPH_GRAPH"), "graph store: empty for the embedded one in the data directory, or bolt://USER:PASSWORD@HOST:PORT or neo4j://… for Neo4j ($FIXGRAPH_GRAPH)")
 	fs.StringVar(&cfg.models, "models", envOr("FIXGRAPH_MODELS", filepath.Join(".cache", "models")), "directory of ONNX Runtime and the embedding model, from make models ($FIXGRAPH_MODELS)")
 	fs.StringVar(&cfg.embedder, "embedder", envOr("FIXGRAPH_EMBEDDER", "onnx"), "onnx, none (text search only), or the URL of an OpenAI-compatible embeddings server ($FIXGRAPH_EMBEDDER)")
@@ -480,6 +482,11 @@ func runReindex(ctx context.Context, args []string, stdout, stderr io.Writer, lo
 	}
 	if err := a.openIndex(ctx, cfg); err != nil {
 		return err
+	}
+	if w, ok := a.index.(*search.Weaviate); ok {
+		if err := w.Reset(ctx); err != nil {
+			return err
+		}
 	}
 	start := time.Now()
 	st, err := a.index.Sync(ctx, g)

@@ -62,8 +62,10 @@ func runEval(ctx context.Context, args []string, stdout, stderr io.Writer, log *
 		if index, err = ix.WithMode(mode); err != nil {
 			return err
 		}
-	default:
-		return fixgraph.Errorf(fixgraph.EINVALID, "eval --mode needs the embedded search index")
+	case *search.Weaviate:
+		if index, err = ix.WithMode(mode); err != nil {
+			return err
+		}
 	}
 	svc := &answer.Service{Graph: a.graph, Index: index}
 	rep, err := eval.Run(ctx, func(ctx context.Context, q string, limit int) ([]fixgraph.Hit, error) {

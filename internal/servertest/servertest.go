@@ -3,6 +3,7 @@ package servertest
 
 import (
 	"context"
+	"net/http"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -65,4 +66,35 @@ func lock(tb testing.TB, name string) {
 		syscall.Flock(int(f.Fd()), syscall.LOCK_UN)
 		f.Close()
 	})
+}
+
+// WeaviateURL returns the address of the Weaviate test server (FIXGRAPH_TEST_WEAVIATE, which make
+// test sets) after deleting the classes fixgraph keeps there, holding the server alone until
+// the test ends, as Neo4jURL does.
+func WeaviateURL(tb testing.TB, classes ...string) string {
+	tb.Helper()
+	addr := os.Getenv("FIXGRAPH_TEST_WEAVIATE")
+	if addr == "" {
+		if os.Getenv("CI") != "" {
+			tb.Fatal("FIXGRAPH_TEST_WEAVIATE is not set: CI must run against a Weaviate server (make test starts one)")
+		}
+		tb.Skip("FIXGRAPH_TEST_WEAVIATE is not set (make test starts Weaviate and sets it)")
+	}
+	u, err := url.Parse(addr)
+	if err != nil {
+		tb.Fatalf("FIXGRAPH_TEST_WEAVIATE: %v", err)
+	}
+	lock(tb, "weaviate-"+u.Host)
+	for _, c := range classes {
+		req, _ := http.NewRequest(http.MethodDelete, u.Scheme+"://"+u.Host+"/v1/schema/"+c, nil)
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			tb.Fatalf("emptying the Weaviate test server: %v", err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode >= 300 && resp.StatusCode != http.StatusNotFound {
+			tb.Fatalf("deleting class %s from the Weaviate test server: %s", c, resp.Status)
+		}
+	}
+	return addr
 }
