@@ -181,12 +181,14 @@ func (c benchCorpus) run(ctx context.Context, cfg config, rep *benchReport, ques
 			return err
 		}
 		ir.Overhead = ir.Seconds/ir.EmbedSeconds - 1
-		vr, err := vectorRecall(ctx, a, questions)
-		if err != nil {
-			return err
+		if h, ok := a.index.(*search.Hybrid); ok && h.Vectors != nil { // the embedded scan only
+			vr, err := vectorRecall(ctx, a, questions)
+			if err != nil {
+				return err
+			}
+			vr.Corpus = c.name
+			rep.Vectors = append(rep.Vectors, vr)
 		}
-		vr.Corpus = c.name
-		rep.Vectors = append(rep.Vectors, vr)
 	}
 	rep.Ingest = append(rep.Ingest, ir)
 	fmt.Fprintf(progress, "ingested %s: %d sections in %.1fs\n", c.name, ir.Sections, ir.Seconds)
