@@ -135,14 +135,22 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer, log 
 	if err != nil {
 		return err
 	}
-	corpora := []benchCorpus{{"fixtures", ingestFixtures}}
+	// The embedded deployment always; with --graph or --vectors set, the fixtures also on those
+	// servers, in the same run, so the two can be compared.
+	corpora := []benchCorpus{{name: "fixtures", load: ingestFixtures}}
+	if cfg.graph != "" || cfg.vectors != "" {
+		corpora = append(corpora, benchCorpus{name: "fixtures-servers", load: ingestFixtures, servers: true})
+	}
 	if *sections > 0 {
-		corpora = append(corpora, benchCorpus{fmt.Sprintf("generated-%d", *sections), func(ctx context.Context, a *app) (ingestResult, error) {
+		corpora = append(corpora, benchCorpus{name: fmt.Sprintf("generated-%d", *sections), load: func(ctx context.Context, a *app) (ingestResult, error) {
 			return ingestGenerated(ctx, a, *sections, stderr)
 		}})
 	}
 	for _, corpus := range corpora {
 		sub := cfg
+		if !corpus.servers {
+			sub.graph, sub.vectors = "", ""
+		}
 		sub.data = filepath.Join(cfg.data, corpus.name)
 		if err := corpus.run(ctx, sub, rep, questions, clients, *requests, stderr); err != nil {
 			return err
@@ -160,8 +168,9 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer, log 
 
 // benchCorpus is a corpus the bench loads into its own store and then queries.
 type benchCorpus struct {
-	name string
-	load func(context.Context, *app) (ingestResult, error)
+	name    string
+	load    func(context.Context, *app) (ingestResult, error)
+	servers bool // on the servers of --graph and --vectors, not the embedded stores
 }
 
 // run loads the corpus into a store in cfg.data and adds its ingest, vector and latency figures to rep.
