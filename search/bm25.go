@@ -372,19 +372,3 @@ func topScores(scores []float64, limit int) []scored {
 	})
 	return h
 }
-
-// Corrects reports whether searching q replaces a misspelt term (see corrected).
-func (t *Text) Corrects(ctx context.Context, q string) (bool, error) {
-	terms := slices.Compact(slices.Sorted(slices.Values(t.Analyze(q))))
-	ix, err := t.idx.Advanced()
-	if err != nil {
-		return false, err
-	}
-	r, err := ix.Reader()
-	if err != nil {
-		return false, err
-	}
-	defer r.Close()
-	fixed, err := t.corrected(ctx, r, terms)
-	return !slices.Equal(fixed, terms), err
-}

@@ -32,12 +32,14 @@ import (
 // letters, trigram misses two-character words), so fixgraph analyses text itself and stores the
 // tokens space-separated in properties with whitespace tokenization: BM25 then sees exactly the
 // terms of the embedded index, with the same fields (text 1, heading 0.5, parent path 0.2) and
-// the same k1 and b. Fusion happens in fixgraph (fuse), as for the embedded indexes.
-// Not carried over: typo correction, which needs the term dictionary Weaviate does not expose.
+// the same k1 and b. Fusion happens in fixgraph (fuse), as for the embedded indexes. Misspelt
+// query terms are corrected from a vocabulary each process keeps (vocab.go), Weaviate exposing
+// no term dictionary.
 type Weaviate struct {
 	client *weaviate.Client
 	emb    Embedder // nil: BM25 only
 	an     *Analyzer
+	vocab  *vocabulary
 	where  string
 	Mode   Mode
 	Fusion Fusion
@@ -84,7 +86,7 @@ func OpenWeaviate(ctx context.Context, rawURL string, emb Embedder) (*Weaviate, 
 	if err != nil {
 		return nil, err
 	}
-	w := &Weaviate{client: client, emb: emb, an: an, where: u.Host}
+	w := &Weaviate{client: client, emb: emb, an: an, vocab: newVocabulary(), where: u.Host}
 	cctx, cancel := context.WithTimeout(ctx, 10*time.Second)
 	defer cancel()
 	if ready, err := client.Misc().ReadyChecker().Do(cctx); err != nil || !ready {
@@ -244,7 +246,7 @@ func (w *Weaviate) get(ctx context.Context, doing string, b *graphql.GetBuilder)
 // bm25.go does. The text field (which holds the heading too) picks the candidates, deeper than
 // limit; the heading and path fields are then scored for those candidates only.
 func (w *Weaviate) lexical(ctx context.Context, q string, limit int, f fixgraph.SearchFilter) ([]fixgraph.Hit, error) {
-	terms := slices.Compact(slices.Sorted(slices.Values(w.an.Analyze(q))))
+	terms := w.vocab.correct(slices.Compact(slices.Sorted(slices.Values(w.an.Analyze(q)))))
 	if len(terms) == 0 || limit <= 0 {
 		return nil, nil
 	}
@@ -405,6 +407,8 @@ func (w *Weaviate) Update(ctx context.Context, doc *fixgraph.Document, sections 
 	}
 	objs := make([]*models.Object, len(keep))
 	for i, s := range keep {
+		tokens := w.an.Analyze(s.Heading + "\n" + s.Text)
+		w.vocab.add(tokens)
 		path := strings.Join(s.HeadingPath[:max(len(s.HeadingPath)-1, 0)], " / ")
 		objs[i] = &models.Object{
 			Class: weaviateSections,
@@ -413,7 +417,7 @@ func (w *Weaviate) Update(ctx context.Context, doc *fixgraph.Document, sections 
 				"sectionId": s.ID, "doc": doc.ID, "kind": string(doc.Kind), "lang": s.Language,
 				"status": string(doc.Status), "visibility": string(doc.Visibility),
 				"products": productTerms(s.Products),
-				"tokens":   strings.Join(w.an.Analyze(s.Heading+"\n"+s.Text), " "),
+				"tokens":   strings.Join(tokens, " "),
 				"heading":  strings.Join(w.an.Analyze(s.Heading), " "),
 				"path":     strings.Join(w.an.Analyze(path), " "),
 			},
@@ -575,7 +579,25 @@ func (w *Weaviate) indexed(ctx context.Context) (map[string][]string, error) {
 }
 
 // Sync brings the index in line with the graph: stale documents are written again, documents
-// the graph no longer has are removed.
+// the graph no longer has are removed. The vocabulary for typo correction is read from the
+// graph's sections afresh.
 func (w *Weaviate) Sync(ctx context.Context, src Source) (SyncStats, error) {
-	return syncIndex(ctx, src, w)
+	st, err := syncIndex(ctx, src, w)
+	if err != nil {
+		return st, err
+	}
+	vocab := newVocabulary()
+	err = src.Scan(ctx, fixgraph.PrefixSection+":", func(n fixgraph.Node) error {
+		if s, ok := n.(*fixgraph.Section); ok && strings.TrimSpace(s.Text) != "" {
+			vocab.add(w.an.Analyze(s.Heading + "\n" + s.Text))
+		}
+		return nil
+	})
+	if err != nil {
+		return st, fmt.Errorf("reading the vocabulary from the graph: %w", err)
+	}
+	w.vocab.mu.Lock()
+	w.vocab.df = vocab.df
+	w.vocab.mu.Unlock()
+	return st, nil
 }
