@@ -28,6 +28,11 @@ type Index interface {
 	Update(ctx context.Context, doc *fixgraph.Document, sections []*fixgraph.Section, removed []string) error
 }
 
+// holder is an index that can tell whether it holds a document's current version.
+type holder interface {
+	Holds(doc *fixgraph.Document) (bool, error)
+}
+
 // DefaultMaxFileSize is the largest file the pipeline reads unless told otherwise.
 const DefaultMaxFileSize = 64 << 20
 
@@ -89,6 +94,20 @@ func (p *Pipeline) IngestFile(ctx context.Context, source string, data []byte) F
 	switch {
 	case applied.Unchanged:
 		res.Outcome = Unchanged
+		// The graph has this version; the index may not, when writing to it failed after the
+		// graph's write (a search server that was down). Ingesting the file again repairs it.
+		if h, ok := p.Index.(holder); ok {
+			b.Document.Version = applied.Version
+			current, err := h.Holds(b.Document)
+			if err != nil {
+				return fail(fmt.Errorf("checking the index for %q: %w", source, err))
+			}
+			if !current {
+				if err := p.Index.Update(ctx, b.Document, b.Sections(), nil); err != nil {
+					return fail(fmt.Errorf("indexing %q: %w", source, err))
+				}
+			}
+		}
 		return res
 	case applied.Version > 1:
 		res.Outcome = Updated

@@ -13,6 +13,7 @@ import (
 	"github.com/fixgraph/fixgraph/fixtures"
 	"github.com/fixgraph/fixgraph/ingest"
 	"github.com/fixgraph/fixgraph/internal/fixgraphtest"
+	"github.com/fixgraph/fixgraph/search"
 )
 
 type stores struct {
@@ -197,5 +198,48 @@ func TestOversizedFileIsRefused(t *testing.T) {
 	}
 	if len(results) != 1 || fixgraph.CodeOf(results[0].Err) != fixgraph.ETOOLARGE || !strings.Contains(results[0].Error, "1024 bytes") {
 		t.Fatalf("results = %+v; want one too_large error naming the limit", results)
+	}
+}
+
+// downIndex is the search index while its server is away: every write fails.
+type downIndex struct {
+	*search.Hybrid
+	down bool
+}
+
+func (d *downIndex) Update(ctx context.Context, doc *fixgraph.Document, secs []*fixgraph.Section, removed []string) error {
+	if d.down {
+		return fixgraph.Errorf(fixgraph.EUNAVAILABLE, "search server is down")
+	}
+	return d.Hybrid.Update(ctx, doc, secs, removed)
+}
+
+// TestReingestRepairsIndex: when the index write fails after the graph's, the file is reported
+// failed; ingesting it again, once the index is back, makes it searchable although the graph
+// already has it.
+func TestReingestRepairsIndex(t *testing.T) {
+	ctx := context.Background()
+	s := mustStores(t)
+	ix := &downIndex{Hybrid: s.Index, down: true}
+	p := &ingest.Pipeline{Graph: s.Graph, Index: ix}
+	data := fixture(t, "faq/faq-general-zh.html")
+	if r := p.IngestFile(ctx, "faq-general-zh.html", data); r.Err == nil || fixgraph.CodeOf(r.Err) != fixgraph.EUNAVAILABLE {
+		t.Fatalf("ingest with the index down = %+v, want an unavailable error", r)
+	}
+	if s.searchHas(t, "发票", "faq-general-zh.html") {
+		t.Fatal("the file is searchable although indexing failed")
+	}
+	ix.down = false
+	r := p.IngestFile(ctx, "faq-general-zh.html", data)
+	if r.Err != nil || r.Outcome != ingest.Unchanged {
+		t.Fatalf("re-ingest = %+v, want unchanged (the graph has it)", r)
+	}
+	if !s.searchHas(t, "发票", "faq-general-zh.html") {
+		t.Error("re-ingest did not repair the index")
+	}
+	// Once the index is current, an unchanged file does not write to it again.
+	ix.down = true
+	if r := p.IngestFile(ctx, "faq-general-zh.html", data); r.Err != nil {
+		t.Errorf("unchanged file with a current index wrote to it: %v", r.Err)
 	}
 }

@@ -115,6 +115,20 @@ func (h *Hybrid) Update(ctx context.Context, doc *fixgraph.Document, sections []
 	return errors.Join(vecErr, textErr)
 }
 
+// Holds reports whether both indexes hold the document's current version.
+func (h *Hybrid) Holds(doc *fixgraph.Document) (bool, error) {
+	want := docStamp(doc)
+	if s, err := h.Text.Stamp(doc.ID); err != nil || s != want {
+		return false, err
+	}
+	if h.Vectors != nil {
+		if s, err := h.Vectors.Stamp(doc.ID); err != nil || s != want {
+			return false, err
+		}
+	}
+	return true, nil
+}
+
 // Sync brings both indexes in line with the graph.
 func (h *Hybrid) Sync(ctx context.Context, src Source) (SyncStats, error) {
 	st, err := h.Text.Sync(ctx, src)

@@ -451,9 +451,23 @@ func (w *Weaviate) Update(ctx context.Context, doc *fixgraph.Document, sections 
 // put writes objects in batches, failing on the first object the server refuses.
 func (w *Weaviate) put(ctx context.Context, objs []*models.Object, doing string) error {
 	for chunk := range slices.Chunk(objs, weaviateBatch) {
-		cctx, cancel := context.WithTimeout(ctx, weaviateTimeout)
-		res, err := w.client.Batch().ObjectsBatcher().WithObjects(chunk...).Do(cctx)
-		cancel()
+		// A gRPC connection that broke reconnects with a back-off; a write in that window is
+		// refused as unavailable, so it is tried again a few times before giving up.
+		var res []models.ObjectsGetResponse
+		var err error
+		for attempt, wait := 0, 250*time.Millisecond; ; attempt, wait = attempt+1, 2*wait {
+			cctx, cancel := context.WithTimeout(ctx, weaviateTimeout)
+			res, err = w.client.Batch().ObjectsBatcher().WithObjects(chunk...).Do(cctx)
+			cancel()
+			if err == nil || attempt == 3 || !strings.Contains(err.Error(), "code = Unavailable") {
+				break
+			}
+			select {
+			case <-ctx.Done():
+				return w.fail(ctx.Err(), doing)
+			case <-time.After(wait):
+			}
+		}
 		if err != nil {
 			return w.fail(err, doing)
 		}
@@ -534,6 +548,12 @@ func (w *Weaviate) Stamp(docID string) (string, error) {
 	props, _ := objs[0].Properties.(map[string]any)
 	s, _ := props["stamp"].(string)
 	return s, nil
+}
+
+// Holds reports whether the index holds the document's current version.
+func (w *Weaviate) Holds(doc *fixgraph.Document) (bool, error) {
+	s, err := w.Stamp(doc.ID)
+	return err == nil && s == docStamp(doc), err
 }
 
 // indexed returns the documents the index holds; their sections are found by Remove itself.

@@ -254,3 +254,73 @@ func TestNeo4jDownMidIngest(t *testing.T) {
 		}
 	}
 }
+
+// TestWeaviateDownMidIngest cuts Weaviate (HTTP and gRPC) half way through an ingest: the files
+// written meanwhile fail with a clear error and are not searchable; once it is back, ingesting
+// them again makes them searchable, though the graph had them already, without duplicates.
+func TestWeaviateDownMidIngest(t *testing.T) {
+	addr := servertest.WeaviateURL(t, search.WeaviateClasses...)
+	u, err := neturl.Parse(addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rest, grpcProxy := newCutter(t, u.Host), newCutter(t, u.Query().Get("grpc"))
+	proxied := "http://" + rest.addr + "?grpc=" + grpcProxy.addr
+	ctx := context.Background()
+	a, err := openApp(ctx, config{data: t.TempDir(), vectors: proxied, embedder: "none"}, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer a.Close()
+	files := []string{"faq/faq-general-en.html", "faq/faq-general-zh.html", "faq/faq-products-zh.html", "faq/faq-products-en.html"}
+	for i, f := range files {
+		if i == 2 {
+			rest.cut()
+			grpcProxy.cut()
+		}
+		data, _ := fixtures.Corpus.ReadFile(f)
+		fctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+		r := a.pipeline.IngestFile(fctx, f, data)
+		cancel()
+		switch {
+		case i < 2 && r.Err != nil:
+			t.Errorf("%s before the cut: %v", f, r.Err)
+		case i >= 2 && fixgraph.CodeOf(r.Err) != fixgraph.EUNAVAILABLE:
+			t.Errorf("%s while Weaviate is away: %v (code %s), want unavailable", f, r.Err, fixgraph.CodeOf(r.Err))
+		}
+	}
+	rest.restore()
+	grpcProxy.restore()
+	for _, f := range files {
+		data, _ := fixtures.Corpus.ReadFile(f)
+		if r := a.pipeline.IngestFile(ctx, f, data); r.Err != nil {
+			t.Fatalf("%s after Weaviate is back: %v", f, r.Err)
+		}
+	}
+	// Every section of the graph is in Weaviate once: its own heading finds it.
+	var secs []*fixgraph.Section
+	a.graph.Scan(ctx, fixgraph.PrefixSection+":", func(n fixgraph.Node) error {
+		if s := n.(*fixgraph.Section); strings.TrimSpace(s.Text) != "" {
+			secs = append(secs, s)
+		}
+		return nil
+	})
+	if len(secs) == 0 {
+		t.Fatal("no sections in the graph")
+	}
+	for _, s := range secs {
+		hits, err := a.index.Search(ctx, s.Heading+" "+s.Text, 50, fixgraph.SearchFilter{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		n := 0
+		for _, h := range hits {
+			if h.Section.ID == s.ID {
+				n++
+			}
+		}
+		if n != 1 {
+			t.Errorf("section %q found %d times, want once", s.Heading, n)
+		}
+	}
+}
