@@ -50,6 +50,7 @@ const (
 	weaviateDocuments = "FixgraphDocument"
 	weaviateBatch     = 200 // objects per batch request
 	weaviateTimeout   = 30 * time.Second
+	weaviateReconnect = 15 * time.Second // how long a write waits for gRPC to reconnect
 )
 
 // WeaviateClasses are the classes fixgraph keeps in Weaviate.
@@ -455,11 +456,12 @@ func (w *Weaviate) put(ctx context.Context, objs []*models.Object, doing string)
 		// refused as unavailable, so it is tried again a few times before giving up.
 		var res []models.ObjectsGetResponse
 		var err error
-		for attempt, wait := 0, 250*time.Millisecond; ; attempt, wait = attempt+1, 2*wait {
+		giveUp := time.Now().Add(weaviateReconnect)
+		for wait := 250 * time.Millisecond; ; wait = min(2*wait, 2*time.Second) {
 			cctx, cancel := context.WithTimeout(ctx, weaviateTimeout)
 			res, err = w.client.Batch().ObjectsBatcher().WithObjects(chunk...).Do(cctx)
 			cancel()
-			if err == nil || attempt == 3 || !strings.Contains(err.Error(), "code = Unavailable") {
+			if err == nil || time.Now().After(giveUp) || !strings.Contains(err.Error(), "code = Unavailable") {
 				break
 			}
 			select {
