@@ -398,19 +398,15 @@ func (w writer) removeOwner(owner string) ([]string, error) {
 
 // remerge folds all contributions to id into the stored node, or deletes it when none is left.
 func (w writer) remerge(id string) error {
-	var merged fixgraph.Node
+	var contribs [][]byte
 	prefix := []byte(id + sep)
 	c := w.tx.Bucket(bucketContrib).Cursor()
 	for k, v := c.Seek(prefix); k != nil && bytes.HasPrefix(k, prefix); k, v = c.Next() {
-		n, err := decode(id, v)
-		if err != nil {
-			return err
-		}
-		if merged == nil {
-			merged = n
-		} else {
-			merged = fixgraph.MergeNodes(merged, n)
-		}
+		contribs = append(contribs, v) // in owner order: keys are id \x00 owner
+	}
+	merged, err := fold(id, contribs)
+	if err != nil {
+		return err
 	}
 	old, err := w.get(id)
 	if err != nil {

@@ -46,3 +46,21 @@ func decode(id string, v []byte) (fixgraph.Node, error) {
 	}
 	return n, nil
 }
+
+// fold merges the contributions of the owners to node id, given in owner order, into one node;
+// nil when there are none. Both stores merge this way, so they agree on every node.
+func fold(id string, contribs [][]byte) (fixgraph.Node, error) {
+	var merged fixgraph.Node
+	for _, v := range contribs {
+		n, err := decode(id, v)
+		if err != nil {
+			return nil, err
+		}
+		if merged == nil {
+			merged = n
+		} else {
+			merged = fixgraph.MergeNodes(merged, n)
+		}
+	}
+	return merged, nil
+}

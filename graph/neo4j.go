@@ -309,11 +309,7 @@ func (s *Neo4j) Neighbors(ctx context.Context, ids []string, rel fixgraph.Rel, d
 	}
 	out := make(map[string][]string, len(ids))
 	for _, r := range recs {
-		id, _ := r.Get("id")
-		other, _ := r.Get("other")
-		a, _ := id.(string)
-		b, _ := other.(string)
-		out[a] = append(out[a], b)
+		out[str(r, "id")] = append(out[str(r, "id")], str(r, "other"))
 	}
 	for id, l := range out {
 		slices.Sort(l)
@@ -387,10 +383,7 @@ func ownedBy(ctx context.Context, tx neo4j.ManagedTransaction, owner string) ([]
 	}
 	ids := make([]string, 0, len(recs))
 	for _, r := range recs {
-		v, _ := r.Get("node")
-		if id, ok := v.(string); ok {
-			ids = append(ids, id)
-		}
+		ids = append(ids, str(r, "node"))
 	}
 	slices.Sort(ids)
 	return slices.Compact(ids), nil
@@ -427,14 +420,8 @@ func replace(ctx context.Context, tx neo4j.ManagedTransaction, owner string, ids
 	}
 	by := map[string][]contrib{}
 	for _, r := range recs {
-		n, _ := r.Get("node")
-		o, _ := r.Get("owner")
-		d, _ := r.Get("data")
-		ns, _ := n.(string)
-		os, _ := o.(string)
-		ds, _ := d.(string)
-		if os != owner {
-			by[ns] = append(by[ns], contrib{os, ds})
+		if o := str(r, "owner"); o != owner {
+			by[str(r, "node")] = append(by[str(r, "node")], contrib{o, str(r, "data")})
 		}
 	}
 	for id, data := range mine {
@@ -478,13 +465,7 @@ func putEdges(ctx context.Context, tx neo4j.ManagedTransaction, owner string, ed
 		}
 		have := map[fixgraph.Edge]bool{}
 		for _, r := range recs {
-			f, _ := r.Get("from")
-			rel, _ := r.Get("rel")
-			t, _ := r.Get("to")
-			fs, _ := f.(string)
-			rs, _ := rel.(string)
-			ts, _ := t.(string)
-			have[fixgraph.Edge{From: fs, Rel: fixgraph.Rel(rs), To: ts}] = true
+			have[fixgraph.Edge{From: str(r, "from"), Rel: fixgraph.Rel(str(r, "rel")), To: str(r, "to")}] = true
 		}
 		rows = rows[:0]
 		for _, e := range edges {
@@ -510,17 +491,13 @@ func writeMerged(ctx context.Context, tx neo4j.ManagedTransaction, ids []string,
 			continue
 		}
 		slices.SortFunc(cs, func(a, b contrib) int { return cmp.Compare(a.owner, b.owner) })
-		var merged fixgraph.Node
-		for _, c := range cs {
-			n, err := decode(id, []byte(c.data))
-			if err != nil {
-				return err
-			}
-			if merged == nil {
-				merged = n
-			} else {
-				merged = fixgraph.MergeNodes(merged, n)
-			}
+		datas := make([][]byte, len(cs))
+		for i, c := range cs {
+			datas[i] = []byte(c.data)
+		}
+		merged, err := fold(id, datas)
+		if err != nil {
+			return err
 		}
 		v, err := json.Marshal(merged)
 		if err != nil {
@@ -563,10 +540,7 @@ func (s *Neo4j) ensureNodes(ctx context.Context, ids []string) error {
 		}
 		have := make(map[string]bool, len(recs))
 		for _, r := range recs {
-			v, _ := r.Get("id")
-			if id, ok := v.(string); ok {
-				have[id] = true
-			}
+			have[str(r, "id")] = true
 		}
 		var missing []any
 		for _, id := range ids {
@@ -619,11 +593,8 @@ func txNodes(ctx context.Context, tx neo4j.ManagedTransaction, ids []string) (ma
 func decodeRecords(recs []*neo4j.Record) (map[string]fixgraph.Node, error) {
 	out := make(map[string]fixgraph.Node, len(recs))
 	for _, r := range recs {
-		idv, _ := r.Get("id")
-		dv, _ := r.Get("data")
-		id, _ := idv.(string)
-		data, ok := dv.(string)
-		if id == "" || !ok {
+		id, data := str(r, "id"), str(r, "data")
+		if id == "" || data == "" {
 			continue
 		}
 		n, err := decode(id, []byte(data))
@@ -633,6 +604,13 @@ func decodeRecords(recs []*neo4j.Record) (map[string]fixgraph.Node, error) {
 		out[id] = n
 	}
 	return out, nil
+}
+
+// str returns a record's string field, or "" when it is missing or not a string.
+func str(r *neo4j.Record, key string) string {
+	v, _ := r.Get(key)
+	s, _ := v.(string)
+	return s
 }
 
 func anySlice(ids []string) []any {
