@@ -42,28 +42,22 @@ func (v *vocabulary) correct(terms []string) []string {
 	v.mu.RLock()
 	defer v.mu.RUnlock()
 	out := slices.Clone(terms)
-	var sorted []string
 	for i, t := range terms {
 		if !latin(t) || v.df[t] > 0 {
 			continue
-		}
-		if sorted == nil {
-			for k := range v.df {
-				sorted = append(sorted, k)
-			}
-			slices.Sort(sorted)
 		}
 		edits := 1
 		if len(t) > 6 {
 			edits = 2
 		}
 		best, bestDist, bestCount := "", edits+1, 0
-		for _, cand := range sorted {
-			if d := editDistance(t, cand, edits); d < bestDist || d == bestDist && d <= edits && v.df[cand] > bestCount {
-				best, bestDist, bestCount = cand, d, v.df[cand]
+		for cand, count := range v.df {
+			d := editDistance(t, cand, edits)
+			if d < bestDist || d == bestDist && (count > bestCount || count == bestCount && cand < best) {
+				best, bestDist, bestCount = cand, d, count
 			}
 		}
-		if best != "" && bestDist <= edits {
+		if bestDist <= edits {
 			out[i] = best
 		}
 	}
