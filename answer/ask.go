@@ -34,15 +34,16 @@ func (s *Service) Ask(ctx context.Context, question string) (*fixgraph.Answer, e
 
 	// An error code that the graph knows answers the question directly; the products the
 	// question names pick between codes that several products share.
+	codes := extract.ErrorCodes(q)
 	var named []string
-	for i, code := range extract.ErrorCodes(q) {
-		if i == 0 {
-			products, err := s.products(ctx)
-			if err != nil {
-				return nil, err
-			}
-			named = matchProducts(q, products)
+	if len(codes) > 0 {
+		products, err := s.products(ctx)
+		if err != nil {
+			return nil, err
 		}
+		named = matchProducts(q, products)
+	}
+	for _, code := range codes {
 		ecs, err := s.Graph.ErrorCodes(ctx, code)
 		if err != nil {
 			return nil, err

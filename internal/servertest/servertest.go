@@ -21,17 +21,7 @@ import (
 // a missing server fails.
 func Neo4jURL(tb testing.TB) string {
 	tb.Helper()
-	addr := os.Getenv("FIXGRAPH_TEST_NEO4J")
-	if addr == "" {
-		if os.Getenv("CI") != "" {
-			tb.Fatal("FIXGRAPH_TEST_NEO4J is not set: CI must run against a Bolt server (make test starts one)")
-		}
-		tb.Skip("FIXGRAPH_TEST_NEO4J is not set (make test starts a Bolt server and sets it)")
-	}
-	u, err := url.Parse(addr)
-	if err != nil {
-		tb.Fatalf("FIXGRAPH_TEST_NEO4J: %v", err)
-	}
+	addr, u := server(tb, "FIXGRAPH_TEST_NEO4J", "a Bolt server")
 	lock(tb, "neo4j-"+u.Host)
 	pass, _ := u.User.Password()
 	user := u.User.Username()
@@ -48,6 +38,24 @@ func Neo4jURL(tb testing.TB) string {
 		}
 	}
 	return addr
+}
+
+// server returns the address in the environment variable env and its parsed form. Without it
+// the test is skipped, unless CI is set: there a missing server fails.
+func server(tb testing.TB, env, what string) (string, *url.URL) {
+	tb.Helper()
+	addr := os.Getenv(env)
+	if addr == "" {
+		if os.Getenv("CI") != "" {
+			tb.Fatalf("%s is not set: CI must run against %s (make test starts one)", env, what)
+		}
+		tb.Skipf("%s is not set (make test starts %s and sets it)", env, what)
+	}
+	u, err := url.Parse(addr)
+	if err != nil {
+		tb.Fatalf("%s: %v", env, err)
+	}
+	return addr, u
 }
 
 // lock takes an exclusive lock, across processes, on the named test server until the test ends.
@@ -73,17 +81,7 @@ func lock(tb testing.TB, name string) {
 // the test ends, as Neo4jURL does.
 func WeaviateURL(tb testing.TB, classes ...string) string {
 	tb.Helper()
-	addr := os.Getenv("FIXGRAPH_TEST_WEAVIATE")
-	if addr == "" {
-		if os.Getenv("CI") != "" {
-			tb.Fatal("FIXGRAPH_TEST_WEAVIATE is not set: CI must run against a Weaviate server (make test starts one)")
-		}
-		tb.Skip("FIXGRAPH_TEST_WEAVIATE is not set (make test starts Weaviate and sets it)")
-	}
-	u, err := url.Parse(addr)
-	if err != nil {
-		tb.Fatalf("FIXGRAPH_TEST_WEAVIATE: %v", err)
-	}
+	addr, u := server(tb, "FIXGRAPH_TEST_WEAVIATE", "Weaviate")
 	lock(tb, "weaviate-"+u.Host)
 	for _, c := range classes {
 		req, _ := http.NewRequest(http.MethodDelete, u.Scheme+"://"+u.Host+"/v1/schema/"+c, nil)
