@@ -354,13 +354,7 @@ func strs[T ~string](in []T) []string {
 }
 
 // Analyze returns the tokens the index makes of s.
-func (t *Text) Analyze(s string) []string {
-	var out []string
-	for _, tok := range t.analyzer.Analyze([]byte(prepare(s))) {
-		out = append(out, string(tok.Term))
-	}
-	return out
-}
+func (t *Text) Analyze(s string) []string { return (&Analyzer{t.analyzer}).Analyze(s) }
 
 // Analyzer is the analyzer of the text index on its own, for indexes that take fixgraph's tokens
 // ready-made (Weaviate).
