@@ -409,6 +409,21 @@ func union(a, b []string) []string {
 	return out
 }
 
+// Revision is a version of a document that a newer one superseded, or that was retired when its
+// source disappeared: its record and its sections as they were. Revisions are kept, not served.
+type Revision struct {
+	Document  *Document  `json:"document"`
+	Sections  []*Section `json:"sections"`
+	EndedAt   time.Time  `json:"endedAt"`   // when it stopped being served
+	EndReason string     `json:"endReason"` // "superseded" or "removed"
+}
+
+// Reasons a revision ended.
+const (
+	Superseded = "superseded"
+	Retired    = "removed"
+)
+
 // ApplyResult says what writing a document's batch changed.
 type ApplyResult struct {
 	Unchanged       bool     // the same content was stored already; nothing was written

@@ -29,9 +29,10 @@ var (
 	bucketOwnEdges  = []byte("ownedges")  // owner \x00 from \x00 rel \x00 to
 	bucketCodeIndex = []byte("codeindex") // CODE \x00 error code id
 	bucketMeta      = []byte("meta")
+	bucketHistory   = []byte("history") // document id \x00 version (4 bytes) → Revision JSON
 
 	keyGeneration = []byte("generation")
-	allBuckets    = [][]byte{bucketNodes, bucketContrib, bucketEdges, bucketRevEdges, bucketOwnNodes, bucketOwnEdges, bucketCodeIndex, bucketMeta}
+	allBuckets    = [][]byte{bucketNodes, bucketContrib, bucketEdges, bucketRevEdges, bucketOwnNodes, bucketOwnEdges, bucketCodeIndex, bucketMeta, bucketHistory}
 )
 
 const sep = "\x00"
@@ -98,6 +99,9 @@ func (s *Bolt) Apply(ctx context.Context, b *fixgraph.Batch) (fixgraph.ApplyResu
 				return nil
 			}
 			doc.Version = p.Version + 1
+			if err := w.keepRevision(p, fixgraph.Superseded); err != nil {
+				return err
+			}
 		}
 		old, err := w.removeOwner(doc.ID)
 		if err != nil {
@@ -134,11 +138,23 @@ func (s *Bolt) Apply(ctx context.Context, b *fixgraph.Batch) (fixgraph.ApplyResu
 	return res, nil
 }
 
-// Remove deletes everything the document contributed, and the document.
+// Remove deletes everything the document contributed, and the document; its last version goes
+// into its history.
 func (s *Bolt) Remove(ctx context.Context, docID string) (fixgraph.ApplyResult, error) {
 	var res fixgraph.ApplyResult
 	err := s.db.Update(func(tx *bolt.Tx) error {
 		w := writer{tx: tx}
+		prev, err := w.get(docID)
+		if err != nil {
+			return err
+		}
+		d, ok := prev.(*fixgraph.Document)
+		if !ok {
+			return fixgraph.Errorf(fixgraph.ENOTFOUND, "no document %q", docID)
+		}
+		if err := w.keepRevision(d, fixgraph.Retired); err != nil {
+			return err
+		}
 		old, err := w.removeOwner(docID)
 		if err != nil {
 			return err
@@ -154,6 +170,24 @@ func (s *Bolt) Remove(ctx context.Context, docID string) (fixgraph.ApplyResult, 
 		return fixgraph.ApplyResult{}, fmt.Errorf("removing document %q: %w", docID, err)
 	}
 	return res, nil
+}
+
+// History returns the document's ended versions, oldest first.
+func (s *Bolt) History(ctx context.Context, docID string) ([]*fixgraph.Revision, error) {
+	var out []*fixgraph.Revision
+	prefix := []byte(docID + sep)
+	err := s.db.View(func(tx *bolt.Tx) error {
+		c := tx.Bucket(bucketHistory).Cursor()
+		for k, v := c.Seek(prefix); k != nil && bytes.HasPrefix(k, prefix); k, v = c.Next() {
+			var r fixgraph.Revision
+			if err := json.Unmarshal(v, &r); err != nil {
+				return fmt.Errorf("decoding revision %q: %w", k, err)
+			}
+			out = append(out, &r)
+		}
+		return nil
+	})
+	return out, err
 }
 
 // SetStock records stock levels pushed through the API. Parts and warehouses it does not know yet
@@ -430,6 +464,33 @@ func (w writer) remerge(id string) error {
 		return err
 	}
 	return w.tx.Bucket(bucketNodes).Put([]byte(id), v)
+}
+
+// keepRevision records the stored version of doc, with its sections, in the document's history.
+func (w writer) keepRevision(doc *fixgraph.Document, reason string) error {
+	r := fixgraph.Revision{Document: doc, EndedAt: time.Now().UTC(), EndReason: reason}
+	prefix := []byte(doc.ID + sep)
+	c := w.tx.Bucket(bucketOwnNodes).Cursor()
+	for k, _ := c.Seek(prefix); k != nil && bytes.HasPrefix(k, prefix); k, _ = c.Next() {
+		id := string(k[len(prefix):])
+		if fixgraph.KindOf(id) != fixgraph.PrefixSection {
+			continue
+		}
+		n, err := w.get(id)
+		if err != nil {
+			return err
+		}
+		if sec, ok := n.(*fixgraph.Section); ok {
+			r.Sections = append(r.Sections, sec)
+		}
+	}
+	slices.SortFunc(r.Sections, func(a, b *fixgraph.Section) int { return a.Order - b.Order })
+	v, err := json.Marshal(r)
+	if err != nil {
+		return err
+	}
+	key := binary.BigEndian.AppendUint32([]byte(doc.ID+sep), uint32(doc.Version))
+	return w.tx.Bucket(bucketHistory).Put(key, v)
 }
 
 func (w writer) bump() error {

@@ -15,6 +15,7 @@ import (
 type store interface {
 	Apply(ctx context.Context, b *fixgraph.Batch) (fixgraph.ApplyResult, error)
 	Remove(ctx context.Context, docID string) (fixgraph.ApplyResult, error)
+	History(ctx context.Context, docID string) ([]*fixgraph.Revision, error)
 	SetStock(ctx context.Context, levels []*fixgraph.StockLevel) error
 	Node(ctx context.Context, id string) (fixgraph.Node, error)
 	Nodes(ctx context.Context, ids []string) ([]fixgraph.Node, error)

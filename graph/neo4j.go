@@ -62,6 +62,7 @@ func OpenNeo4j(ctx context.Context, rawURL string) (*Neo4j, error) {
 		"CREATE INDEX fg_node_code IF NOT EXISTS FOR (n:FGNode) ON (n.code)",
 		"CREATE INDEX fg_contrib_node IF NOT EXISTS FOR (c:FGContrib) ON (c.node)",
 		"CREATE INDEX fg_contrib_owner IF NOT EXISTS FOR (c:FGContrib) ON (c.owner)",
+		"CREATE INDEX fg_revision_doc IF NOT EXISTS FOR (r:FGRevision) ON (r.doc)",
 	} {
 		if _, err := neo4j.ExecuteQuery(ctx, driver, q, nil, neo4j.EagerResultTransformer, s.config()); err != nil {
 			driver.Close(context.Background())
@@ -157,7 +158,8 @@ func (s *Neo4j) Apply(ctx context.Context, b *fixgraph.Batch) (fixgraph.ApplyRes
 			return err
 		}
 		version := 1
-		if p, ok := prev[doc.ID].(*fixgraph.Document); ok {
+		p, hadDoc := prev[doc.ID].(*fixgraph.Document)
+		if hadDoc {
 			if p.ContentHash == doc.ContentHash && p.Status == doc.Status && p.Visibility == doc.Visibility && p.Department == doc.Department {
 				res = fixgraph.ApplyResult{Unchanged: true, Version: p.Version}
 				return nil
@@ -171,7 +173,16 @@ func (s *Neo4j) Apply(ctx context.Context, b *fixgraph.Batch) (fixgraph.ApplyRes
 		if err != nil {
 			return err
 		}
+		var rev *fixgraph.Revision
+		if hadDoc {
+			if rev, err = revisionOf(ctx, tx, p, old, fixgraph.Superseded); err != nil {
+				return err
+			}
+		}
 		if err := replace(ctx, tx, doc.ID, old, nodes); err != nil {
+			return err
+		}
+		if err := keepRevision(ctx, tx, rev); err != nil {
 			return err
 		}
 		if err := putEdges(ctx, tx, doc.ID, b.Edges, false); err != nil {
@@ -196,16 +207,32 @@ func (s *Neo4j) Apply(ctx context.Context, b *fixgraph.Batch) (fixgraph.ApplyRes
 	return res, nil
 }
 
-// Remove deletes everything the document contributed, and the document.
+// Remove deletes everything the document contributed, and the document; its last version goes
+// into its history.
 func (s *Neo4j) Remove(ctx context.Context, docID string) (fixgraph.ApplyResult, error) {
 	var res fixgraph.ApplyResult
 	err := s.write(ctx, "removing document "+docID, func(tx neo4j.ManagedTransaction) error {
 		res = fixgraph.ApplyResult{}
+		prev, err := txNodes(ctx, tx, []string{docID})
+		if err != nil {
+			return err
+		}
+		d, ok := prev[docID].(*fixgraph.Document)
+		if !ok {
+			return fixgraph.Errorf(fixgraph.ENOTFOUND, "no document %q", docID)
+		}
 		old, err := ownedBy(ctx, tx, docID)
 		if err != nil {
 			return err
 		}
+		rev, err := revisionOf(ctx, tx, d, old, fixgraph.Retired)
+		if err != nil {
+			return err
+		}
 		if err := replace(ctx, tx, docID, old, nil); err != nil {
+			return err
+		}
+		if err := keepRevision(ctx, tx, rev); err != nil {
 			return err
 		}
 		for _, id := range old {
@@ -216,6 +243,60 @@ func (s *Neo4j) Remove(ctx context.Context, docID string) (fixgraph.ApplyResult,
 		return bump(ctx, tx)
 	})
 	return res, err
+}
+
+// History returns the document's ended versions, oldest first.
+func (s *Neo4j) History(ctx context.Context, docID string) ([]*fixgraph.Revision, error) {
+	recs, err := s.read(ctx, "reading the history of "+docID, "MATCH (r:FGRevision) WHERE r.doc = $doc RETURN r.version AS version, r.data AS data", map[string]any{"doc": docID})
+	if err != nil {
+		return nil, err
+	}
+	out := make([]*fixgraph.Revision, 0, len(recs))
+	for _, rec := range recs {
+		var r fixgraph.Revision
+		if err := json.Unmarshal([]byte(str(rec, "data")), &r); err != nil {
+			return nil, fmt.Errorf("decoding a revision of %q: %w", docID, err)
+		}
+		out = append(out, &r)
+	}
+	slices.SortFunc(out, func(a, b *fixgraph.Revision) int { return a.Document.Version - b.Document.Version })
+	return out, nil
+}
+
+// revisionOf reads the stored version of doc with its sections (among owned, the ids it owns).
+func revisionOf(ctx context.Context, tx neo4j.ManagedTransaction, doc *fixgraph.Document, owned []string, reason string) (*fixgraph.Revision, error) {
+	var ids []string
+	for _, id := range owned {
+		if fixgraph.KindOf(id) == fixgraph.PrefixSection {
+			ids = append(ids, id)
+		}
+	}
+	nodes, err := txNodes(ctx, tx, ids)
+	if err != nil {
+		return nil, err
+	}
+	r := &fixgraph.Revision{Document: doc, EndedAt: time.Now().UTC(), EndReason: reason}
+	for _, n := range nodes {
+		if sec, ok := n.(*fixgraph.Section); ok {
+			r.Sections = append(r.Sections, sec)
+		}
+	}
+	slices.SortFunc(r.Sections, func(a, b *fixgraph.Section) int { return a.Order - b.Order })
+	return r, nil
+}
+
+// keepRevision stores r, when not nil, in its document's history.
+func keepRevision(ctx context.Context, tx neo4j.ManagedTransaction, r *fixgraph.Revision) error {
+	if r == nil {
+		return nil
+	}
+	v, err := json.Marshal(r)
+	if err != nil {
+		return err
+	}
+	_, err = run(ctx, tx, "CREATE (r:FGRevision) SET r.doc = $doc, r.version = $version, r.data = $data",
+		map[string]any{"doc": r.Document.ID, "version": int64(r.Document.Version), "data": string(v)})
+	return err
 }
 
 // SetStock records stock levels pushed through the API, as Bolt.SetStock does.

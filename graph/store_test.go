@@ -4,6 +4,7 @@ import (
 	"context"
 	"path/filepath"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -192,4 +193,56 @@ func testApplyRejectsBatchWithoutDocument(t *testing.T, s store) {
 	if _, err := s.Apply(context.Background(), &fixgraph.Batch{}); fixgraph.CodeOf(err) != fixgraph.EINVALID {
 		t.Fatalf("err = %v", err)
 	}
+}
+
+func TestHistoryKeepsEndedVersions(t *testing.T) { forEachStore(t, testHistoryKeepsEndedVersions) }
+
+// testHistoryKeepsEndedVersions: a superseded version and a removed one are kept with their
+// sections, oldest first, while the graph serves only the current one (or none).
+func testHistoryKeepsEndedVersions(t *testing.T, s store) {
+	ctx := context.Background()
+	doc := fixgraph.DocumentID("m.html")
+	if _, err := s.Apply(ctx, manualBatch("m.html", "h1", "不排水")); err != nil {
+		t.Fatal(err)
+	}
+	if h, err := s.History(ctx, doc); err != nil || len(h) != 0 {
+		t.Fatalf("history of a first version = %v, %v; want none", h, err)
+	}
+	if _, err := s.Apply(ctx, manualBatch("m.html", "h2", "排水慢")); err != nil {
+		t.Fatal(err)
+	}
+	res, err := s.Remove(ctx, doc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(res.RemovedSections) != 2 {
+		t.Errorf("remove took out sections %v; want 2", res.RemovedSections)
+	}
+	if _, err := s.Node(ctx, doc); fixgraph.CodeOf(err) != fixgraph.ENOTFOUND {
+		t.Errorf("removed document still served: %v", err)
+	}
+	h, err := s.History(ctx, doc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(h) != 2 {
+		t.Fatalf("history has %d revisions, want 2", len(h))
+	}
+	if h[0].Document.Version != 1 || h[0].EndReason != fixgraph.Superseded || h[1].Document.Version != 2 || h[1].EndReason != fixgraph.Retired {
+		t.Errorf("history = v%d %s, v%d %s; want v1 superseded, v2 removed", h[0].Document.Version, h[0].EndReason, h[1].Document.Version, h[1].EndReason)
+	}
+	if got := sectionTexts(h[0].Sections); len(h[0].Sections) != 2 || !strings.Contains(got, "不排水") {
+		t.Errorf("first revision's sections:\n%s\nwant its two sections, one with 不排水", got)
+	}
+	if _, err := s.Remove(ctx, doc); fixgraph.CodeOf(err) != fixgraph.ENOTFOUND {
+		t.Errorf("removing a removed document: %v; want not found", err)
+	}
+}
+
+func sectionTexts(secs []*fixgraph.Section) string {
+	var b strings.Builder
+	for _, s := range secs {
+		b.WriteString(s.Heading + " " + s.Text + "\n")
+	}
+	return b.String()
 }

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
+	"net/url"
 	"os"
 	"path"
 	"path/filepath"
@@ -23,9 +24,15 @@ type Graph interface {
 	Apply(ctx context.Context, b *fixgraph.Batch) (fixgraph.ApplyResult, error)
 }
 
+// Remover is a graph store that can take a document out (a page that disappeared).
+type Remover interface {
+	Remove(ctx context.Context, docID string) (fixgraph.ApplyResult, error)
+}
+
 // Index is the search index the pipeline keeps in step with the graph.
 type Index interface {
 	Update(ctx context.Context, doc *fixgraph.Document, sections []*fixgraph.Section, removed []string) error
+	Remove(ctx context.Context, docID string, sections []string) error
 }
 
 // holder is an index that can tell whether it holds a document's current version.
@@ -57,6 +64,7 @@ const (
 	Added     = "added"
 	Updated   = "updated"
 	Unchanged = "unchanged"
+	Removed   = "removed"
 	Failed    = "failed"
 )
 
@@ -122,6 +130,31 @@ func (p *Pipeline) IngestFile(ctx context.Context, source string, data []byte) F
 	return res
 }
 
+// Remove takes the document read from source out of the graph and the index, keeping its last
+// version in the graph's history: what a crawl does when a page is gone.
+func (p *Pipeline) Remove(ctx context.Context, source string) FileResult {
+	res := FileResult{Source: source, DocumentID: fixgraph.DocumentID(source)}
+	fail := func(err error) FileResult {
+		res.Outcome, res.Err, res.Error = Failed, err, fixgraph.MessageOf(err)
+		return res
+	}
+	r, ok := p.Graph.(Remover)
+	if !ok {
+		return fail(fixgraph.Errorf(fixgraph.EINTERNAL, "the graph store cannot remove documents"))
+	}
+	applied, err := r.Remove(ctx, res.DocumentID)
+	if err != nil {
+		return fail(err)
+	}
+	res.Outcome = Removed
+	if p.Index != nil {
+		if err := p.Index.Remove(ctx, res.DocumentID, applied.RemovedSections); err != nil {
+			return fail(fmt.Errorf("removing %q from the index: %w", source, err))
+		}
+	}
+	return res
+}
+
 // Parse reads data into a batch without writing it. The kind of document comes from the file's
 // extension and content.
 func (p *Pipeline) Parse(ctx context.Context, source string, data []byte) (*fixgraph.Batch, error) {
@@ -149,11 +182,11 @@ func (p *Pipeline) Parse(ctx context.Context, source string, data []byte) (*fixg
 		Status:      cmpOr(p.Status, fixgraph.StatusPublished),
 		IngestedAt:  now().UTC(),
 	}
-	ext := strings.ToLower(path.Ext(source))
+	ext := extOf(source)
 	switch {
 	case ext == ".pdf" || bytes.HasPrefix(data, []byte("%PDF-")):
 		return parsePolicy(ctx, doc, data, p.PDF)
-	case ext == ".html" || ext == ".htm" || ext == ".xhtml":
+	case ext == ".html" || ext == ".htm" || ext == ".xhtml" || ext == "" && looksLikeHTML(data):
 		page, err := parseHTMLPage(data)
 		if err != nil {
 			return nil, err
@@ -166,6 +199,20 @@ func (p *Pipeline) Parse(ctx context.Context, source string, data []byte) (*fixg
 		return parseStock(doc, data)
 	}
 	return nil, fixgraph.Errorf(fixgraph.EUNSUPPORTED, "unsupported file type %q (fixgraph reads .html, .htm, .pdf and .csv)", ext)
+}
+
+// extOf returns the lower-cased extension of a file name or of a URL's path.
+func extOf(source string) string {
+	if u, err := url.Parse(source); err == nil && (u.Scheme == "http" || u.Scheme == "https") {
+		source = u.Path
+	}
+	return strings.ToLower(path.Ext(source))
+}
+
+// looksLikeHTML reports whether data starts, after white space and a byte-order mark, with markup.
+func looksLikeHTML(data []byte) bool {
+	data = bytes.TrimLeft(bytes.TrimPrefix(data, []byte("\xef\xbb\xbf")), " \t\r\n")
+	return bytes.HasPrefix(data, []byte("<"))
 }
 
 func cmpOr[T comparable](v, def T) T {

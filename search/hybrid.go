@@ -115,6 +115,15 @@ func (h *Hybrid) Update(ctx context.Context, doc *fixgraph.Document, sections []
 	return errors.Join(vecErr, textErr)
 }
 
+// Remove deletes a document's sections from both indexes.
+func (h *Hybrid) Remove(ctx context.Context, docID string, sections []string) error {
+	err := h.Text.Remove(ctx, docID, sections)
+	if h.Vectors != nil {
+		err = errors.Join(err, h.Vectors.Remove(ctx, docID, sections))
+	}
+	return err
+}
+
 // Holds reports whether both indexes hold the document's current version.
 func (h *Hybrid) Holds(doc *fixgraph.Document) (bool, error) {
 	want := docStamp(doc)

@@ -41,6 +41,8 @@ type graphStore interface {
 	Neighbors(ctx context.Context, ids []string, rel fixgraph.Rel, dir fixgraph.Direction) (map[string][]string, error)
 	Scan(ctx context.Context, prefix string, fn func(fixgraph.Node) error) error
 	ErrorCodes(ctx context.Context, code string) ([]*fixgraph.ErrorCode, error)
+	Remove(ctx context.Context, docID string) (fixgraph.ApplyResult, error)
+	History(ctx context.Context, docID string) ([]*fixgraph.Revision, error)
 	Close() error
 }
 
@@ -55,6 +57,7 @@ type searchIndex interface {
 	Search(ctx context.Context, q string, limit int, f fixgraph.SearchFilter) ([]fixgraph.Hit, error)
 	Analyze(s string) []string
 	Update(ctx context.Context, doc *fixgraph.Document, sections []*fixgraph.Section, removed []string) error
+	Remove(ctx context.Context, docID string, sections []string) error
 	Sync(ctx context.Context, src search.Source) (search.SyncStats, error)
 	Close() error
 }

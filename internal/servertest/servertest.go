@@ -32,7 +32,7 @@ func Neo4jURL(tb testing.TB) string {
 		tb.Fatal(err)
 	}
 	defer d.Close(ctx)
-	for _, q := range []string{"MATCH (n:FGNode) DETACH DELETE n", "MATCH (n:FGContrib) DELETE n", "MATCH (n:FGMeta) DELETE n"} {
+	for _, q := range []string{"MATCH (n:FGNode) DETACH DELETE n", "MATCH (n:FGContrib) DELETE n", "MATCH (n:FGMeta) DELETE n", "MATCH (n:FGRevision) DELETE n"} {
 		if _, err := neo4j.ExecuteQuery(ctx, d, q, nil, neo4j.EagerResultTransformer); err != nil {
 			tb.Fatalf("emptying the Bolt test server: %v", err)
 		}
