@@ -49,7 +49,12 @@ type Pipeline struct {
 	Graph       Graph
 	Index       Index
 	PDF         PDFOptions
-	MaxFileSize int64 // 0 means DefaultMaxFileSize
+	MaxFileSize int64 // 0 means DefaultMaxFileSize; also the limit for each entry of an archive
+
+	// Archive limits; 0 means the defaults.
+	MaxZipEntries int
+	MaxZipRatio   int
+	MaxZipBytes   int64
 
 	// Defaults for new documents.
 	Department string
@@ -187,6 +192,10 @@ func (p *Pipeline) Parse(ctx context.Context, source string, data []byte) (*fixg
 	case ext == ".pdf" || bytes.HasPrefix(data, []byte("%PDF-")):
 		return parsePolicy(ctx, doc, data, p.PDF)
 	case ext == ".html" || ext == ".htm" || ext == ".xhtml" || ext == "" && looksLikeHTML(data):
+		data, err := htmlToUTF8(data, "")
+		if err != nil {
+			return nil, err
+		}
 		page, err := parseHTMLPage(data)
 		if err != nil {
 			return nil, err
@@ -196,6 +205,10 @@ func (p *Pipeline) Parse(ctx context.Context, source string, data []byte) (*fixg
 		}
 		return parseManual(doc, page)
 	case ext == ".csv":
+		data, err := csvToUTF8(data)
+		if err != nil {
+			return nil, err
+		}
 		return parseStock(doc, data)
 	}
 	return nil, fixgraph.Errorf(fixgraph.EUNSUPPORTED, "unsupported file type %q (fixgraph reads .html, .htm, .pdf and .csv)", ext)
