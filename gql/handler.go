@@ -21,6 +21,7 @@ import (
 // Options sets limits of the GraphQL endpoint.
 type Options struct {
 	Introspection bool
+	MaxUploadSize int64 // largest multipart upload request; 0 refuses uploads over GraphQL
 	Logger        *slog.Logger // internal errors are logged here; nil means slog.Default()
 }
 
@@ -30,6 +31,9 @@ func NewHandler(r *Resolver, opt Options) http.Handler {
 	srv.AddTransport(transport.Options{})
 	srv.AddTransport(transport.GET{})
 	srv.AddTransport(transport.POST{})
+	if opt.MaxUploadSize > 0 {
+		srv.AddTransport(transport.MultipartForm{MaxUploadSize: opt.MaxUploadSize, MaxMemory: 8 << 20})
+	}
 	srv.SetQueryCache(lru.New[*ast.QueryDocument](1000))
 	if opt.Introspection {
 		srv.Use(extension.Introspection{})

@@ -130,3 +130,11 @@ func str(p *string) string {
 	}
 	return strings.TrimSpace(*p)
 }
+
+// boolRank orders true before false when sorting descending.
+func boolRank(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
+}

@@ -6,6 +6,20 @@ import (
 	"time"
 )
 
+type CrawlInput struct {
+	// Start URLs.
+	Seeds []string `json:"seeds"`
+	// URL prefix every page must start with; each seed's directory when omitted.
+	Scope    *string `json:"scope,omitempty"`
+	MaxDepth *int    `json:"maxDepth,omitempty"`
+	MaxPages *int    `json:"maxPages,omitempty"`
+	// Requests per second per host.
+	Rate        *float64 `json:"rate,omitempty"`
+	Concurrency *int     `json:"concurrency,omitempty"`
+	Department  *string  `json:"department,omitempty"`
+	Visibility  *string  `json:"visibility,omitempty"`
+}
+
 type Mutation struct {
 }
 

@@ -66,24 +66,15 @@ type Pipeline struct {
 
 // File outcomes.
 const (
-	Added     = "added"
-	Updated   = "updated"
-	Unchanged = "unchanged"
-	Removed   = "removed"
-	Failed    = "failed"
+	Added     = fixgraph.FileAdded
+	Updated   = fixgraph.FileUpdated
+	Unchanged = fixgraph.FileUnchanged
+	Removed   = fixgraph.FileRemoved
+	Failed    = fixgraph.FileFailed
 )
 
 // FileResult is what happened to one file.
-type FileResult struct {
-	Source     string           `json:"source"`
-	DocumentID string           `json:"documentId,omitempty"`
-	Kind       fixgraph.DocKind `json:"kind,omitempty"`
-	Outcome    string           `json:"outcome"`
-	Version    int              `json:"version,omitempty"`
-	Sections   int              `json:"sections"`
-	Err        error            `json:"-"`
-	Error      string           `json:"error,omitempty"`
-}
+type FileResult = fixgraph.FileResult
 
 // IngestFile parses data read from source and writes it. Failures are in the result, never partial
 // writes: a file is written whole in one transaction or not at all.

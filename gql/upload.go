@@ -1,0 +1,162 @@
+package gql
+
+import (
+	"encoding/json"
+	"errors"
+	"io"
+	"log/slog"
+	"mime"
+	"net/http"
+	"strings"
+
+	"github.com/fixgraph/fixgraph"
+)
+
+// UploadHandler serves the plain HTTP upload endpoint for scripts:
+//
+//	curl -F file=@manual.pdf -F file=@faq.zip 'http://HOST/upload?department=support'
+//	curl --data-binary @docs.zip 'http://HOST/upload?name=docs.zip&department=support'
+//
+// The body is multipart/form-data with one or more files, or the bytes of one file named by
+// ?name=. ?department= and ?visibility= apply to the job. Files are spooled to disk as they
+// arrive, never held whole in memory. A file over its own limit is refused alone (its job entry
+// says which limit); a body over maxBody is refused whole with 413 and nothing is queued. The
+// answer is 202 with the job as JSON; GET /jobs/ID (JobHandler) or the GraphQL job query follow it.
+func UploadHandler(jobs Jobs, maxBody int64, log *slog.Logger) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Method != http.MethodPost {
+			w.Header().Set("Allow", http.MethodPost)
+			writeError(w, log, fixgraph.Errorf(fixgraph.EINVALID, "use POST to upload"), http.StatusMethodNotAllowed)
+			return
+		}
+		q := r.URL.Query()
+		spec, err := jobSpec(optString(q.Get("department")), optString(q.Get("visibility")))
+		if err != nil {
+			writeError(w, log, err, 0)
+			return
+		}
+		r.Body = http.MaxBytesReader(w, r.Body, maxBody)
+		up, err := jobs.NewUpload(spec)
+		if err != nil {
+			writeError(w, log, err, 0)
+			return
+		}
+		if err := receive(r, up); err != nil {
+			up.Discard()
+			var tooBig *http.MaxBytesError
+			if errors.As(err, &tooBig) {
+				err = fixgraph.Errorf(fixgraph.ETOOLARGE, "upload is over the limit of %d bytes; nothing was queued", maxBody)
+			}
+			writeError(w, log, err, 0)
+			return
+		}
+		job, err := up.Submit()
+		if err != nil {
+			writeError(w, log, err, 0)
+			return
+		}
+		w.Header().Set("Content-Type", "application/json")
+		w.Header().Set("Location", "/jobs/"+job.ID)
+		w.WriteHeader(http.StatusAccepted)
+		json.NewEncoder(w).Encode(job)
+	})
+}
+
+// receive spools the files of r into up.
+func receive(r *http.Request, up Spool) error {
+	add := func(name string, body io.Reader) error {
+		if err := up.Add(name, body); err != nil && fixgraph.CodeOf(err) != fixgraph.ETOOLARGE {
+			return err
+		}
+		return nil
+	}
+	mt, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type"))
+	if mt != "multipart/form-data" {
+		name := r.URL.Query().Get("name")
+		if name == "" {
+			return fixgraph.Errorf(fixgraph.EINVALID, "name the file with ?name=FILE, or send multipart/form-data")
+		}
+		return add(name, r.Body)
+	}
+	mr, err := r.MultipartReader()
+	if err != nil {
+		return fixgraph.WrapError(fixgraph.EINVALID, err, "malformed multipart body")
+	}
+	for {
+		part, err := mr.NextPart()
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			var tooBig *http.MaxBytesError
+			if errors.As(err, &tooBig) {
+				return err
+			}
+			return fixgraph.WrapError(fixgraph.EINVALID, err, "malformed multipart body")
+		}
+		if part.FileName() == "" {
+			part.Close()
+			continue
+		}
+		err = add(part.FileName(), part)
+		part.Close()
+		if err != nil {
+			return err
+		}
+	}
+	if up.Files() == 0 {
+		return fixgraph.Errorf(fixgraph.EINVALID, "the upload has no files (send them as multipart/form-data file fields)")
+	}
+	return nil
+}
+
+// JobHandler serves GET /jobs/ID: a job with its per-file outcomes, as JSON.
+func JobHandler(jobs JobReader, log *slog.Logger) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		id := strings.TrimPrefix(r.PathValue("id"), "/")
+		job, err := jobs.Get(r.Context(), id)
+		if err != nil {
+			writeError(w, log, err, 0)
+			return
+		}
+		files, err := jobs.Files(r.Context(), id, r.URL.Query().Get("outcome"), 0, 0)
+		if err != nil {
+			writeError(w, log, err, 0)
+			return
+		}
+		w.Header().Set("Content-Type", "application/json")
+		json.NewEncoder(w).Encode(struct {
+			*fixgraph.Job
+			Files []fixgraph.JobFile `json:"files"`
+		}{job, files})
+	})
+}
+
+// statusOf maps application error codes to HTTP statuses, in one place.
+var statusOf = map[string]int{
+	fixgraph.EINVALID:      http.StatusBadRequest,
+	fixgraph.ENOTFOUND:     http.StatusNotFound,
+	fixgraph.ECONFLICT:     http.StatusConflict,
+	fixgraph.EUNSUPPORTED:  http.StatusUnsupportedMediaType,
+	fixgraph.EUNREADABLE:   http.StatusUnprocessableEntity,
+	fixgraph.ETOOLARGE:     http.StatusRequestEntityTooLarge,
+	fixgraph.EUNAVAILABLE:  http.StatusServiceUnavailable,
+	fixgraph.EUNAUTHORIZED: http.StatusUnauthorized,
+	fixgraph.EFORBIDDEN:    http.StatusForbidden,
+	fixgraph.EINTERNAL:     http.StatusInternalServerError,
+}
+
+// writeError answers with err as JSON {"error": {"code", "message"}}, with status when not 0 and
+// else the code's status. Internal errors are logged and their details withheld.
+func writeError(w http.ResponseWriter, log *slog.Logger, err error, status int) {
+	code := fixgraph.CodeOf(err)
+	if status == 0 {
+		status = statusOf[code]
+	}
+	if code == fixgraph.EINTERNAL && log != nil {
+		log.Error("http", "err", err)
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(status)
+	json.NewEncoder(w).Encode(map[string]any{"error": map[string]string{"code": code, "message": fixgraph.MessageOf(err)}})
+}

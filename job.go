@@ -1,0 +1,123 @@
+package fixgraph
+
+import "time"
+
+// File outcomes: what ingesting one file did.
+const (
+	FileAdded     = "added"
+	FileUpdated   = "updated"
+	FileUnchanged = "unchanged"
+	FileRemoved   = "removed" // its source is gone; the document left the graph, kept in history
+	FileFailed    = "failed"
+)
+
+// FileResult is what happened to one file, page or archive entry.
+type FileResult struct {
+	Source     string  `json:"source"`
+	DocumentID string  `json:"documentId,omitempty"`
+	Kind       DocKind `json:"kind,omitempty"`
+	Outcome    string  `json:"outcome"`
+	Version    int     `json:"version,omitempty"`
+	Sections   int     `json:"sections"`
+	Err        error   `json:"-"`
+	Error      string  `json:"error,omitempty"`
+}
+
+// Job kinds.
+const (
+	JobUpload = "upload" // files sent over HTTP or GraphQL, kept in the spool until done
+	JobPaths  = "paths"  // files, directories and archives on the server's disk
+	JobCrawl  = "crawl"  // a crawl of a site
+)
+
+// Job states.
+const (
+	JobQueued      = "queued"
+	JobRunning     = "running"
+	JobDone        = "done"        // every file has an outcome, failed ones included
+	JobFailed      = "failed"      // the job itself could not run (see Error)
+	JobInterrupted = "interrupted" // stopped by a restart and not resumable (see Error)
+)
+
+// Job is a background ingest: an upload, a set of paths or a crawl, with per-file outcomes.
+type Job struct {
+	ID         string       `json:"id"`
+	Kind       string       `json:"kind"`
+	Department string       `json:"department"`
+	Visibility Visibility   `json:"visibility"`
+	State      string       `json:"state"`
+	Error      string       `json:"error,omitempty"`
+	CreatedAt  time.Time    `json:"createdAt"`
+	StartedAt  time.Time    `json:"startedAt,omitzero"`
+	FinishedAt time.Time    `json:"finishedAt,omitzero"`
+	Resumed    int          `json:"resumed,omitempty"` // times a restart picked it up again
+	Total      int          `json:"total"`             // files known so far
+	Processed  int          `json:"processed"`         // files with an outcome
+	Counts     JobCounts    `json:"counts"`
+	Inputs     []JobInput   `json:"inputs,omitempty"`
+	Crawl      *CrawlConfig `json:"crawl,omitempty"`
+}
+
+// Finished reports whether the job will not change any more.
+func (j *Job) Finished() bool {
+	return j.State == JobDone || j.State == JobFailed || j.State == JobInterrupted
+}
+
+// JobCounts counts a job's files by outcome.
+type JobCounts struct {
+	Added     int `json:"added"`
+	Updated   int `json:"updated"`
+	Unchanged int `json:"unchanged"`
+	Removed   int `json:"removed"`
+	Failed    int `json:"failed"`
+}
+
+// Add counts one file with the outcome.
+func (c *JobCounts) Add(outcome string) {
+	switch outcome {
+	case FileAdded:
+		c.Added++
+	case FileUpdated:
+		c.Updated++
+	case FileUnchanged:
+		c.Unchanged++
+	case FileRemoved:
+		c.Removed++
+	case FileFailed:
+		c.Failed++
+	}
+}
+
+// JobInput is one thing a job was given: an uploaded file in the spool, or a path.
+type JobInput struct {
+	Name  string `json:"name"`            // as the uploader named it, or the path given
+	Path  string `json:"path"`            // where it is on disk
+	Size  int64  `json:"size,omitempty"`  // bytes received
+	Error string `json:"error,omitempty"` // why it was not accepted (over a limit)
+	Code  string `json:"code,omitempty"`
+}
+
+// JobFile is the outcome of one file of a job.
+type JobFile struct {
+	Seq  int    `json:"seq"`
+	Name string `json:"name"` // the file's name in the upload, archive or crawl
+	FileResult
+	Code string `json:"code,omitempty"` // the error's code when it failed
+}
+
+// JobSpec is what a new job applies to the documents it writes.
+type JobSpec struct {
+	Department string
+	Visibility Visibility
+}
+
+// CrawlConfig says where a crawl goes and how hard it pushes.
+type CrawlConfig struct {
+	Seeds       []string `json:"seeds"`                 // start URLs (http/https)
+	Scope       string   `json:"scope,omitempty"`       // URL prefix pages must start with; "" = each seed's directory
+	MaxDepth    int      `json:"maxDepth,omitempty"`    // link hops from a seed; 0 = the crawler's default
+	MaxPages    int      `json:"maxPages,omitempty"`    // fetches at most; 0 = the crawler's default
+	Rate        float64  `json:"rate,omitempty"`        // requests per second per host; 0 = the crawler's default
+	Concurrency int      `json:"concurrency,omitempty"` // parallel fetches; 0 = the crawler's default
+	UserAgent   string   `json:"userAgent,omitempty"`   // "" = the crawler's default
+}
