@@ -20,11 +20,13 @@ import (
 	"github.com/fixgraph/fixgraph/extract"
 )
 
-// pdfLine is one line of a PDF page: its text (table cells joined by " | "), its font size and page.
+// pdfLine is one line of a PDF page: its text (table cells joined by " | "), its font size and page,
+// and the positioned runs it was made of (none for text from pdftotext).
 type pdfLine struct {
 	text string
 	size float64 // 0 when unknown (text from pdftotext)
 	page int
+	runs []pdfRun
 }
 
 // PDFOptions sets how PDFs are read.
@@ -116,7 +118,9 @@ func pageLines(texts []pdf.Text, page int) []pdfLine {
 		var b strings.Builder
 		size := 0.0
 		end := math.Inf(-1)
+		runs := make([]pdfRun, 0, len(run))
 		for _, t := range run {
+			runs = append(runs, pdfRun{s: t.S, x: t.X, w: runWidth(t), size: t.FontSize, spaceAt: strings.TrimSpace(t.S) == ""})
 			size = math.Max(size, t.FontSize)
 			if end > math.Inf(-1) {
 				gap := t.X - end
@@ -133,7 +137,7 @@ func pageLines(texts []pdf.Text, page int) []pdfLine {
 			end = t.X + runWidth(t)
 		}
 		if s := extract.Normalize(b.String()); s != "" {
-			out = append(out, pdfLine{text: s, size: size, page: page})
+			out = append(out, pdfLine{text: s, size: size, page: page, runs: runs})
 		}
 		i = j
 	}
@@ -213,8 +217,11 @@ var (
 	clauseNumberRE = regexp.MustCompile(`^(第[一二三四五六七八九十百零〇\d]+[条章节部分]|\d+(?:\.\d+)*\.?|[一二三四五六七八九十]+、|[（(][一二三四五六七八九十\d]+[)）])\s*(.*)$`)
 )
 
-// parsePolicy turns a policy PDF into a batch: sections split at headings, each with the page it
-// starts on, and a policy clause for each numbered section.
+// parsePolicy turns a PDF into a batch: sections split at headings, each with the page it starts
+// on. A PDF with an error-code table (see findCodeTables) is a manual: each row whose code cell is
+// an error code becomes an error code of the product the document names, with its repair guide,
+// parts and a section of its own on the row's page, linked as parseManual links an HTML table's
+// rows. Any other PDF is a policy, with a policy clause for each numbered section.
 func parsePolicy(ctx context.Context, doc *fixgraph.Document, data []byte, opt PDFOptions) (*fixgraph.Batch, error) {
 	lines, pages, err := readPDF(ctx, data, opt)
 	if err != nil {
@@ -222,14 +229,35 @@ func parsePolicy(ctx context.Context, doc *fixgraph.Document, data []byte, opt P
 	}
 	doc.Kind, doc.Pages = fixgraph.KindPolicy, pages
 	levels := headingLevels(lines)
+
+	// Error-code tables: their rows, wrapped lines joined, stand in the section text for the
+	// lines they were read from.
+	tables := findCodeTables(lines, levels)
+	replace := make(map[int]string)
+	tableAt := make(map[int]*pdfTable)
+	for _, t := range tables {
+		tableAt[t.headers[0]] = t
+		replace[t.headers[0]] = strings.Join(t.header, " | ")
+		for _, k := range append(slices.Clone(t.headers[1:]), t.skip...) {
+			replace[k] = ""
+		}
+		for _, r := range t.rows {
+			replace[r.line] = r.text()
+			if isCodeCell(t.cell(r, colCode)) {
+				doc.Kind = fixgraph.KindManual
+			}
+		}
+	}
+
 	type open struct {
 		level int
 		sec   *fixgraph.Section
-		body  strings.Builder
+		body  pdfBody
 	}
 	var all []*open
 	var stack []*open
-	var pre strings.Builder
+	var pre pdfBody
+	tableSec := make(map[*pdfTable]int) // index in all of the section a table is in
 	for i, l := range lines {
 		lvl := levels[i]
 		if lvl == 0 {
@@ -237,11 +265,14 @@ func parsePolicy(ctx context.Context, doc *fixgraph.Document, data []byte, opt P
 			if len(stack) > 0 {
 				body = &stack[len(stack)-1].body
 			}
-			prev := ""
-			if body.Len() > 0 {
-				prev = lines[i-1].text
+			if t := tableAt[i]; t != nil {
+				tableSec[t] = max(len(all)-1, 0)
 			}
-			appendLine(body, prev, l.text)
+			text, ok := replace[i]
+			if !ok {
+				text = l.text
+			}
+			body.add(text)
 			continue
 		}
 		for len(stack) > 0 && stack[len(stack)-1].level >= lvl {
@@ -265,7 +296,18 @@ func parsePolicy(ctx context.Context, doc *fixgraph.Document, data []byte, opt P
 	}
 	doc.Language = extract.DetectLanguage(text.String())
 
+	// A manual is about the product its title names, else the one product its text names.
+	model := ""
+	if doc.Kind == fixgraph.KindManual {
+		if ms := extract.ProductModels(extract.Normalize(doc.Title)); len(ms) > 0 {
+			model = ms[0]
+		} else if ms := extract.ProductModels(extract.Normalize(text.String())); len(ms) == 1 {
+			model = ms[0]
+		}
+	}
+
 	b := &fixgraph.Batch{Document: doc}
+	secs := make([]*fixgraph.Section, len(all))
 	for i, o := range all {
 		body := strings.TrimSpace(o.body.String())
 		if i == 0 && pre.Len() > 0 {
@@ -274,8 +316,15 @@ func parsePolicy(ctx context.Context, doc *fixgraph.Document, data []byte, opt P
 		sec := newSection(doc, i, o.sec.Heading, o.sec.HeadingPath, body)
 		sec.Page = o.sec.Page
 		sec.Products = extract.ProductModels(extract.Normalize(sec.Heading + "\n" + sec.Text))
+		if len(sec.Products) == 0 && model != "" {
+			sec.Products = []string{model}
+		}
+		secs[i] = sec
 		b.Add(sec)
 		b.Link(sec.ID, fixgraph.RelPartOf, doc.ID)
+		if doc.Kind != fixgraph.KindPolicy {
+			continue
+		}
 		linkMentions(b, sec, "", nil)
 		if m := clauseNumberRE.FindStringSubmatch(sec.Heading); m != nil {
 			c := &fixgraph.PolicyClause{
@@ -292,7 +341,65 @@ func parsePolicy(ctx context.Context, doc *fixgraph.Document, data []byte, opt P
 			b.Link(sec.ID, fixgraph.RelDescribes, c.ID)
 		}
 	}
+	if doc.Kind != fixgraph.KindManual {
+		return b, nil
+	}
+
+	// The tables' error codes, each of the product its table's headings name, else the document's.
+	products := make(map[string]bool)
+	codes := make(map[string]map[string]bool) // model → codes its tables define
+	order := len(secs)
+	for _, t := range tables {
+		sec := secs[tableSec[t]]
+		tm := model
+		if ms := extract.ProductModels(extract.Normalize(strings.Join(sec.HeadingPath, "\n"))); len(ms) > 0 {
+			tm = ms[0]
+		}
+		for _, r := range t.rows {
+			if !isCodeCell(t.cell(r, colCode)) {
+				continue
+			}
+			if tm != "" && !products[tm] {
+				products[tm] = true
+				b.Add(&fixgraph.Product{ID: fixgraph.ProductID(tm), Model: tm})
+				b.Link(doc.ID, fixgraph.RelManualFor, fixgraph.ProductID(tm))
+			}
+			if codes[tm] == nil {
+				codes[tm] = make(map[string]bool)
+			}
+			codes[tm][extract.CanonicalCode(t.cell(r, colCode))] = true
+			order++
+			readPDFTableRow(b, doc, tm, t, r, order, sec)
+		}
+	}
+	// Sections mention the codes the tables define for their product, parts and product models.
+	for _, sec := range secs {
+		sm := model
+		if ms := extract.ProductModels(extract.Normalize(strings.Join(sec.HeadingPath, "\n"))); len(ms) > 0 {
+			sm = ms[0]
+		}
+		known := codes[sm]
+		if known == nil {
+			known = map[string]bool{} // nil would admit every code
+		}
+		linkMentions(b, sec, sm, known)
+	}
 	return b, nil
+}
+
+// pdfBody is the text of a section as its lines are read.
+type pdfBody struct {
+	strings.Builder
+	last string // the line added last
+}
+
+// add appends a line as appendLine does.
+func (b *pdfBody) add(line string) {
+	if line == "" {
+		return
+	}
+	appendLine(&b.Builder, b.last, line)
+	b.last = line
 }
 
 // appendLine adds a line of body text to b. PDF lines are wrapped paragraphs: a line that does not
