@@ -52,6 +52,7 @@ type Answer struct {
 	FAQ        *FAQ          `json:"faq,omitempty"`
 	Clause     *PolicyClause `json:"clause,omitempty"`
 	Citations  []Citation    `json:"citations"`
-	Confidence float64       `json:"confidence"` // in [0,1]
-	Hits       []Hit         `json:"-"`          // the search hits the answer was chosen from
+	Confidence float64       `json:"confidence"`      // in [0,1]
+	Notes      []string      `json:"notes,omitempty"` // what the customer should know besides, such as stale stock
+	Hits       []Hit         `json:"-"`               // the search hits the answer was chosen from
 }

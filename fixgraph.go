@@ -191,6 +191,14 @@ type StockLevel struct {
 	UpdatedAt time.Time `json:"updatedAt"`
 }
 
+// DefaultStockMaxAge is how old a stock count may be before answers call it stale.
+const DefaultStockMaxAge = 24 * time.Hour
+
+// Stale reports whether the count is older than maxAge at now.
+func (s *StockLevel) Stale(now time.Time, maxAge time.Duration) bool {
+	return now.Sub(s.UpdatedAt) > maxAge
+}
+
 // FAQ is a question with its answer.
 type FAQ struct {
 	ID         string   `json:"id"`

@@ -6,6 +6,7 @@ import (
 	"math"
 	"slices"
 	"strings"
+	"time"
 	"unicode/utf8"
 
 	"github.com/fixgraph/fixgraph"
@@ -30,6 +31,10 @@ type Index interface {
 type Service struct {
 	Graph Graph
 	Index Index
+	// StockMaxAge is how old a stock count may be before an answer says so (0 means
+	// fixgraph.DefaultStockMaxAge).
+	StockMaxAge time.Duration
+	Now         func() time.Time // nil means time.Now
 }
 
 // Published is the filter for what bots may see: published knowledge only.

@@ -1,9 +1,11 @@
 package answer
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"strings"
+	"time"
 	"unicode/utf8"
 
 	"github.com/fixgraph/fixgraph"
@@ -154,6 +156,11 @@ func (s *Service) troubleshootAnswer(ctx context.Context, ans *fixgraph.Answer, 
 			doc, _ := secs[1].(*fixgraph.Document)
 			ans.Citations = append(ans.Citations, Cite(sec, doc))
 		}
+		notes, err := s.stockNotes(ctx, ans.Guide, ans.Language)
+		if err != nil {
+			return err
+		}
+		ans.Notes = append(ans.Notes, notes...)
 	} else {
 		ans.Confidence = min(conf, 0.5) // a code without a guide tells the customer little
 	}
@@ -166,6 +173,68 @@ func (s *Service) troubleshootAnswer(ctx context.Context, ans *fixgraph.Answer, 
 		}
 	}
 	return nil
+}
+
+// stockNotes says, in lang, which of the guide's parts have stock counts older than the limit,
+// or no count at all, so a bot does not promise a part on old figures.
+func (s *Service) stockNotes(ctx context.Context, g *fixgraph.RepairGuide, lang string) ([]string, error) {
+	parts, err := s.Graph.Neighbors(ctx, []string{g.ID}, fixgraph.RelNeedsPart, fixgraph.Out)
+	if err != nil || len(parts[g.ID]) == 0 {
+		return nil, err
+	}
+	warehouses, err := s.Graph.Neighbors(ctx, parts[g.ID], fixgraph.RelStockedAt, fixgraph.Out)
+	if err != nil {
+		return nil, err
+	}
+	nodes, err := s.Graph.Nodes(ctx, parts[g.ID])
+	if err != nil {
+		return nil, err
+	}
+	now := time.Now
+	if s.Now != nil {
+		now = s.Now
+	}
+	maxAge := cmp.Or(s.StockMaxAge, fixgraph.DefaultStockMaxAge)
+	var notes []string
+	for _, n := range nodes {
+		part, ok := n.(*fixgraph.Part)
+		if !ok {
+			continue
+		}
+		var ids []string
+		for _, wh := range warehouses[part.ID] {
+			ids = append(ids, fixgraph.StockID(part.SKU, strings.TrimPrefix(wh, fixgraph.PrefixWarehouse+":")))
+		}
+		levels, err := s.Graph.Nodes(ctx, ids)
+		if err != nil {
+			return nil, err
+		}
+		var newest time.Time
+		for _, l := range levels {
+			if l, ok := l.(*fixgraph.StockLevel); ok && l.UpdatedAt.After(newest) {
+				newest = l.UpdatedAt
+			}
+		}
+		switch {
+		case newest.IsZero() && lang == "zh":
+			notes = append(notes, fmt.Sprintf("配件 %s 暂无库存数据，请先向仓库确认。", part.SKU))
+		case newest.IsZero():
+			notes = append(notes, fmt.Sprintf("There is no stock count for part %s; check with the warehouse first.", part.SKU))
+		case (&fixgraph.StockLevel{UpdatedAt: newest}).Stale(now(), maxAge) && lang == "zh":
+			notes = append(notes, fmt.Sprintf("配件 %s 的库存数据更新于 %s，已超过 %s，可能已过时，请先确认。", part.SKU, newest.Format("2006-01-02 15:04 MST"), ageText(maxAge, lang)))
+		case (&fixgraph.StockLevel{UpdatedAt: newest}).Stale(now(), maxAge):
+			notes = append(notes, fmt.Sprintf("Stock for part %s was last counted %s, more than %s ago; confirm availability before promising it.", part.SKU, newest.Format("2006-01-02 15:04 MST"), ageText(maxAge, lang)))
+		}
+	}
+	return notes, nil
+}
+
+func ageText(d time.Duration, lang string) string {
+	h := int(d.Hours())
+	if lang == "zh" {
+		return fmt.Sprintf("%d 小时", h)
+	}
+	return fmt.Sprintf("%d hours", h)
 }
 
 // Guides returns the repair guides that fix an error code.

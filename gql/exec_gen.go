@@ -60,6 +60,7 @@ type ComplexityRoot struct {
 		Guide      func(childComplexity int) int
 		Kind       func(childComplexity int) int
 		Language   func(childComplexity int) int
+		Notes      func(childComplexity int) int
 		Product    func(childComplexity int) int
 		Question   func(childComplexity int) int
 		Text       func(childComplexity int) int
@@ -254,6 +255,7 @@ type ComplexityRoot struct {
 		ID        func(childComplexity int) int
 		Quantity  func(childComplexity int) int
 		SKU       func(childComplexity int) int
+		Stale     func(childComplexity int) int
 		UpdatedAt func(childComplexity int) int
 		Warehouse func(childComplexity int) int
 	}
@@ -372,6 +374,7 @@ type SectionResolver interface {
 	Mentions(ctx context.Context, obj *fixgraph.Section) ([]fixgraph.Node, error)
 }
 type StockLevelResolver interface {
+	Stale(ctx context.Context, obj *fixgraph.StockLevel) (bool, error)
 	Warehouse(ctx context.Context, obj *fixgraph.StockLevel) (*fixgraph.Warehouse, error)
 }
 type VideoResolver interface {
@@ -444,6 +447,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Answer.Language(childComplexity), true
+	case "Answer.notes":
+		if e.ComplexityRoot.Answer.Notes == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Answer.Notes(childComplexity), true
 	case "Answer.product":
 		if e.ComplexityRoot.Answer.Product == nil {
 			break
@@ -1455,6 +1464,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.StockLevel.SKU(childComplexity), true
+	case "StockLevel.stale":
+		if e.ComplexityRoot.StockLevel.Stale == nil {
+			break
+		}
+
+		return e.ComplexityRoot.StockLevel.Stale(childComplexity), true
 	case "StockLevel.updatedAt":
 		if e.ComplexityRoot.StockLevel.UpdatedAt == nil {
 			break
@@ -1644,6 +1659,8 @@ func (ec *executionContext) childFields_Answer(ctx context.Context, field graphq
 		return ec.fieldContext_Answer_citations(ctx, field)
 	case "confidence":
 		return ec.fieldContext_Answer_confidence(ctx, field)
+	case "notes":
+		return ec.fieldContext_Answer_notes(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type Answer", field.Name)
 }
@@ -1976,6 +1993,8 @@ func (ec *executionContext) childFields_StockLevel(ctx context.Context, field gr
 		return ec.fieldContext_StockLevel_quantity(ctx, field)
 	case "updatedAt":
 		return ec.fieldContext_StockLevel_updatedAt(ctx, field)
+	case "stale":
+		return ec.fieldContext_StockLevel_stale(ctx, field)
 	case "warehouse":
 		return ec.fieldContext_StockLevel_warehouse(ctx, field)
 	}
@@ -2979,6 +2998,29 @@ func (ec *executionContext) _Answer_confidence(ctx context.Context, field graphq
 }
 func (ec *executionContext) fieldContext_Answer_confidence(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Answer", field, false, false, "Float")
+}
+
+func (ec *executionContext) _Answer_notes(ctx context.Context, field graphql.CollectedField, obj *fixgraph.Answer) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Answer_notes(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Notes, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []string) graphql.Marshaler {
+			return ec.marshalNString2ᚕstringᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Answer_notes(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Answer", field, false, false, "String")
 }
 
 func (ec *executionContext) _Citation_sectionId(ctx context.Context, field graphql.CollectedField, obj *fixgraph.Citation) (ret graphql.Marshaler) {
@@ -7074,6 +7116,29 @@ func (ec *executionContext) fieldContext_StockLevel_updatedAt(_ context.Context,
 	return graphql.NewScalarFieldContext("StockLevel", field, false, false, "Time")
 }
 
+func (ec *executionContext) _StockLevel_stale(ctx context.Context, field graphql.CollectedField, obj *fixgraph.StockLevel) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_StockLevel_stale(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.StockLevel().Stale(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_StockLevel_stale(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("StockLevel", field, true, true, "Boolean")
+}
+
 func (ec *executionContext) _StockLevel_warehouse(ctx context.Context, field graphql.CollectedField, obj *fixgraph.StockLevel) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -8634,6 +8699,11 @@ func (ec *executionContext) _Answer(ctx context.Context, sel ast.SelectionSet, o
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
+		case "notes":
+			out.Values[i] = ec._Answer_notes(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
@@ -9908,6 +9978,12 @@ func (ec *executionContext) _StockLevel(ctx context.Context, sel ast.SelectionSe
 			if out.Values[i] == graphql.Null {
 				atomic.AddUint32(&out.Invalids, 1)
 			}
+		case "stale":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._StockLevel_stale(ctx, field, obj)
+				})
 		case "warehouse":
 			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
 				true, true,

@@ -9,6 +9,7 @@ import (
 	"cmp"
 	"context"
 	"slices"
+	"time"
 
 	"github.com/fixgraph/fixgraph"
 	"github.com/fixgraph/fixgraph/answer"
@@ -149,6 +150,10 @@ func (r *sectionResolver) Document(ctx context.Context, obj *fixgraph.Section) (
 
 func (r *sectionResolver) Mentions(ctx context.Context, obj *fixgraph.Section) ([]fixgraph.Node, error) {
 	return neighbors[fixgraph.Node](ctx, r.Resolver, obj.ID, fixgraph.RelMentions, fixgraph.Out)
+}
+
+func (r *stockLevelResolver) Stale(ctx context.Context, obj *fixgraph.StockLevel) (bool, error) {
+	return obj.Stale(time.Now(), cmp.Or(r.StockMaxAge, fixgraph.DefaultStockMaxAge)), nil
 }
 
 func (r *stockLevelResolver) Warehouse(ctx context.Context, obj *fixgraph.StockLevel) (*fixgraph.Warehouse, error) {

@@ -63,6 +63,9 @@ type Resolver struct {
 	Jobs    Jobs      // nil: uploads and crawls are refused
 	JobLog  JobReader // nil: no jobs to read
 	History History
+	// StockMaxAge is how old a stock count may be before it is stale (0 means
+	// fixgraph.DefaultStockMaxAge).
+	StockMaxAge time.Duration
 }
 
 // jobSpec reads the department and visibility a job applies to its documents.

@@ -28,6 +28,7 @@ type app struct {
 	closers  []io.Closer
 	answers  *answer.Service
 	pipeline *ingest.Pipeline
+	jobs     *ingest.Jobs
 	log      *slog.Logger
 }
 
@@ -132,6 +133,10 @@ func openApp(ctx context.Context, cfg config, log *slog.Logger) (*app, error) {
 	}
 	a.answers = &answer.Service{Graph: g, Index: a.index}
 	a.pipeline = &ingest.Pipeline{Graph: g, Index: a.index}
+	if err := a.openJobs(); err != nil {
+		a.Close()
+		return nil, err
+	}
 	return a, nil
 }
 
@@ -192,7 +197,8 @@ func (a *app) Close() error {
 }
 
 func (a *app) resolver() *gql.Resolver {
-	return &gql.Resolver{Answers: a.answers, Graph: a.graph, Stock: a.graph}
+	return &gql.Resolver{Answers: a.answers, Graph: a.graph, Stock: a.graph, Jobs: jobQueue{a.jobs}, JobLog: a.jobs, History: a.graph,
+		StockMaxAge: a.answers.StockMaxAge}
 }
 
 // empty reports whether the graph holds no document yet.

@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
@@ -58,6 +59,10 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer, log 
 	addr := fs.String("addr", "127.0.0.1:8080", "address to listen on")
 	loadFixtures := fs.Bool("fixtures", true, "load the demo corpus when the store is empty")
 	timeout := fs.Duration("timeout", 30*time.Second, "longest time one request may take")
+	maxUpload := fs.Int64("max-upload", ingest.DefaultMaxUploadSize, "largest upload request in bytes (one archive; single files are held to 64 MiB)")
+	stockFeed := fs.String("stock-feed", os.Getenv("FIXGRAPH_STOCK_FEED"), "stock feed to poll: a CSV or JSON file path or http(s) URL ($FIXGRAPH_STOCK_FEED)")
+	stockEvery := fs.Duration("stock-interval", ingest.DefaultStockInterval, "how often to poll the stock feed")
+	stockMaxAge := fs.Duration("stock-max-age", fixgraph.DefaultStockMaxAge, "how old a stock count may be before answers call it stale")
 	if err := parse(fs, args); err != nil {
 		return err
 	}
@@ -93,6 +98,17 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer, log 
 		return fmt.Errorf("recording the server address: %w", err)
 	}
 	defer os.Remove(addrFile)
+	a.jobs.MaxUploadSize = *maxUpload
+	a.answers.StockMaxAge = *stockMaxAge
+	go func() {
+		if err := a.jobs.Run(ctx); err != nil {
+			log.Error("the job runner stopped", "err", err)
+		}
+	}()
+	if *stockFeed != "" {
+		feed := &ingest.StockFeed{Source: *stockFeed, Interval: *stockEvery, Push: a.graph.SetStock, Log: log}
+		go feed.Run(ctx)
+	}
 	srv := &http.Server{Handler: a.handler(*timeout), ReadHeaderTimeout: 10 * time.Second}
 	fmt.Fprintf(stdout, "fixgraph serving GraphQL at http://%s/graphql and GraphiQL at http://%s/ (data %s)\n", ln.Addr(), ln.Addr(), a.dir)
 	errc := make(chan error, 1)
@@ -107,10 +123,14 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer, log 
 	return srv.Shutdown(shutdown)
 }
 
-// handler serves GraphQL, GraphiQL and the health check.
+// handler serves GraphQL, GraphiQL, uploads, jobs and the health check.
 func (a *app) handler(timeout time.Duration) http.Handler {
 	mux := http.NewServeMux()
-	mux.Handle("/graphql", limitBody(withTimeout(gql.NewHandler(a.resolver(), gql.Options{Introspection: true, Logger: a.log}), timeout), 1<<20))
+	maxUpload := cmp.Or(a.jobs.MaxUploadSize, ingest.DefaultMaxUploadSize)
+	api := gql.NewHandler(a.resolver(), gql.Options{Introspection: true, Logger: a.log, MaxUploadSize: maxUpload})
+	mux.Handle("/graphql", limitBody(withTimeout(api, timeout), 1<<20, maxUpload))
+	mux.Handle("/upload", gql.UploadHandler(jobQueue{a.jobs}, maxUpload, a.log))
+	mux.Handle("GET /jobs/{id}", gql.JobHandler(a.jobs, a.log))
 	mux.Handle("/{$}", gql.Playground("/graphql"))
 	mux.HandleFunc("/healthz", func(w http.ResponseWriter, r *http.Request) { fmt.Fprintln(w, "ok") })
 	return mux
@@ -124,56 +144,16 @@ func withTimeout(h http.Handler, d time.Duration) http.Handler {
 	})
 }
 
-func limitBody(h http.Handler, n int64) http.Handler {
+// limitBody caps request bodies: n bytes, or upload bytes for a multipart upload.
+func limitBody(h http.Handler, n, upload int64) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		r.Body = http.MaxBytesReader(w, r.Body, n)
+		limit := n
+		if strings.HasPrefix(r.Header.Get("Content-Type"), "multipart/form-data") {
+			limit = upload
+		}
+		r.Body = http.MaxBytesReader(w, r.Body, limit)
 		h.ServeHTTP(w, r)
 	})
-}
-
-func runIngest(ctx context.Context, args []string, stdout, stderr io.Writer, log *slog.Logger) error {
-	var cfg config
-	fs := newFlags("ingest", stderr, &cfg)
-	asJSON := fs.Bool("json", false, "print one JSON object per file")
-	if err := parse(fs, args); err != nil {
-		return err
-	}
-	if fs.NArg() == 0 {
-		fmt.Fprintln(stderr, "usage: fixgraph ingest [--data DIR] [--json] PATH...")
-		return exitError{2}
-	}
-	a, err := openApp(ctx, cfg, log)
-	if err != nil {
-		return err
-	}
-	defer a.Close()
-	enc := json.NewEncoder(stdout)
-	failed := 0
-	results, err := a.pipeline.IngestPaths(ctx, fs.Args(), func(r ingest.FileResult) {
-		if r.Err != nil {
-			failed++
-		}
-		if *asJSON {
-			enc.Encode(r)
-			return
-		}
-		switch r.Outcome {
-		case ingest.Failed:
-			fmt.Fprintf(stdout, "%-9s %s: %s\n", r.Outcome, r.Source, r.Error)
-		default:
-			fmt.Fprintf(stdout, "%-9s %s (%s, %d sections, version %d)\n", r.Outcome, r.Source, r.Kind, r.Sections, r.Version)
-		}
-	})
-	if err != nil {
-		return err
-	}
-	if !*asJSON {
-		fmt.Fprintf(stdout, "%d files, %d failed\n", len(results), failed)
-	}
-	if failed > 0 {
-		return exitError{1}
-	}
-	return nil
 }
 
 // askQuery is what `ask --json` prints: the answer with its guide's steps, videos, and parts with
@@ -186,11 +166,12 @@ const askQuery = `query Ask($q: String!, $lang: String) {
     guide {
       title steps warnings language
       videos { url title(lang: $lang) }
-      parts { sku name(lang: $lang) totalStock stock { quantity updatedAt warehouse { code name } } }
+      parts { sku name(lang: $lang) totalStock stock { quantity updatedAt stale warehouse { code name } } }
     }
     faq { question answer }
     clause { number title page }
     citations { document source url heading headingPath page }
+    notes
   }
 }`
 

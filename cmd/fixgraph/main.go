@@ -42,7 +42,8 @@ const usage = `usage: fixgraph COMMAND [flags]
 
 commands:
   serve    serve GraphQL at /graphql and GraphiQL at / (loads the demo corpus into an empty store)
-  ingest   ingest files and directories (.html, .pdf, .csv)
+  ingest   ingest files, directories and zip archives (.html, .pdf, .csv) with per-file outcomes
+  crawl    crawl a site and ingest its pages and linked PDFs; re-crawling updates and retires pages
   ask      answer a question
   search   search sections
   eval     measure retrieval on a question set (Recall@1/5, MRR@10, nDCG@10)
@@ -65,6 +66,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return runServe(ctx, rest, stdout, stderr, log)
 	case "ingest":
 		return runIngest(ctx, rest, stdout, stderr, log)
+	case "crawl":
+		return runCrawl(ctx, rest, stdout, stderr, log)
 	case "ask":
 		return runAsk(ctx, rest, stdout, stderr, log)
 	case "search":

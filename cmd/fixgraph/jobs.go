@@ -1,0 +1,174 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/fixgraph/fixgraph"
+	"github.com/fixgraph/fixgraph/gql"
+	"github.com/fixgraph/fixgraph/ingest"
+)
+
+// openJobs opens the ingest state in the data directory and the job runner over the pipeline.
+func (a *app) openJobs() error {
+	st, err := ingest.OpenState(filepath.Join(a.dir, "ingest.db"))
+	if err != nil {
+		return err
+	}
+	a.closers = append(a.closers, st)
+	a.jobs = &ingest.Jobs{
+		State:    st,
+		Pipeline: a.pipeline,
+		Crawler:  &ingest.Crawler{Pipeline: a.pipeline, State: st},
+		Spool:    filepath.Join(a.dir, "spool"),
+		Log:      a.log,
+	}
+	return nil
+}
+
+// jobQueue is the job runner as the GraphQL resolvers see it.
+type jobQueue struct{ *ingest.Jobs }
+
+func (q jobQueue) NewUpload(spec fixgraph.JobSpec) (gql.Spool, error) { return q.Jobs.NewUpload(spec) }
+
+var _ gql.Jobs = jobQueue{}
+
+func runIngest(ctx context.Context, args []string, stdout, stderr io.Writer, log *slog.Logger) error {
+	var cfg config
+	fs := newFlags("ingest", stderr, &cfg)
+	asJSON := fs.Bool("json", false, "print one JSON object per file")
+	department := fs.String("department", "", "department that owns the documents")
+	visibility := fs.String("visibility", "", "public (default), internal or department")
+	if err := parse(fs, args); err != nil {
+		return err
+	}
+	if fs.NArg() == 0 {
+		fmt.Fprintln(stderr, "usage: fixgraph ingest [--data DIR] [--json] [--department D] PATH...   (files, directories, zip archives)")
+		return exitError{2}
+	}
+	a, err := openApp(ctx, cfg, log)
+	if err != nil {
+		return err
+	}
+	defer a.Close()
+	job, err := a.jobs.SubmitPaths(fixgraph.JobSpec{Department: *department, Visibility: fixgraph.Visibility(*visibility)}, fs.Args())
+	if err != nil {
+		return err
+	}
+	return a.runJob(ctx, job, stdout, stderr, *asJSON)
+}
+
+func runCrawl(ctx context.Context, args []string, stdout, stderr io.Writer, log *slog.Logger) error {
+	var cfg config
+	fs := newFlags("crawl", stderr, &cfg)
+	asJSON := fs.Bool("json", false, "print one JSON object per page")
+	department := fs.String("department", "", "department that owns the pages")
+	visibility := fs.String("visibility", "", "public (default), internal or department")
+	var cc fixgraph.CrawlConfig
+	fs.StringVar(&cc.Scope, "scope", "", "URL prefix every page must start with (default: each seed's directory)")
+	fs.IntVar(&cc.MaxDepth, "depth", 0, "link hops from a seed (default 5)")
+	fs.IntVar(&cc.MaxPages, "max-pages", 0, "pages to fetch at most (default 1000)")
+	fs.Float64Var(&cc.Rate, "rate", 0, "requests per second per host (default 5)")
+	fs.IntVar(&cc.Concurrency, "concurrency", 0, "parallel fetches (default 4)")
+	if err := parse(fs, args); err != nil {
+		return err
+	}
+	if fs.NArg() == 0 {
+		fmt.Fprintln(stderr, "usage: fixgraph crawl [--data DIR] [--scope URL] [--depth N] [--max-pages N] [--rate R] URL...")
+		return exitError{2}
+	}
+	cc.Seeds = fs.Args()
+	a, err := openApp(ctx, cfg, log)
+	if err != nil {
+		return err
+	}
+	defer a.Close()
+	job, err := a.jobs.SubmitCrawl(fixgraph.JobSpec{Department: *department, Visibility: fixgraph.Visibility(*visibility)}, cc)
+	if err != nil {
+		return err
+	}
+	return a.runJob(ctx, job, stdout, stderr, *asJSON)
+}
+
+// runJob carries out a job in the foreground: a line per file (or JSON), a progress bar on a
+// terminal, and a summary. It exits 1 when any file failed.
+func (a *app) runJob(ctx context.Context, job *fixgraph.Job, stdout, stderr io.Writer, asJSON bool) error {
+	enc := json.NewEncoder(stdout)
+	bar := newProgressBar(stderr)
+	start := time.Now()
+	err := a.jobs.Process(ctx, job.ID, func(j *fixgraph.Job, f fixgraph.JobFile) {
+		bar.clear()
+		switch {
+		case asJSON:
+			enc.Encode(f)
+		case f.Outcome == ingest.Failed:
+			fmt.Fprintf(stdout, "%-9s %s: %s\n", f.Outcome, f.Name, f.Error)
+		case !bar.on:
+			fmt.Fprintf(stdout, "%-9s %s (%s, %d sections, version %d)\n", f.Outcome, f.Name, f.Kind, f.Sections, f.Version)
+		}
+		bar.draw(j, time.Since(start))
+	})
+	bar.clear()
+	if err != nil && fixgraph.CodeOf(err) != fixgraph.EINTERNAL {
+		return err
+	}
+	j, gerr := a.jobs.Get(ctx, job.ID)
+	if gerr != nil {
+		return gerr
+	}
+	if !asJSON {
+		c := j.Counts
+		fmt.Fprintf(stdout, "%d files in %.1fs: %d added, %d updated, %d unchanged, %d removed, %d failed (job %s)\n",
+			j.Processed, time.Since(start).Seconds(), c.Added, c.Updated, c.Unchanged, c.Removed, c.Failed, j.ID)
+	}
+	if err != nil {
+		return err
+	}
+	if j.Counts.Failed > 0 {
+		return exitError{1}
+	}
+	return nil
+}
+
+// progressBar draws one line of progress on a terminal, and nothing elsewhere.
+type progressBar struct {
+	w    io.Writer
+	on   bool
+	last time.Time
+}
+
+func newProgressBar(w io.Writer) *progressBar {
+	f, ok := w.(*os.File)
+	if !ok {
+		return &progressBar{w: w}
+	}
+	st, err := f.Stat()
+	return &progressBar{w: w, on: err == nil && st.Mode()&os.ModeCharDevice != 0}
+}
+
+func (b *progressBar) draw(j *fixgraph.Job, elapsed time.Duration) {
+	if !b.on || time.Since(b.last) < 100*time.Millisecond && j.Processed < j.Total {
+		return
+	}
+	b.last = time.Now()
+	const width = 30
+	filled := width
+	if j.Total > 0 {
+		filled = width * j.Processed / j.Total
+	}
+	rate := float64(j.Processed) / max(elapsed.Seconds(), 1e-3)
+	fmt.Fprintf(b.w, "\r[%s%s] %d/%d files, %d failed, %.1f files/s ", strings.Repeat("#", filled), strings.Repeat("-", width-filled), j.Processed, j.Total, j.Counts.Failed, rate)
+}
+
+func (b *progressBar) clear() {
+	if b.on {
+		fmt.Fprint(b.w, "\r\033[K")
+	}
+}

@@ -1,0 +1,620 @@
+package ingest
+
+import (
+	"bytes"
+	"context"
+	"encoding/binary"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"log/slog"
+	"os"
+	"path"
+	"path/filepath"
+	"slices"
+	"strings"
+	"sync"
+	"time"
+
+	bolt "go.etcd.io/bbolt"
+
+	"github.com/fixgraph/fixgraph"
+)
+
+// DefaultMaxUploadSize is the largest archive an upload may send unless told otherwise; single
+// files are held to the pipeline's MaxFileSize.
+const DefaultMaxUploadSize = 1 << 30
+
+var (
+	bucketJobs     = []byte("jobs")     // id → Job JSON
+	bucketJobFiles = []byte("jobfiles") // id \x00 seq (4 bytes) → fixgraph.JobFile JSON
+)
+
+// Jobs runs ingest jobs one at a time in the background and keeps their state in the State file,
+// so they survive a restart: a job that was queued or running is resumed, skipping the files it
+// had finished; one whose uploaded files are gone is marked interrupted.
+type Jobs struct {
+	State    *State
+	Pipeline *Pipeline
+	Crawler  *Crawler // nil: crawl jobs are refused
+	Spool    string   // directory for uploaded files until their job is done
+	// MaxUploadSize is the largest archive accepted (0 means DefaultMaxUploadSize).
+	MaxUploadSize int64
+	Log           *slog.Logger
+
+	mu      sync.Mutex
+	last    int64
+	queue   chan string
+	changed chan struct{} // closed and replaced whenever a job changes
+}
+
+func (js *Jobs) init() {
+	if js.queue == nil {
+		js.queue = make(chan string, 1<<16)
+		js.changed = make(chan struct{})
+	}
+	if js.Log == nil {
+		js.Log = slog.New(slog.DiscardHandler)
+	}
+}
+
+// newID returns a new job id; ids sort in creation order.
+func (js *Jobs) newID() string {
+	js.mu.Lock()
+	defer js.mu.Unlock()
+	n := time.Now().UnixNano()
+	if n <= js.last {
+		n = js.last + 1
+	}
+	js.last = n
+	return fmt.Sprintf("job-%016x", n)
+}
+
+// Changed returns a channel closed at the next change to any job.
+func (js *Jobs) Changed() <-chan struct{} {
+	js.mu.Lock()
+	defer js.mu.Unlock()
+	js.init()
+	return js.changed
+}
+
+func (js *Jobs) notify() {
+	js.mu.Lock()
+	defer js.mu.Unlock()
+	close(js.changed)
+	js.changed = make(chan struct{})
+}
+
+// Run resumes the jobs a restart left queued or running, then runs jobs as they are submitted,
+// until ctx ends.
+func (js *Jobs) Run(ctx context.Context) error {
+	js.mu.Lock()
+	js.init()
+	js.mu.Unlock()
+	jobs, err := js.List(ctx, "", 0)
+	if err != nil {
+		return err
+	}
+	slices.Reverse(jobs) // oldest first
+	for _, j := range jobs {
+		if j.Finished() {
+			continue
+		}
+		if j.State == fixgraph.JobRunning {
+			j.Resumed++
+			j.State = fixgraph.JobQueued
+			if err := js.put(j); err != nil {
+				return err
+			}
+			js.Log.Info("resuming job after a restart", "job", j.ID, "kind", j.Kind, "done", j.Processed, "of", j.Total)
+		}
+		js.queue <- j.ID
+	}
+	for {
+		select {
+		case <-ctx.Done():
+			return nil
+		case id := <-js.queue:
+			if err := js.Process(ctx, id, nil); err != nil && ctx.Err() == nil {
+				js.Log.Error("job failed", "job", id, "err", err)
+			}
+		}
+	}
+}
+
+func (js *Jobs) submit(j *fixgraph.Job) (*fixgraph.Job, error) {
+	js.mu.Lock()
+	js.init()
+	js.mu.Unlock()
+	j.State, j.CreatedAt = fixgraph.JobQueued, time.Now().UTC()
+	if err := js.put(j); err != nil {
+		return nil, err
+	}
+	select {
+	case js.queue <- j.ID:
+	default:
+		return nil, fixgraph.Errorf(fixgraph.EUNAVAILABLE, "too many jobs are waiting; try again later")
+	}
+	js.notify()
+	return j, nil
+}
+
+// SubmitPaths records a job over files, directories and zip archives on disk; Run or Process
+// carries it out.
+func (js *Jobs) SubmitPaths(spec fixgraph.JobSpec, paths []string) (*fixgraph.Job, error) {
+	j := &fixgraph.Job{ID: js.newID(), Kind: fixgraph.JobPaths, Department: spec.Department, Visibility: spec.Visibility}
+	for _, p := range paths {
+		abs, err := filepath.Abs(p)
+		if err != nil {
+			return nil, fixgraph.WrapError(fixgraph.EINVALID, err, "bad path %q", p)
+		}
+		if _, err := os.Stat(abs); err != nil {
+			return nil, fixgraph.WrapError(fixgraph.EINVALID, err, "cannot read %s", p)
+		}
+		j.Inputs = append(j.Inputs, fixgraph.JobInput{Name: p, Path: abs})
+	}
+	return js.submit(j)
+}
+
+// SubmitCrawl records a crawl job.
+func (js *Jobs) SubmitCrawl(spec fixgraph.JobSpec, cfg fixgraph.CrawlConfig) (*fixgraph.Job, error) {
+	if js.Crawler == nil {
+		return nil, fixgraph.Errorf(fixgraph.EUNSUPPORTED, "this server does not crawl")
+	}
+	if len(cfg.Seeds) == 0 {
+		return nil, fixgraph.Errorf(fixgraph.EINVALID, "a crawl needs at least one seed URL")
+	}
+	return js.submit(&fixgraph.Job{ID: js.newID(), Kind: fixgraph.JobCrawl, Department: spec.Department, Visibility: spec.Visibility, Crawl: &cfg})
+}
+
+// Upload collects the files of one upload in the spool before it becomes a job.
+type Upload struct {
+	js  *Jobs
+	job *fixgraph.Job
+	dir string
+}
+
+// NewUpload starts an upload.
+func (js *Jobs) NewUpload(spec fixgraph.JobSpec) (*Upload, error) {
+	j := &fixgraph.Job{ID: js.newID(), Kind: fixgraph.JobUpload, Department: spec.Department, Visibility: spec.Visibility}
+	dir := filepath.Join(js.Spool, j.ID)
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return nil, fmt.Errorf("creating spool for %q: %w", j.ID, err)
+	}
+	return &Upload{js: js, job: j, dir: dir}, nil
+}
+
+// ErrTooLarge is returned by Upload.Add when a file passed its limit: the rest of r was not read.
+var ErrTooLarge = fixgraph.Errorf(fixgraph.ETOOLARGE, "file over the size limit")
+
+// Add copies one file into the spool. A file over its limit (the pipeline's MaxFileSize, or
+// MaxUploadSize for a zip archive) is recorded as refused, with the limit in its error, and
+// Add returns ErrTooLarge having read one byte past the limit; other files are unaffected.
+func (u *Upload) Add(name string, r io.Reader) error {
+	name = path.Base(strings.ReplaceAll(name, "\\", "/"))
+	if name == "." || name == "/" || name == "" {
+		name = "unnamed"
+	}
+	in := fixgraph.JobInput{Name: name, Path: filepath.Join(u.dir, fmt.Sprintf("%04d-%s", len(u.job.Inputs), name))}
+	limit := int64(cmpOr(u.js.Pipeline.MaxFileSize, DefaultMaxFileSize))
+	if IsZip(name, nil) {
+		limit = cmpOr(u.js.MaxUploadSize, DefaultMaxUploadSize)
+	}
+	f, err := os.OpenFile(in.Path, os.O_CREATE|os.O_EXCL|os.O_WRONLY, 0o600)
+	if err != nil {
+		return fmt.Errorf("spooling %q: %w", name, err)
+	}
+	n, err := io.Copy(f, io.LimitReader(r, limit+1))
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	in.Size = n
+	if err != nil {
+		os.Remove(in.Path)
+		return fmt.Errorf("receiving %q: %w", name, err)
+	}
+	if n > limit {
+		os.Remove(in.Path)
+		e := fixgraph.Errorf(fixgraph.ETOOLARGE, "file is over the limit of %d bytes", limit)
+		in.Path, in.Error, in.Code = "", e.Message, e.Code
+		u.job.Inputs = append(u.job.Inputs, in)
+		return ErrTooLarge
+	}
+	u.job.Inputs = append(u.job.Inputs, in)
+	return nil
+}
+
+// Files returns the number of files added so far.
+func (u *Upload) Files() int { return len(u.job.Inputs) }
+
+// Submit queues the upload as a job.
+func (u *Upload) Submit() (*fixgraph.Job, error) {
+	if len(u.job.Inputs) == 0 {
+		u.Discard()
+		return nil, fixgraph.Errorf(fixgraph.EINVALID, "the upload has no files")
+	}
+	return u.js.submit(u.job)
+}
+
+// Discard drops an upload that will not be submitted.
+func (u *Upload) Discard() { os.RemoveAll(u.dir) }
+
+// Get returns a job.
+func (js *Jobs) Get(ctx context.Context, id string) (*fixgraph.Job, error) {
+	var j *fixgraph.Job
+	err := js.State.view(bucketJobs, func(b *bolt.Bucket) error {
+		var v []byte
+		if b != nil {
+			v = b.Get([]byte(id))
+		}
+		if v == nil {
+			return fixgraph.Errorf(fixgraph.ENOTFOUND, "no job %q", id)
+		}
+		j = new(fixgraph.Job)
+		return json.Unmarshal(v, j)
+	})
+	return j, err
+}
+
+// List returns jobs newest first, of one department when department is not "", at most limit
+// of them when limit > 0.
+func (js *Jobs) List(ctx context.Context, department string, limit int) ([]*fixgraph.Job, error) {
+	var out []*fixgraph.Job
+	err := js.State.view(bucketJobs, func(b *bolt.Bucket) error {
+		if b == nil {
+			return nil
+		}
+		c := b.Cursor()
+		for k, v := c.Last(); k != nil; k, v = c.Prev() {
+			var j fixgraph.Job
+			if err := json.Unmarshal(v, &j); err != nil {
+				return fmt.Errorf("decoding job %q: %w", k, err)
+			}
+			if department != "" && j.Department != department {
+				continue
+			}
+			out = append(out, &j)
+			if limit > 0 && len(out) == limit {
+				break
+			}
+		}
+		return nil
+	})
+	return out, err
+}
+
+// Files returns a job's file outcomes in order, from offset, at most limit when limit > 0, only
+// those with the given outcome when outcome is not "".
+func (js *Jobs) Files(ctx context.Context, id, outcome string, offset, limit int) ([]fixgraph.JobFile, error) {
+	var out []fixgraph.JobFile
+	prefix := []byte(id + "\x00")
+	err := js.State.view(bucketJobFiles, func(b *bolt.Bucket) error {
+		if b == nil {
+			return nil
+		}
+		c := b.Cursor()
+		skip := offset
+		for k, v := c.Seek(prefix); k != nil && bytes.HasPrefix(k, prefix); k, v = c.Next() {
+			var f fixgraph.JobFile
+			if err := json.Unmarshal(v, &f); err != nil {
+				return fmt.Errorf("decoding a file of job %q: %w", id, err)
+			}
+			if outcome != "" && f.Outcome != outcome {
+				continue
+			}
+			if skip > 0 {
+				skip--
+				continue
+			}
+			out = append(out, f)
+			if limit > 0 && len(out) == limit {
+				break
+			}
+		}
+		return nil
+	})
+	return out, err
+}
+
+func (js *Jobs) put(j *fixgraph.Job) error {
+	v, err := json.Marshal(j)
+	if err != nil {
+		return err
+	}
+	return js.State.update(bucketJobs, func(b *bolt.Bucket) error { return b.Put([]byte(j.ID), v) })
+}
+
+// record stores a file's outcome and the job's counts in one transaction.
+func (js *Jobs) record(j *fixgraph.Job, f fixgraph.JobFile) error {
+	j.Processed++
+	j.Total = max(j.Total, j.Processed)
+	j.Counts.Add(f.Outcome)
+	if f.Err != nil {
+		f.Code = fixgraph.CodeOf(f.Err)
+	}
+	fv, err := json.Marshal(f)
+	if err != nil {
+		return err
+	}
+	jv, err := json.Marshal(j)
+	if err != nil {
+		return err
+	}
+	err = js.State.db.Update(func(tx *bolt.Tx) error {
+		files, err := tx.CreateBucketIfNotExists(bucketJobFiles)
+		if err != nil {
+			return err
+		}
+		jobs, err := tx.CreateBucketIfNotExists(bucketJobs)
+		if err != nil {
+			return err
+		}
+		key := binary.BigEndian.AppendUint32([]byte(j.ID+"\x00"), uint32(f.Seq))
+		if err := files.Put(key, fv); err != nil {
+			return err
+		}
+		return jobs.Put([]byte(j.ID), jv)
+	})
+	if err == nil {
+		js.notify()
+	}
+	return err
+}
+
+// done returns the sequence numbers of the files a job has finished.
+func (js *Jobs) done(id string) (map[int]bool, error) {
+	files, err := js.Files(context.Background(), id, "", 0, 0)
+	seen := make(map[int]bool, len(files))
+	for _, f := range files {
+		seen[f.Seq] = true
+	}
+	return seen, err
+}
+
+// Process carries out a queued job now, calling progress (when not nil) after each file. A job
+// resumed after a restart skips the files it had finished.
+func (js *Jobs) Process(ctx context.Context, id string, progress func(*fixgraph.Job, fixgraph.JobFile)) error {
+	js.mu.Lock()
+	js.init()
+	js.mu.Unlock()
+	j, err := js.Get(ctx, id)
+	if err != nil {
+		return err
+	}
+	if j.Finished() {
+		return nil
+	}
+	j.State = fixgraph.JobRunning
+	if j.StartedAt.IsZero() {
+		j.StartedAt = time.Now().UTC()
+	}
+	if err := js.put(j); err != nil {
+		return err
+	}
+	js.notify()
+	p := *js.Pipeline
+	p.Department, p.Visibility = cmpOr(j.Department, p.Department), cmpOr(j.Visibility, p.Visibility)
+	emit := func(f fixgraph.JobFile) error {
+		if err := js.record(j, f); err != nil {
+			return fmt.Errorf("recording job %q: %w", j.ID, err)
+		}
+		if progress != nil {
+			progress(j, f)
+		}
+		return nil
+	}
+	var runErr error
+	switch j.Kind {
+	case fixgraph.JobCrawl:
+		runErr = js.crawl(ctx, &p, j, emit)
+	default:
+		runErr = js.files(ctx, &p, j, emit)
+	}
+	if ctx.Err() != nil {
+		return ctx.Err() // left running: the next start resumes it
+	}
+	j.FinishedAt = time.Now().UTC()
+	j.State = fixgraph.JobDone
+	if runErr != nil {
+		j.State, j.Error = fixgraph.JobFailed, fixgraph.MessageOf(runErr)
+	}
+	if err := js.put(j); err != nil {
+		return err
+	}
+	js.notify()
+	if j.Kind == fixgraph.JobUpload {
+		os.RemoveAll(filepath.Join(js.Spool, j.ID))
+	}
+	return runErr
+}
+
+func (js *Jobs) crawl(ctx context.Context, p *Pipeline, j *fixgraph.Job, emit func(fixgraph.JobFile) error) error {
+	if js.Crawler == nil {
+		return fixgraph.Errorf(fixgraph.EUNSUPPORTED, "this server does not crawl")
+	}
+	c := *js.Crawler
+	c.Pipeline = p
+	seq := 0
+	var emitErr error
+	_, err := c.Crawl(ctx, CrawlConfig(*j.Crawl), func(r FileResult) {
+		if emitErr == nil {
+			emitErr = emit(fixgraph.JobFile{Seq: seq, Name: r.Source, FileResult: r})
+		}
+		seq++
+	})
+	return errors.Join(err, emitErr)
+}
+
+// item is one file of a job: read lazily, so a job holds one file in memory at a time.
+type item struct {
+	name, source string
+	read         func() ([]byte, error)
+	err          error // refused before reading
+	close        func()
+}
+
+// files ingests an upload or a paths job: each input, each file under a directory input and each
+// entry of a zip archive, in a fixed order, so a resumed job knows which it has done.
+func (js *Jobs) files(ctx context.Context, p *Pipeline, j *fixgraph.Job, emit func(fixgraph.JobFile) error) error {
+	done, err := js.done(j.ID)
+	if err != nil {
+		return err
+	}
+	var items []item
+	defer func() {
+		for _, it := range items {
+			if it.close != nil {
+				it.close()
+			}
+		}
+	}()
+	for _, in := range j.Inputs {
+		items = append(items, js.expand(p, j, in)...)
+	}
+	j.Total = len(items)
+	for seq, it := range items {
+		if done[seq] {
+			continue
+		}
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		res := FileResult{Source: it.source}
+		err := it.err
+		var data []byte
+		if err == nil {
+			data, err = it.read()
+		}
+		if err == nil {
+			res = p.IngestFile(ctx, it.source, data)
+		} else {
+			res.Outcome, res.Err, res.Error = Failed, err, fixgraph.MessageOf(err)
+		}
+		if ctx.Err() != nil && res.Outcome == Failed {
+			return ctx.Err() // not this file's fault: leave it for the resumed job
+		}
+		if err := emit(fixgraph.JobFile{Seq: seq, Name: it.name, FileResult: res}); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// sourceOf names the document a job's file becomes. Uploads are named by department and file
+// name, so uploading a file again, alone or in an archive, makes a new version of one document.
+func sourceOf(j *fixgraph.Job, in fixgraph.JobInput, name string) string {
+	if j.Kind == fixgraph.JobUpload {
+		return "upload:" + cmpOr(j.Department, "default") + "/" + name
+	}
+	return name
+}
+
+func (js *Jobs) expand(p *Pipeline, j *fixgraph.Job, in fixgraph.JobInput) []item {
+	refuse := func(name string, err error) []item {
+		return []item{{name: name, source: sourceOf(j, in, name), err: err}}
+	}
+	if in.Error != "" {
+		return refuse(in.Name, &fixgraph.Error{Code: cmpOr(in.Code, fixgraph.EINVALID), Message: in.Error})
+	}
+	st, err := os.Stat(in.Path)
+	if err != nil {
+		if j.Kind == fixgraph.JobUpload {
+			return refuse(in.Name, fixgraph.Errorf(fixgraph.EUNAVAILABLE, "the uploaded file is gone from the spool (was the data directory cleaned?)"))
+		}
+		return refuse(in.Name, fixgraph.WrapError(fixgraph.EINVALID, err, "cannot read %s", in.Name))
+	}
+	if st.IsDir() {
+		var out []item
+		filepath.WalkDir(in.Path, func(name string, d fs.DirEntry, err error) error {
+			switch {
+			case err != nil:
+				out = append(out, refuse(name, fixgraph.WrapError(fixgraph.EUNREADABLE, err, "cannot read %s", name))...)
+				return nil
+			case strings.HasPrefix(d.Name(), ".") && name != in.Path:
+				if d.IsDir() {
+					return filepath.SkipDir
+				}
+				return nil
+			case d.IsDir():
+				return nil
+			}
+			out = append(out, js.expand(p, j, fixgraph.JobInput{Name: name, Path: name})...)
+			return nil
+		})
+		return out
+	}
+	name := in.Name
+	if j.Kind == fixgraph.JobPaths {
+		name = in.Path
+	}
+	if !IsZip(in.Name, head(in.Path)) {
+		return []item{{name: name, source: sourceOf(j, in, name), read: func() ([]byte, error) { return readFileLimited(p, in.Path) }}}
+	}
+	f, err := os.Open(in.Path)
+	if err != nil {
+		return refuse(name, fixgraph.WrapError(fixgraph.EUNREADABLE, err, "cannot open %s", name))
+	}
+	z, err := p.OpenZip(f, st.Size())
+	if err != nil {
+		f.Close()
+		return refuse(name, err)
+	}
+	var out []item
+	for _, e := range z.Entries {
+		entryName := zipSource(name, e.Name)
+		src := entryName
+		if j.Kind == fixgraph.JobUpload {
+			src = sourceOf(j, in, e.Name)
+		}
+		out = append(out, item{name: entryName, source: src, err: asErr(e.Err), read: func() ([]byte, error) { return z.Read(e) }})
+	}
+	if len(out) == 0 {
+		f.Close()
+		return refuse(name, fixgraph.Errorf(fixgraph.EUNREADABLE, "zip archive has no files"))
+	}
+	out[0].close = func() { f.Close() }
+	return out
+}
+
+// asErr returns e as an error, nil when e is nil (a nil *Error in an error is not nil).
+func asErr(e *fixgraph.Error) error {
+	if e == nil {
+		return nil
+	}
+	return e
+}
+
+// head returns the first bytes of a file, for sniffing its type.
+func head(name string) []byte {
+	f, err := os.Open(name)
+	if err != nil {
+		return nil
+	}
+	defer f.Close()
+	b := make([]byte, 8)
+	n, _ := io.ReadFull(f, b)
+	return b[:n]
+}
+
+// readFileLimited reads a file, refusing it without reading when it is over the size limit.
+func readFileLimited(p *Pipeline, name string) ([]byte, error) {
+	max := int64(cmpOr(p.MaxFileSize, DefaultMaxFileSize))
+	f, err := os.Open(name)
+	if err != nil {
+		return nil, fixgraph.WrapError(fixgraph.EUNREADABLE, err, "cannot open file")
+	}
+	defer f.Close()
+	if st, err := f.Stat(); err == nil && st.Size() > max {
+		return nil, fixgraph.Errorf(fixgraph.ETOOLARGE, "file is %d bytes, over the limit of %d bytes", st.Size(), max)
+	}
+	data, err := io.ReadAll(io.LimitReader(f, max+1))
+	if err != nil {
+		return nil, fixgraph.WrapError(fixgraph.EUNREADABLE, err, "cannot read file")
+	}
+	if int64(len(data)) > max {
+		return nil, fixgraph.Errorf(fixgraph.ETOOLARGE, "file is over the limit of %d bytes", max)
+	}
+	return data, nil
+}
