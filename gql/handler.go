@@ -21,7 +21,7 @@ import (
 // Options sets limits of the GraphQL endpoint.
 type Options struct {
 	Introspection bool
-	MaxUploadSize int64 // largest multipart upload request; 0 refuses uploads over GraphQL
+	MaxUploadSize int64        // largest multipart upload request; 0 refuses uploads over GraphQL
 	Logger        *slog.Logger // internal errors are logged here; nil means slog.Default()
 }
 
