@@ -56,6 +56,19 @@ type Job struct {
 	Counts     JobCounts    `json:"counts"`
 	Inputs     []JobInput   `json:"inputs,omitempty"`
 	Crawl      *CrawlConfig `json:"crawl,omitempty"`
+	Crawled    *CrawlStats  `json:"crawled,omitempty"` // what a finished crawl did besides writing files
+}
+
+// CrawlStats counts what a crawl did besides the files it wrote, removed or failed.
+type CrawlStats struct {
+	Requests    int      `json:"requests"`    // HTTP requests, robots.txt and sitemaps included
+	Fetched     int      `json:"fetched"`     // pages answered with a body
+	NotModified int      `json:"notModified"` // pages answered 304 to a conditional request
+	Unchanged   int      `json:"unchanged"`   // pages whose bytes equal the last crawl's
+	Skipped     int      `json:"skipped"`     // disallowed by robots.txt, of another type, or redirected to a page seen
+	Duplicates  int      `json:"duplicates"`  // the same bytes or canonical URL as a page written
+	Unvisited   int      `json:"unvisited"`   // left when the page limit was reached
+	Warnings    []string `json:"warnings,omitempty"`
 }
 
 // Finished reports whether the job will not change any more.

@@ -438,12 +438,17 @@ func (js *Jobs) crawl(ctx context.Context, p *Pipeline, j *fixgraph.Job, emit fu
 	c.Pipeline = p
 	seq := 0
 	var emitErr error
-	_, err := c.Crawl(ctx, CrawlConfig(*j.Crawl), func(r FileResult) {
+	rep, err := c.Crawl(ctx, CrawlConfig(*j.Crawl), func(r FileResult) {
 		if emitErr == nil {
 			emitErr = emit(fixgraph.JobFile{Seq: seq, Name: r.Source, FileResult: r})
 		}
 		seq++
 	})
+	if rep != nil {
+		j.Crawled = &fixgraph.CrawlStats{Requests: rep.Requests, Fetched: rep.Fetched, NotModified: rep.NotModified,
+			Unchanged: rep.Unchanged - j.Counts.Unchanged, Skipped: rep.Skipped, Duplicates: rep.Duplicates,
+			Unvisited: rep.Unvisited, Warnings: rep.Warnings}
+	}
 	return errors.Join(err, emitErr)
 }
 

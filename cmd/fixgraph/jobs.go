@@ -62,7 +62,7 @@ func runIngest(ctx context.Context, args []string, stdout, stderr io.Writer, log
 	if err != nil {
 		return err
 	}
-	return a.runJob(ctx, job, stdout, stderr, *asJSON)
+	return a.runJob(ctx, job, stdout, stderr, *asJSON, true)
 }
 
 func runCrawl(ctx context.Context, args []string, stdout, stderr io.Writer, log *slog.Logger) error {
@@ -94,12 +94,14 @@ func runCrawl(ctx context.Context, args []string, stdout, stderr io.Writer, log 
 	if err != nil {
 		return err
 	}
-	return a.runJob(ctx, job, stdout, stderr, *asJSON)
+	// Dead links are the site's problem, not the crawl's: pages that failed are listed and
+	// counted, and the exit status is 0 unless the crawl itself could not run.
+	return a.runJob(ctx, job, stdout, stderr, *asJSON, false)
 }
 
 // runJob carries out a job in the foreground: a line per file (or JSON), a progress bar on a
-// terminal, and a summary. It exits 1 when any file failed.
-func (a *app) runJob(ctx context.Context, job *fixgraph.Job, stdout, stderr io.Writer, asJSON bool) error {
+// terminal, and a summary. With failOnFile, it exits 1 when any file failed.
+func (a *app) runJob(ctx context.Context, job *fixgraph.Job, stdout, stderr io.Writer, asJSON, failOnFile bool) error {
 	enc := json.NewEncoder(stdout)
 	bar := newProgressBar(stderr)
 	start := time.Now()
@@ -127,11 +129,21 @@ func (a *app) runJob(ctx context.Context, job *fixgraph.Job, stdout, stderr io.W
 		c := j.Counts
 		fmt.Fprintf(stdout, "%d files in %.1fs: %d added, %d updated, %d unchanged, %d removed, %d failed (job %s)\n",
 			j.Processed, time.Since(start).Seconds(), c.Added, c.Updated, c.Unchanged, c.Removed, c.Failed, j.ID)
+		if cs := j.Crawled; cs != nil {
+			fmt.Fprintf(stdout, "crawl: %d requests, %d pages fetched, %d not modified, %d with the same bytes, %d skipped, %d duplicates, %d left unvisited\n",
+				cs.Requests, cs.Fetched, cs.NotModified, cs.Unchanged, cs.Skipped, cs.Duplicates, cs.Unvisited)
+			for _, w := range cs.Warnings {
+				fmt.Fprintln(stdout, "warning:", w)
+			}
+		}
 	}
 	if err != nil {
 		return err
 	}
-	if j.Counts.Failed > 0 {
+	if j.State == fixgraph.JobFailed {
+		return fixgraph.Errorf(fixgraph.EINVALID, "%s", j.Error)
+	}
+	if failOnFile && j.Counts.Failed > 0 {
 		return exitError{1}
 	}
 	return nil
