@@ -23,6 +23,7 @@ import (
 	"github.com/fixgraph/fixgraph"
 	"github.com/fixgraph/fixgraph/fixtures"
 	"github.com/fixgraph/fixgraph/ingest"
+	"github.com/fixgraph/fixgraph/internal/fixgraphtest"
 )
 
 // crawlEnv is the real embedded stores and pipeline with a crawler and its state file.
@@ -139,10 +140,10 @@ func describe(rep *ingest.CrawlReport) string {
 // TestCrawlGalaxyS10 crawls the real Galaxy S10 manual site from its index, as http.FileServer
 // serves it (with Last-Modified), then crawls it again.
 func TestCrawlGalaxyS10(t *testing.T) {
-	dir := "../../shared/corpus/emanual/galaxy-s10"
+	dir := filepath.Join(fixgraphtest.EManualDir(t), "galaxy-s10")
 	chapters, _ := filepath.Glob(filepath.Join(dir, "chapter-*.html"))
 	if len(chapters) == 0 {
-		t.Skipf("the Galaxy S10 site is not at %s", dir)
+		t.Fatalf("the Galaxy S10 site has no chapters in %s", dir)
 	}
 	mux := http.NewServeMux()
 	mux.Handle("/s10/", http.StripPrefix("/s10/", http.FileServer(http.Dir(dir))))

@@ -126,3 +126,28 @@ func MustOpenHybrid(tb testing.TB) *Stores {
 	s.Index.Vectors = v
 	return s
 }
+
+// EManualDir returns the directory of the E-Manual corpus ($FIXGRAPH_EMANUAL, or
+// shared/corpus/emanual in the working directory or one of its parents), or skips the test when
+// it is not on this machine.
+func EManualDir(tb testing.TB) string {
+	tb.Helper()
+	if d := os.Getenv("FIXGRAPH_EMANUAL"); d != "" {
+		return d
+	}
+	dir, err := os.Getwd()
+	if err != nil {
+		tb.Fatal(err)
+	}
+	for {
+		d := filepath.Join(dir, "shared", "corpus", "emanual")
+		if _, err := os.Stat(d); err == nil {
+			return d
+		}
+		parent := filepath.Dir(dir)
+		if parent == dir {
+			tb.Skip("the E-Manual corpus is not on this machine: set FIXGRAPH_EMANUAL to its directory")
+		}
+		dir = parent
+	}
+}
