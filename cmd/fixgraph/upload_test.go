@@ -177,6 +177,12 @@ func mustRead(t *testing.T, name string) []byte {
 func TestBulkUpload(t *testing.T) {
 	base, a := testServer(t)
 	archive, want := generatedCorpus(t, 1000)
+	if p := os.Getenv("FIXGRAPH_BULK_ZIP"); p != "" {
+		// Keep the archive, to time `fixgraph ingest` on it with the real embedding model.
+		if err := os.WriteFile(p, archive, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
 	var peak atomic.Uint64
 	stop := make(chan struct{})
 	sampled := make(chan struct{})
@@ -391,5 +397,85 @@ func TestUploadOverGraphQL(t *testing.T) {
 	if j.State != "done" || j.Total != 2 || j.Counts.Added != 1 || j.Counts.Failed != 1 || len(j.Files) != 2 ||
 		j.Files[1].Code != "unsupported" || !strings.Contains(j.Files[1].Error, `".txt"`) {
 		t.Errorf("job query: %+v", j)
+	}
+}
+
+// gqlPost runs a GraphQL request against base and decodes its data into out.
+func gqlPost(t *testing.T, base, query string, vars map[string]any, out any) {
+	t.Helper()
+	body, _ := json.Marshal(map[string]any{"query": query, "variables": vars})
+	resp, err := http.Post(base+"/graphql", "application/json", bytes.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var r struct {
+		Data   json.RawMessage
+		Errors []struct{ Message string }
+	}
+	if err := json.NewDecoder(resp.Body).Decode(&r); err != nil {
+		t.Fatal(err)
+	}
+	if len(r.Errors) > 0 {
+		t.Fatalf("graphql errors: %+v", r.Errors)
+	}
+	if err := json.Unmarshal(r.Data, out); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// TestCrawlMutationAndHistory starts a crawl over GraphQL, changes a page and crawls again: the
+// page's document is at version 2, and documentHistory holds version 1 with its old sections.
+func TestCrawlMutationAndHistory(t *testing.T) {
+	base, _ := testServer(t)
+	page := mustRead(t, "../../fixtures/manuals/wh-5020-en.html")
+	var current atomic.Pointer[[]byte]
+	current.Store(&page)
+	site := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path != "/help/wh-5020.html" {
+			http.NotFound(w, r)
+			return
+		}
+		w.Header().Set("Content-Type", "text/html; charset=utf-8")
+		w.Write(*current.Load())
+	}))
+	defer site.Close()
+	crawl := func() string {
+		var out struct{ Crawl struct{ ID, State string } }
+		gqlPost(t, base, `mutation($u: String!) { crawl(input: {seeds: [$u], rate: 100, department: "engineering"}) { id state } }`,
+			map[string]any{"u": site.URL + "/help/wh-5020.html"}, &out)
+		rep := waitJob(t, base, out.Crawl.ID)
+		if rep.State != fixgraph.JobDone || rep.Department != "engineering" || rep.Crawled == nil {
+			t.Fatalf("crawl job: %+v", rep.Job)
+		}
+		return rep.Files[0].Outcome
+	}
+	if got := crawl(); got != fixgraph.FileAdded {
+		t.Fatalf("first crawl: %s", got)
+	}
+	changed := bytes.Replace(page, []byte("</body>"), []byte("<h2>Winter storage checklist</h2><p>Drain the tank before a frost.</p></body>"), 1)
+	current.Store(&changed)
+	if got := crawl(); got != fixgraph.FileUpdated {
+		t.Fatalf("crawl after a change: %s", got)
+	}
+	id := fixgraph.DocumentID(site.URL + "/help/wh-5020.html")
+	var h struct {
+		Document        struct{ Version int }
+		DocumentHistory []struct {
+			Document  struct{ Version int }
+			Sections  []struct{ Heading string }
+			EndReason string
+		}
+	}
+	gqlPost(t, base, `query($id: ID!) { document(id: $id) { version } documentHistory(id: $id) { document { version } sections { heading } endReason } }`,
+		map[string]any{"id": id}, &h)
+	if h.Document.Version != 2 || len(h.DocumentHistory) != 1 || h.DocumentHistory[0].Document.Version != 1 ||
+		h.DocumentHistory[0].EndReason != fixgraph.Superseded || len(h.DocumentHistory[0].Sections) == 0 {
+		t.Fatalf("document and history: %+v", h)
+	}
+	for _, s := range h.DocumentHistory[0].Sections {
+		if s.Heading == "Winter storage checklist" {
+			t.Errorf("version 1 in the history has the section version 2 added: %+v", h)
+		}
 	}
 }
