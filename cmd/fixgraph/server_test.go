@@ -5,6 +5,8 @@ import (
 	"io"
 	"log/slog"
 	"net"
+	"net/http"
+	"net/http/httptest"
 	neturl "net/url"
 	"slices"
 	"strings"
@@ -322,5 +324,93 @@ func TestWeaviateDownMidIngest(t *testing.T) {
 		if n != 1 {
 			t.Errorf("section %q found %d times, want once", s.Heading, n)
 		}
+	}
+}
+
+// TestServerCrawlRetiresPages runs the crawler's change and removal paths on the server-backed
+// deployment: a changed page's old section leaves Weaviate, and a page that now answers 404 leaves
+// the Bolt server's graph (kept in its history) and Weaviate.
+func TestServerCrawlRetiresPages(t *testing.T) {
+	url := servertest.Neo4jURL(t)
+	weaviateURL := servertest.WeaviateURL(t, search.WeaviateClasses...)
+	ctx := context.Background()
+	a, err := openApp(ctx, config{data: t.TempDir(), graph: url, vectors: weaviateURL, embedder: "none"}, slog.New(slog.DiscardHandler))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer a.Close()
+	pages := map[string][]byte{
+		"/help/index.html": []byte(`<html><body><h1>Help</h1><p>Start here.</p><a href="heater.html">Heater</a> <a href="faq.html">FAQ</a></body></html>`),
+		"/help/heater.html": []byte(`<html lang="en"><body><h1>Heater care</h1><h2>Anode replacement</h2><p>Replace the magnesium anode every two years.</p>
+<h2>Descaling</h2><p>Descale the tank with citric acid each spring.</p></body></html>`),
+		"/help/faq.html": []byte(`<html lang="en"><body><h1>Heater questions</h1><h2>Why does the heater hum?</h2><p>A humming heater has a loose element clamp.</p></body></html>`),
+	}
+	var mu sync.Mutex
+	site := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		defer mu.Unlock()
+		body, ok := pages[r.URL.Path]
+		if !ok {
+			http.NotFound(w, r)
+			return
+		}
+		w.Header().Set("Content-Type", "text/html")
+		w.Write(body)
+	}))
+	defer site.Close()
+	crawl := func() fixgraph.JobCounts {
+		t.Helper()
+		job, err := a.jobs.SubmitCrawl(fixgraph.JobSpec{}, fixgraph.CrawlConfig{Seeds: []string{site.URL + "/help/index.html"}, Rate: -1})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := a.jobs.Process(ctx, job.ID, nil); err != nil {
+			t.Fatal(err)
+		}
+		j, err := a.jobs.Get(ctx, job.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return j.Counts
+	}
+	found := func(q, heading string) bool {
+		t.Helper()
+		hits, err := a.answers.Search(ctx, q, 10, answer.Published)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, h := range hits {
+			if h.Section.Heading == heading {
+				return true
+			}
+		}
+		return false
+	}
+	if c := crawl(); c.Added != 3 {
+		t.Fatalf("first crawl: %+v", c)
+	}
+	if !found("descale citric acid", "Descaling") || !found("heater hum loose clamp", "Why does the heater hum?") {
+		t.Fatal("crawled pages are not searchable")
+	}
+	mu.Lock()
+	pages["/help/heater.html"] = []byte(`<html lang="en"><body><h1>Heater care</h1><h2>Anode replacement</h2><p>Replace the magnesium anode every two years.</p></body></html>`)
+	delete(pages, "/help/faq.html")
+	mu.Unlock()
+	if c := crawl(); c.Updated != 1 || c.Removed != 1 {
+		t.Fatalf("re-crawl: %+v; want 1 updated and 1 removed", c)
+	}
+	if found("descale citric acid", "Descaling") {
+		t.Error("the section a changed page dropped is still found")
+	}
+	if found("heater hum loose clamp", "Why does the heater hum?") {
+		t.Error("the removed page is still found")
+	}
+	faq := fixgraph.DocumentID(site.URL + "/help/faq.html")
+	if _, err := a.graph.Node(ctx, faq); fixgraph.CodeOf(err) != fixgraph.ENOTFOUND {
+		t.Errorf("the removed page's document: %v", err)
+	}
+	h, err := a.graph.History(ctx, faq)
+	if err != nil || len(h) != 1 || h[0].EndReason != fixgraph.Retired {
+		t.Errorf("the removed page's history: %v, %v", h, err)
 	}
 }
