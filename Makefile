@@ -3,6 +3,9 @@ GO    ?= go
 BIN   := bin/fixgraph
 DATA  ?= data
 ADDR  ?= 127.0.0.1:8080
+# The real E-Manual corpus (Galaxy S10 site and questions) beside the repository, for the tests
+# that crawl and evaluate it; they skip when it is not on the machine.
+export FIXGRAPH_EMANUAL ?= $(abspath $(firstword $(wildcard ../shared/corpus/emanual /work/shared/corpus/emanual)))
 
 .PHONY: all build run test vet deps models servers servers-stop generate clean
 
