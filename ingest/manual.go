@@ -40,30 +40,15 @@ var columnWords = [numColumns][]string{
 // troubleshootingColumns maps a table's columns when its header names an error-code column and a
 // symptom or solution column; otherwise it returns nil.
 func troubleshootingColumns(table *html.Node) map[column]int {
-	header := headerCells(table)
-	if header == nil {
+	cells := headerCells(table)
+	if cells == nil {
 		return nil
 	}
-	cols := make(map[column]int)
-	for i, cell := range header {
-		h := strings.ToLower(extract.Clean(nodeText(cell)))
-		for c := column(0); c < numColumns; c++ {
-			if _, taken := cols[c]; taken {
-				continue
-			}
-			if matchesAny(h, columnWords[c]) {
-				cols[c] = i
-				break
-			}
-		}
+	header := make([]string, len(cells))
+	for i, cell := range cells {
+		header[i] = extract.Clean(nodeText(cell))
 	}
-	_, code := cols[colCode]
-	_, sym := cols[colSymptom]
-	_, sol := cols[colSolution]
-	if !code || !(sym || sol) {
-		return nil
-	}
-	return cols
+	return headerColumns(header)
 }
 
 func matchesAny(h string, words []string) bool {

@@ -85,9 +85,9 @@ func joinWrapped(lines []string) string {
 	return b.String()
 }
 
-// headerColumns maps header cells to what their columns hold, by the words manual.go reads HTML
-// troubleshooting tables with. It returns nil unless the header names an error-code column and a
-// symptom or remedy column.
+// headerColumns maps the header cells of a troubleshooting table, HTML or PDF, to what their
+// columns hold. It returns nil unless the header names an error-code column and a symptom or
+// remedy column.
 func headerColumns(header []string) map[column]int {
 	cols := make(map[column]int)
 	for i, h := range header {
