@@ -40,7 +40,8 @@ type Service struct {
 // Published is the filter for what bots may see: published knowledge only.
 var Published = fixgraph.SearchFilter{Statuses: []fixgraph.Status{fixgraph.StatusPublished}}
 
-// Search returns up to limit hits for q with their sections, documents and snippets.
+// Search returns up to limit hits for q with their sections, documents and snippets, of what the
+// context's principal may read.
 func (s *Service) Search(ctx context.Context, q string, limit int, f fixgraph.SearchFilter) ([]fixgraph.Hit, error) {
 	if strings.TrimSpace(q) == "" {
 		return nil, fixgraph.Errorf(fixgraph.EINVALID, "query is empty")
@@ -48,7 +49,7 @@ func (s *Service) Search(ctx context.Context, q string, limit int, f fixgraph.Se
 	if limit <= 0 || limit > 100 {
 		return nil, fixgraph.Errorf(fixgraph.EINVALID, "limit must be between 1 and 100")
 	}
-	raw, err := s.Index.Search(ctx, q, limit, f)
+	raw, err := s.Index.Search(ctx, q, limit, fixgraph.PrincipalFrom(ctx).Narrow(f))
 	if err != nil {
 		return nil, err
 	}

@@ -7,7 +7,9 @@ import (
 
 	"github.com/99designs/gqlgen/client"
 
+	"github.com/fixgraph/fixgraph"
 	"github.com/fixgraph/fixgraph/gql"
+	"github.com/fixgraph/fixgraph/graph"
 	"github.com/fixgraph/fixgraph/internal/fixgraphtest"
 )
 
@@ -17,8 +19,15 @@ func mustClient(tb testing.TB) *client.Client {
 	s := fixgraphtest.MustOpen(tb)
 	s.Pipeline.PDF.Pdftotext = "-" // the Type 3 PDF fails alone; nothing here needs it
 	s.MustLoadFixtures(tb)
-	r := &gql.Resolver{Answers: s.Answers(), Graph: s.Graph, Stock: s.Graph}
+	r := &gql.Resolver{Answers: s.Answers(), Graph: graph.Guarded{Store: s.Graph}, Stock: s.Graph}
 	return client.New(gql.NewHandler(r, gql.Options{Introspection: true}))
+}
+
+// as sends a request acting for p, as the server's gate would after checking p's key.
+func as(p *fixgraph.Principal) client.Option {
+	return func(r *client.Request) {
+		r.HTTP = r.HTTP.WithContext(fixgraph.WithPrincipal(r.HTTP.Context(), p))
+	}
 }
 
 type stock struct {
@@ -289,7 +298,12 @@ func TestLookupsAndSetStock(t *testing.T) {
 	var set struct {
 		SetStock []stock
 	}
-	c.MustPost(`mutation { setStock(levels: [{sku: "DC31-00178A", warehouse: "WH-GZ02", quantity: 4, updatedAt: "2026-11-22T10:00:00+08:00"}]) { quantity updatedAt warehouse { code name } } }`, &set)
+	const setStock = `mutation { setStock(levels: [{sku: "DC31-00178A", warehouse: "WH-GZ02", quantity: 4, updatedAt: "2026-11-22T10:00:00+08:00"}]) { quantity updatedAt warehouse { code name } } }`
+	if err := c.Post(setStock, &set); err == nil || !strings.Contains(err.Error(), "forbidden") {
+		t.Errorf("setStock by an anonymous reader: %v; want forbidden", err)
+	}
+	logistics := as(&fixgraph.Principal{ID: "key:logistics", Role: fixgraph.RoleUploader, Department: "logistics"})
+	c.MustPost(setStock, &set, logistics)
 	if len(set.SetStock) != 1 || set.SetStock[0].Quantity != 4 || set.SetStock[0].Warehouse.Name != "广州南方仓" {
 		t.Fatalf("setStock = %+v", set)
 	}
@@ -300,7 +314,7 @@ func TestLookupsAndSetStock(t *testing.T) {
 	}
 
 	var resp struct{}
-	if err := c.Post(`mutation { setStock(levels: [{sku: "DC31-00178A", warehouse: "WH-GZ02", quantity: -1}]) { quantity } }`, &resp); err == nil || !strings.Contains(err.Error(), "negative") {
+	if err := c.Post(`mutation { setStock(levels: [{sku: "DC31-00178A", warehouse: "WH-GZ02", quantity: -1}]) { quantity } }`, &resp, logistics); err == nil || !strings.Contains(err.Error(), "negative") {
 		t.Errorf("negative quantity: %v", err)
 	}
 	if err := c.Post(`{ troubleshoot(code: "E102") { nosuchfield } }`, &resp); err == nil || !strings.Contains(err.Error(), "nosuchfield") {

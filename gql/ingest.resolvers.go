@@ -8,6 +8,8 @@ package gql
 import (
 	"context"
 	"errors"
+	"fmt"
+	"strings"
 	"time"
 
 	"github.com/99designs/gqlgen/graphql"
@@ -70,6 +72,10 @@ func (r *mutationResolver) Upload(ctx context.Context, files []*graphql.Upload, 
 	if err != nil {
 		return nil, err
 	}
+	spec = forPrincipal(ctx, spec)
+	if err := require(ctx, "upload", spec.Department); err != nil {
+		return nil, err
+	}
 	if r.Jobs == nil {
 		return nil, fixgraph.Errorf(fixgraph.EUNSUPPORTED, "this server does not accept uploads")
 	}
@@ -87,12 +93,20 @@ func (r *mutationResolver) Upload(ctx context.Context, files []*graphql.Upload, 
 			return nil, err
 		}
 	}
-	return up.Submit()
+	job, err := up.Submit()
+	if err == nil {
+		r.audit(ctx, "upload", job.ID, map[string]string{"files": fmt.Sprint(len(files)), "department": job.Department})
+	}
+	return job, err
 }
 
 func (r *mutationResolver) Crawl(ctx context.Context, input CrawlInput) (*fixgraph.Job, error) {
 	spec, err := jobSpec(input.Department, input.Visibility)
 	if err != nil {
+		return nil, err
+	}
+	spec = forPrincipal(ctx, spec)
+	if err := require(ctx, "upload", spec.Department); err != nil {
 		return nil, err
 	}
 	if r.Jobs == nil {
@@ -103,7 +117,11 @@ func (r *mutationResolver) Crawl(ctx context.Context, input CrawlInput) (*fixgra
 	if cfg.MaxDepth < 0 || cfg.MaxPages < 0 || cfg.Rate < 0 || cfg.Concurrency < 0 || cfg.Concurrency > 32 {
 		return nil, fixgraph.Errorf(fixgraph.EINVALID, "maxDepth, maxPages and rate must not be negative, and concurrency must be between 0 and 32")
 	}
-	return r.Jobs.SubmitCrawl(spec, cfg)
+	job, err := r.Jobs.SubmitCrawl(spec, cfg)
+	if err == nil {
+		r.audit(ctx, "crawl", job.ID, map[string]string{"seeds": strings.Join(cfg.Seeds, " "), "department": job.Department})
+	}
+	return job, err
 }
 
 func (r *queryResolver) Job(ctx context.Context, id string) (*fixgraph.Job, error) {
@@ -111,27 +129,46 @@ func (r *queryResolver) Job(ctx context.Context, id string) (*fixgraph.Job, erro
 		return nil, nil
 	}
 	j, err := r.JobLog.Get(ctx, id)
-	if fixgraph.CodeOf(err) == fixgraph.ENOTFOUND {
-		return nil, nil
+	if fixgraph.CodeOf(err) == fixgraph.ENOTFOUND || err == nil && !fixgraph.PrincipalFrom(ctx).Can("upload", j.Department) {
+		return nil, nil // another department's job is as good as missing
 	}
 	return j, err
 }
 
 func (r *queryResolver) Jobs(ctx context.Context, department *string, limit int) ([]*fixgraph.Job, error) {
-	if r.JobLog == nil {
-		return nil, nil
-	}
 	if limit < 1 || limit > 1000 {
 		return nil, fixgraph.Errorf(fixgraph.EINVALID, "limit must be between 1 and 1000")
 	}
-	return r.JobLog.List(ctx, deref(department), limit)
+	p := fixgraph.PrincipalFrom(ctx)
+	dept := deref(department)
+	if p.Role == fixgraph.RoleUploader {
+		dept = p.Department
+	}
+	if err := require(ctx, "upload", dept); err != nil {
+		return nil, err
+	}
+	if r.JobLog == nil {
+		return nil, nil
+	}
+	return r.JobLog.List(ctx, dept, limit)
 }
 
 func (r *queryResolver) DocumentHistory(ctx context.Context, id string) ([]*fixgraph.Revision, error) {
 	if r.History == nil {
 		return nil, errors.New("no document history in this deployment")
 	}
-	return r.History.History(ctx, id)
+	revs, err := r.History.History(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	p := fixgraph.PrincipalFrom(ctx)
+	out := revs[:0]
+	for _, rev := range revs {
+		if p.CanRead(rev.Document) {
+			out = append(out, rev)
+		}
+	}
+	return out, nil
 }
 
 func (r *Resolver) Job() JobResolver { return &jobResolver{r} }

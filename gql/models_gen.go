@@ -4,6 +4,8 @@ package gql
 
 import (
 	"time"
+
+	"github.com/fixgraph/fixgraph"
 )
 
 type CrawlInput struct {
@@ -21,6 +23,12 @@ type CrawlInput struct {
 }
 
 type Mutation struct {
+}
+
+type NewAPIKey struct {
+	// The key to send as Authorization: Bearer …; shown this once, never stored.
+	Secret string           `json:"secret"`
+	Key    *fixgraph.APIKey `json:"key"`
 }
 
 type Query struct {

@@ -55,6 +55,19 @@ type History interface {
 	History(ctx context.Context, docID string) ([]*fixgraph.Revision, error)
 }
 
+// Accounts manages API keys and editor accounts.
+type Accounts interface {
+	CreateKey(name string, role fixgraph.Role, department string, ttl time.Duration, by string) (string, *fixgraph.APIKey, error)
+	Keys() ([]*fixgraph.APIKey, error)
+	RevokeKey(id string) (*fixgraph.APIKey, error)
+	CreateUser(name, password string, role fixgraph.Role, department string) (*fixgraph.User, error)
+	Users() ([]*fixgraph.User, error)
+	SetRole(name string, role fixgraph.Role, department string) (*fixgraph.User, error)
+}
+
+// AuditFunc records what a request did in the audit log.
+type AuditFunc func(ctx context.Context, action, target string, detail map[string]string)
+
 // Resolver holds what the resolvers depend on.
 type Resolver struct {
 	Answers Answerer
@@ -66,6 +79,27 @@ type Resolver struct {
 	// StockMaxAge is how old a stock count may be before it is stale (0 means
 	// fixgraph.DefaultStockMaxAge).
 	StockMaxAge time.Duration
+	Accounts    Accounts  // nil: no key or account administration
+	Audit       AuditFunc // nil records nothing
+}
+
+// audit records an event when there is an audit log.
+func (r *Resolver) audit(ctx context.Context, action, target string, detail map[string]string) {
+	if r.Audit != nil {
+		r.Audit(ctx, action, target, detail)
+	}
+}
+
+// require returns EFORBIDDEN unless the request's principal may do action for department.
+func require(ctx context.Context, action, department string) error {
+	p := fixgraph.PrincipalFrom(ctx)
+	if !p.Can(action, department) {
+		if action == "upload" && p.Role == fixgraph.RoleUploader {
+			return fixgraph.Errorf(fixgraph.EFORBIDDEN, "an uploader of department %q cannot write to department %q", p.Department, department)
+		}
+		return fixgraph.Errorf(fixgraph.EFORBIDDEN, "role %s may not do this (%s)", p.Role, action)
+	}
+	return nil
 }
 
 // jobSpec reads the department and visibility a job applies to its documents.
@@ -102,4 +136,24 @@ func optTime(t time.Time) *time.Time {
 		return nil
 	}
 	return &t
+}
+
+// admin returns EFORBIDDEN unless the request acts for an admin, and EUNSUPPORTED when the server
+// has no account store.
+func (r *Resolver) admin(ctx context.Context) error {
+	if err := require(ctx, "admin", ""); err != nil {
+		return err
+	}
+	if r.Accounts == nil {
+		return fixgraph.Errorf(fixgraph.EUNSUPPORTED, "this server keeps no keys or accounts")
+	}
+	return nil
+}
+
+// forPrincipal fills in an uploader's own department when a job names none.
+func forPrincipal(ctx context.Context, spec fixgraph.JobSpec) fixgraph.JobSpec {
+	if p := fixgraph.PrincipalFrom(ctx); p.Role == fixgraph.RoleUploader && spec.Department == "" {
+		spec.Department = p.Department
+	}
+	return spec
 }

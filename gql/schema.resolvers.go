@@ -15,6 +15,9 @@ import (
 )
 
 func (r *mutationResolver) SetStock(ctx context.Context, levels []*StockInput) ([]*fixgraph.StockLevel, error) {
+	if err := require(ctx, "stock", ""); err != nil {
+		return nil, err
+	}
 	if len(levels) == 0 {
 		return nil, fixgraph.Errorf(fixgraph.EINVALID, "no stock levels given")
 	}

@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"mime"
 	"net/http"
+	"strconv"
 	"strings"
 
 	"github.com/fixgraph/fixgraph"
@@ -22,7 +23,7 @@ import (
 // arrive, never held whole in memory. A file over its own limit is refused alone (its job entry
 // says which limit); a body over maxBody is refused whole with 413 and nothing is queued. The
 // answer is 202 with the job as JSON; GET /jobs/ID (JobHandler) or the GraphQL job query follow it.
-func UploadHandler(jobs Jobs, maxBody int64, log *slog.Logger) http.Handler {
+func UploadHandler(jobs Jobs, maxBody int64, log *slog.Logger, audit AuditFunc) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.Method != http.MethodPost {
 			w.Header().Set("Allow", http.MethodPost)
@@ -32,6 +33,11 @@ func UploadHandler(jobs Jobs, maxBody int64, log *slog.Logger) http.Handler {
 		q := r.URL.Query()
 		spec, err := jobSpec(optString(q.Get("department")), optString(q.Get("visibility")))
 		if err != nil {
+			writeError(w, log, err, 0)
+			return
+		}
+		spec = forPrincipal(r.Context(), spec)
+		if err := require(r.Context(), "upload", spec.Department); err != nil {
 			writeError(w, log, err, 0)
 			return
 		}
@@ -54,6 +60,9 @@ func UploadHandler(jobs Jobs, maxBody int64, log *slog.Logger) http.Handler {
 		if err != nil {
 			writeError(w, log, err, 0)
 			return
+		}
+		if audit != nil {
+			audit(r.Context(), "upload", job.ID, map[string]string{"files": strconv.Itoa(len(job.Inputs)), "department": job.Department})
 		}
 		w.Header().Set("Content-Type", "application/json")
 		w.Header().Set("Location", "/jobs/"+job.ID)
@@ -115,6 +124,9 @@ func JobHandler(jobs JobReader, log *slog.Logger) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		id := strings.TrimPrefix(r.PathValue("id"), "/")
 		job, err := jobs.Get(r.Context(), id)
+		if err == nil && !fixgraph.PrincipalFrom(r.Context()).Can("upload", job.Department) {
+			err = fixgraph.Errorf(fixgraph.ENOTFOUND, "no job %q", id) // another department's job is as good as missing
+		}
 		if err != nil {
 			writeError(w, log, err, 0)
 			return

@@ -6,6 +6,7 @@ import (
 	"encoding/binary"
 	"encoding/json"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"slices"
@@ -73,6 +74,18 @@ func OpenBolt(path string) (*Bolt, error) {
 
 // Close closes the file.
 func (s *Bolt) Close() error { return s.db.Close() }
+
+// Backup writes a consistent copy of the store's file to w, taken in one read transaction while
+// writes go on, and returns the number of bytes written.
+func (s *Bolt) Backup(w io.Writer) (int64, error) {
+	var n int64
+	err := s.db.View(func(tx *bolt.Tx) error {
+		var err error
+		n, err = tx.WriteTo(w)
+		return err
+	})
+	return n, err
+}
 
 // Apply writes a document's batch in one transaction. When the stored document has the same content
 // hash and status, nothing is written and the result says Unchanged. Otherwise what the older version
@@ -170,6 +183,22 @@ func (s *Bolt) Remove(ctx context.Context, docID string) (fixgraph.ApplyResult, 
 		return fixgraph.ApplyResult{}, fmt.Errorf("removing document %q: %w", docID, err)
 	}
 	return res, nil
+}
+
+// Owners returns, for each of ids, the documents (or PushOwner) that contributed it.
+func (s *Bolt) Owners(ctx context.Context, ids []string) (map[string][]string, error) {
+	out := make(map[string][]string, len(ids))
+	err := s.db.View(func(tx *bolt.Tx) error {
+		c := tx.Bucket(bucketContrib).Cursor()
+		for _, id := range ids {
+			prefix := []byte(id + sep)
+			for k, _ := c.Seek(prefix); k != nil && bytes.HasPrefix(k, prefix); k, _ = c.Next() {
+				out[id] = append(out[id], string(k[len(prefix):]))
+			}
+		}
+		return nil
+	})
+	return out, err
 }
 
 // History returns the document's ended versions, oldest first.
@@ -360,6 +389,10 @@ func (w writer) putNode(owner string, n fixgraph.Node) error {
 	if id == "" || !strings.Contains(id, ":") {
 		return fmt.Errorf("node %T has no valid id %q", n, id)
 	}
+	if strings.Contains(id, sep) {
+		// The parts of every key are separated by NUL: such an id would run into its neighbours'.
+		return fixgraph.Errorf(fixgraph.EINVALID, "node id %q holds a NUL character", id)
+	}
 	v, err := json.Marshal(n)
 	if err != nil {
 		return fmt.Errorf("encoding node %q: %w", id, err)
@@ -376,6 +409,9 @@ func (w writer) putNode(owner string, n fixgraph.Node) error {
 func (w writer) putEdge(owner string, e fixgraph.Edge) error {
 	if e.From == "" || e.To == "" || e.Rel == "" {
 		return fmt.Errorf("incomplete edge %+v", e)
+	}
+	if strings.Contains(e.From+string(e.Rel)+e.To, sep) {
+		return fixgraph.Errorf(fixgraph.EINVALID, "edge %q -%s-> %q holds a NUL character", e.From, e.Rel, e.To)
 	}
 	f, r, t := e.From, string(e.Rel), e.To
 	if err := w.tx.Bucket(bucketEdges).Put([]byte(f+sep+r+sep+t+sep+owner), nil); err != nil {

@@ -16,6 +16,7 @@ type store interface {
 	Apply(ctx context.Context, b *fixgraph.Batch) (fixgraph.ApplyResult, error)
 	Remove(ctx context.Context, docID string) (fixgraph.ApplyResult, error)
 	History(ctx context.Context, docID string) ([]*fixgraph.Revision, error)
+	Owners(ctx context.Context, ids []string) (map[string][]string, error)
 	SetStock(ctx context.Context, levels []*fixgraph.StockLevel) error
 	Node(ctx context.Context, id string) (fixgraph.Node, error)
 	Nodes(ctx context.Context, ids []string) ([]fixgraph.Node, error)

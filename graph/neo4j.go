@@ -245,6 +245,23 @@ func (s *Neo4j) Remove(ctx context.Context, docID string) (fixgraph.ApplyResult,
 	return res, err
 }
 
+// Owners returns, for each of ids, the documents (or PushOwner) that contributed it.
+func (s *Neo4j) Owners(ctx context.Context, ids []string) (map[string][]string, error) {
+	recs, err := s.read(ctx, "reading contributors", "MATCH (c:FGContrib) WHERE c.node IN $ids RETURN c.node AS node, c.owner AS owner", map[string]any{"ids": anySlice(ids)})
+	if err != nil {
+		return nil, err
+	}
+	out := make(map[string][]string, len(ids))
+	for _, r := range recs {
+		out[str(r, "node")] = append(out[str(r, "node")], str(r, "owner"))
+	}
+	for id := range out {
+		slices.Sort(out[id])
+		out[id] = slices.Compact(out[id])
+	}
+	return out, nil
+}
+
 // History returns the document's ended versions, oldest first.
 func (s *Neo4j) History(ctx context.Context, docID string) ([]*fixgraph.Revision, error) {
 	recs, err := s.read(ctx, "reading the history of "+docID, "MATCH (r:FGRevision) WHERE r.doc = $doc RETURN r.version AS version, r.data AS data", map[string]any{"doc": docID})

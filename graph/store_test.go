@@ -126,6 +126,16 @@ func testSharedNodesKeepOtherContributions(t *testing.T, s store) {
 		t.Fatalf("merged part = %+v", part)
 	}
 
+	partID := fixgraph.PartID("DC31-00178A")
+	owners, err := s.Owners(ctx, []string{partID, fixgraph.DocumentID("zh.html"), "part:NOPE"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := []string{fixgraph.DocumentID("en.html"), fixgraph.DocumentID("zh.html")}; !slices.Equal(slices.Sorted(slices.Values(owners[partID])), slices.Sorted(slices.Values(want))) ||
+		!slices.Equal(owners[fixgraph.DocumentID("zh.html")], []string{fixgraph.DocumentID("zh.html")}) || len(owners["part:NOPE"]) != 0 {
+		t.Errorf("owners = %v", owners)
+	}
+
 	// Removing the English manual takes its contribution away and leaves the Chinese one whole.
 	if _, err := s.Remove(ctx, fixgraph.DocumentID("en.html")); err != nil {
 		t.Fatal(err)

@@ -257,7 +257,7 @@ func (t *Text) Close() error {
 func docKey(id string) []byte { return []byte("doc\x00" + id) }
 
 func docStamp(d *fixgraph.Document) string {
-	return fmt.Sprintf("%d|%s|%s|%s", d.Version, d.ContentHash, d.Status, d.Visibility)
+	return fmt.Sprintf("%d|%s|%s|%s", d.Version, d.ContentHash, d.Status, fixgraph.Audience(d))
 }
 
 // Update replaces a document's sections in one batch: the removed ones go, the given ones are
@@ -279,7 +279,7 @@ func (t *Text) Update(ctx context.Context, doc *fixgraph.Document, sections []*f
 			Kind:       string(doc.Kind),
 			Lang:       s.Language,
 			Status:     string(doc.Status),
-			Visibility: string(doc.Visibility),
+			Visibility: string(fixgraph.Audience(doc)),
 			Products:   productTerms(s.Products),
 			Heading:    prepare(s.Heading),
 			Path:       prepare(strings.Join(s.HeadingPath[:max(len(s.HeadingPath)-1, 0)], " / ")),

@@ -7,6 +7,7 @@ import (
 	"encoding/binary"
 	"encoding/json"
 	"fmt"
+	"io"
 	"math"
 	"math/bits"
 	"os"
@@ -132,6 +133,18 @@ func OpenVectors(dir string, emb Embedder) (*Vectors, error) {
 
 // Close closes the file.
 func (v *Vectors) Close() error { return v.db.Close() }
+
+// Backup writes a consistent copy of the index's file to w, taken in one read transaction while
+// writes go on, and returns the number of bytes written.
+func (v *Vectors) Backup(w io.Writer) (int64, error) {
+	var n int64
+	err := v.db.View(func(tx *bolt.Tx) error {
+		var err error
+		n, err = tx.WriteTo(w)
+		return err
+	})
+	return n, err
+}
 
 // Len returns the number of vectors.
 func (v *Vectors) Len() int {
@@ -312,7 +325,7 @@ func (v *Vectors) put(doc *fixgraph.Document, secs []*fixgraph.Section, vecs [][
 			if len(vecs[i]) != v.dim {
 				return fmt.Errorf("vector of dimension %d, want %d", len(vecs[i]), v.dim)
 			}
-			metas[i] = vecMeta{Doc: doc.ID, Kind: string(doc.Kind), Lang: s.Language, Status: string(doc.Status), Visibility: string(doc.Visibility), Products: s.Products}
+			metas[i] = vecMeta{Doc: doc.ID, Kind: string(doc.Kind), Lang: s.Language, Status: string(doc.Status), Visibility: string(fixgraph.Audience(doc)), Products: s.Products}
 			if err := b.Put([]byte(s.ID), encodeVector(metas[i], vecs[i])); err != nil {
 				return err
 			}

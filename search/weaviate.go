@@ -416,7 +416,7 @@ func (w *Weaviate) Update(ctx context.Context, doc *fixgraph.Document, sections 
 			ID:    objectID(s.ID),
 			Properties: map[string]any{
 				"sectionId": s.ID, "doc": doc.ID, "kind": string(doc.Kind), "lang": s.Language,
-				"status": string(doc.Status), "visibility": string(doc.Visibility),
+				"status": string(doc.Status), "visibility": string(fixgraph.Audience(doc)),
 				"products": productTerms(s.Products),
 				"tokens":   strings.Join(tokens, " "),
 				"heading":  strings.Join(w.an.Analyze(s.Heading), " "),

@@ -12,6 +12,8 @@ import (
 
 	"github.com/fixgraph/fixgraph"
 	"github.com/fixgraph/fixgraph/answer"
+	"github.com/fixgraph/fixgraph/audit"
+	"github.com/fixgraph/fixgraph/auth"
 	"github.com/fixgraph/fixgraph/fixtures"
 	"github.com/fixgraph/fixgraph/gql"
 	"github.com/fixgraph/fixgraph/graph"
@@ -29,6 +31,9 @@ type app struct {
 	answers  *answer.Service
 	pipeline *ingest.Pipeline
 	jobs     *ingest.Jobs
+	accounts *auth.Store
+	auditLog *audit.Log
+	serving  serving
 	log      *slog.Logger
 }
 
@@ -42,6 +47,7 @@ type graphStore interface {
 	Neighbors(ctx context.Context, ids []string, rel fixgraph.Rel, dir fixgraph.Direction) (map[string][]string, error)
 	Scan(ctx context.Context, prefix string, fn func(fixgraph.Node) error) error
 	ErrorCodes(ctx context.Context, code string) ([]*fixgraph.ErrorCode, error)
+	Owners(ctx context.Context, ids []string) (map[string][]string, error)
 	Remove(ctx context.Context, docID string) (fixgraph.ApplyResult, error)
 	History(ctx context.Context, docID string) ([]*fixgraph.Revision, error)
 	Close() error
@@ -131,12 +137,23 @@ func openApp(ctx context.Context, cfg config, log *slog.Logger) (*app, error) {
 	if st.Reindexed > 0 || st.Dropped > 0 {
 		log.Info("search index brought up to date", "documents", st.Documents, "reindexed", st.Reindexed, "dropped", st.Dropped)
 	}
-	a.answers = &answer.Service{Graph: g, Index: a.index}
+	// Queries read the graph as their principal may see it; the pipeline writes the store itself.
+	a.answers = &answer.Service{Graph: graph.Guarded{Store: g}, Index: a.index}
 	a.pipeline = &ingest.Pipeline{Graph: g, Index: a.index}
 	if err := a.openJobs(); err != nil {
 		a.Close()
 		return nil, err
 	}
+	if a.accounts, err = auth.Open(filepath.Join(dir, "auth.db")); err != nil {
+		a.Close()
+		return nil, err
+	}
+	a.closers = append(a.closers, a.accounts)
+	if a.auditLog, err = audit.Open(filepath.Join(dir, auditFile)); err != nil {
+		a.Close()
+		return nil, err
+	}
+	a.closers = append(a.closers, a.auditLog)
 	return a, nil
 }
 
@@ -197,8 +214,8 @@ func (a *app) Close() error {
 }
 
 func (a *app) resolver() *gql.Resolver {
-	return &gql.Resolver{Answers: a.answers, Graph: a.graph, Stock: a.graph, Jobs: jobQueue{a.jobs}, JobLog: a.jobs, History: a.graph,
-		StockMaxAge: a.answers.StockMaxAge}
+	return &gql.Resolver{Answers: a.answers, Graph: graph.Guarded{Store: a.graph}, Stock: a.graph, Jobs: jobQueue{a.jobs}, JobLog: a.jobs, History: a.graph,
+		StockMaxAge: a.answers.StockMaxAge, Accounts: a.accounts, Audit: a.audit}
 }
 
 // empty reports whether the graph holds no document yet.

@@ -19,6 +19,7 @@ import (
 	"time"
 
 	"github.com/fixgraph/fixgraph"
+	"github.com/fixgraph/fixgraph/auth"
 	"github.com/fixgraph/fixgraph/extract"
 	"github.com/fixgraph/fixgraph/gql"
 	"github.com/fixgraph/fixgraph/ingest"
@@ -63,14 +64,28 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer, log 
 	stockFeed := fs.String("stock-feed", os.Getenv("FIXGRAPH_STOCK_FEED"), "stock feed to poll: a CSV or JSON file path or http(s) URL ($FIXGRAPH_STOCK_FEED)")
 	stockEvery := fs.Duration("stock-interval", ingest.DefaultStockInterval, "how often to poll the stock feed")
 	stockMaxAge := fs.Duration("stock-max-age", fixgraph.DefaultStockMaxAge, "how old a stock count may be before answers call it stale")
+	open := fs.Bool("insecure-open", false, "serve requests without credentials as an anonymous reader (local development only; never on a network)")
+	rateLimit := fs.Float64("rate-limit", 20, "requests per second per API key or user (0: no limit)")
+	introspection := fs.Bool("introspection", true, "allow GraphQL introspection (GraphiQL needs it)")
+	tlsCert := fs.String("tls-cert", os.Getenv("FIXGRAPH_TLS_CERT"), "TLS certificate file (PEM); with --tls-key, serve HTTPS ($FIXGRAPH_TLS_CERT)")
+	tlsKey := fs.String("tls-key", os.Getenv("FIXGRAPH_TLS_KEY"), "TLS private key file (PEM) ($FIXGRAPH_TLS_KEY)")
 	if err := parse(fs, args); err != nil {
 		return err
+	}
+	if (*tlsCert == "") != (*tlsKey == "") {
+		return fixgraph.Errorf(fixgraph.EINVALID, "give both --tls-cert and --tls-key, or neither")
 	}
 	a, err := openApp(ctx, cfg, log)
 	if err != nil {
 		return err
 	}
 	defer a.Close()
+	if err := a.firstStart(stdout); err != nil {
+		return err
+	}
+	if *open {
+		log.Warn("--insecure-open: requests without credentials are served as an anonymous reader; do not expose this server")
+	}
 	if empty, err := a.empty(ctx); err != nil {
 		return err
 	} else if empty && *loadFixtures {
@@ -93,6 +108,12 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer, log 
 	if err != nil {
 		return fmt.Errorf("listening on %s: %w", *addr, err)
 	}
+	// The token goes first: a command that finds the address must find the token too.
+	token, err := writeServeToken(a.dir)
+	if err != nil {
+		return err
+	}
+	defer os.Remove(filepath.Join(a.dir, serveTokenFile))
 	addrFile := filepath.Join(a.dir, serveAddrFile)
 	if err := os.WriteFile(addrFile, []byte(ln.Addr().String()+"\n"), 0o644); err != nil {
 		return fmt.Errorf("recording the server address: %w", err)
@@ -109,10 +130,21 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer, log 
 		feed := &ingest.StockFeed{Source: *stockFeed, Interval: *stockEvery, Push: a.graph.SetStock, Log: log}
 		go feed.Run(ctx)
 	}
+	a.serving = serving{gate: a.gate(token, *open, *rateLimit, *tlsCert != ""), introspection: *introspection}
 	srv := &http.Server{Handler: a.handler(*timeout), ReadHeaderTimeout: 10 * time.Second}
-	fmt.Fprintf(stdout, "fixgraph serving GraphQL at http://%s/graphql and GraphiQL at http://%s/ (data %s)\n", ln.Addr(), ln.Addr(), a.dir)
+	scheme := "http"
+	if *tlsCert != "" {
+		scheme = "https"
+	}
+	fmt.Fprintf(stdout, "fixgraph serving GraphQL at %s://%s/graphql and GraphiQL at %s://%s/ (data %s)\n", scheme, ln.Addr(), scheme, ln.Addr(), a.dir)
 	errc := make(chan error, 1)
-	go func() { errc <- srv.Serve(ln) }()
+	go func() {
+		if *tlsCert != "" {
+			errc <- srv.ServeTLS(ln, *tlsCert, *tlsKey)
+			return
+		}
+		errc <- srv.Serve(ln)
+	}()
 	select {
 	case err := <-errc:
 		return err
@@ -123,17 +155,41 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer, log 
 	return srv.Shutdown(shutdown)
 }
 
-// handler serves GraphQL, GraphiQL, uploads, jobs and the health check.
+// serving is how serve exposes the app: who may in, and what GraphQL allows.
+type serving struct {
+	gate          *auth.Gate // nil: every request acts as the local operator (tests of the wiring)
+	introspection bool
+}
+
+// handler serves GraphQL, GraphiQL, uploads, jobs, sign-in and the health check. Everything but
+// GraphiQL's page, sign-in and the health check is behind the gate.
 func (a *app) handler(timeout time.Duration) http.Handler {
-	mux := http.NewServeMux()
 	maxUpload := cmp.Or(a.jobs.MaxUploadSize, ingest.DefaultMaxUploadSize)
-	api := gql.NewHandler(a.resolver(), gql.Options{Introspection: true, Logger: a.log, MaxUploadSize: maxUpload})
-	mux.Handle("/graphql", limitBody(withTimeout(api, timeout), 1<<20, maxUpload))
-	mux.Handle("/upload", gql.UploadHandler(jobQueue{a.jobs}, maxUpload, a.log))
-	mux.Handle("GET /jobs/{id}", gql.JobHandler(a.jobs, a.log))
+	guard := func(h http.Handler) http.Handler {
+		if a.serving.gate == nil {
+			return withPrincipal(h, fixgraph.Local)
+		}
+		return a.serving.gate.Wrap(h)
+	}
+	api := gql.NewHandler(a.resolver(), gql.Options{Introspection: a.serving.introspection || a.serving.gate == nil, Logger: a.log, MaxUploadSize: maxUpload})
+	mux := http.NewServeMux()
+	mux.Handle("/graphql", guard(limitBody(withTimeout(api, timeout), 1<<20, maxUpload)))
+	mux.Handle("/upload", guard(gql.UploadHandler(jobQueue{a.jobs}, maxUpload, a.log, a.audit)))
+	mux.Handle("GET /jobs/{id}", guard(gql.JobHandler(a.jobs, a.log)))
+	mux.Handle("GET "+backupPath, guard(a.backupHandler()))
+	if g := a.serving.gate; g != nil {
+		mux.Handle("/auth/login", g.SignIn())
+		mux.Handle("/auth/logout", g.SignOut())
+	}
 	mux.Handle("/{$}", gql.Playground("/graphql"))
 	mux.HandleFunc("/healthz", func(w http.ResponseWriter, r *http.Request) { fmt.Fprintln(w, "ok") })
-	return mux
+	return withRemote(mux)
+}
+
+func withPrincipal(h http.Handler, p *fixgraph.Principal) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		h.ServeHTTP(w, r.WithContext(fixgraph.WithPrincipal(r.Context(), p)))
+	})
 }
 
 func withTimeout(h http.Handler, d time.Duration) http.Handler {
@@ -343,7 +399,7 @@ func openQuerier(ctx context.Context, cfg config, log *slog.Logger) (querier, er
 	}
 	if fixgraph.CodeOf(err) == fixgraph.EUNAVAILABLE {
 		if addr, rerr := os.ReadFile(filepath.Join(dir, serveAddrFile)); rerr == nil {
-			return &remote{url: "http://" + strings.TrimSpace(string(addr)) + "/graphql"}, nil
+			return &remote{url: "http://" + strings.TrimSpace(string(addr)) + "/graphql", token: readServeToken(dir)}, nil
 		}
 	}
 	return nil, err
@@ -358,7 +414,8 @@ func (a *app) query(ctx context.Context, q string, vars map[string]any, out any)
 	if err != nil {
 		return err
 	}
-	req := httptest.NewRequestWithContext(ctx, http.MethodPost, "/graphql", bytes.NewReader(body))
+	// The command line on its own data directory is the local operator.
+	req := httptest.NewRequestWithContext(fixgraph.WithPrincipal(ctx, fixgraph.Local), http.MethodPost, "/graphql", bytes.NewReader(body))
 	req.Header.Set("Content-Type", "application/json")
 	rec := httptest.NewRecorder()
 	gql.NewHandler(a.resolver(), gql.Options{Logger: a.log}).ServeHTTP(rec, req)
@@ -368,6 +425,7 @@ func (a *app) query(ctx context.Context, q string, vars map[string]any, out any)
 // remote is a running fixgraph server.
 type remote struct {
 	url    string
+	token  string       // the server's local operator token
 	client *http.Client // nil: http.DefaultClient
 }
 
@@ -381,6 +439,9 @@ func (r *remote) query(ctx context.Context, q string, vars map[string]any, out a
 		return err
 	}
 	req.Header.Set("Content-Type", "application/json")
+	if r.token != "" {
+		req.Header.Set("Authorization", "Bearer "+r.token)
+	}
 	c := r.client
 	if c == nil {
 		c = http.DefaultClient

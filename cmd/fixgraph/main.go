@@ -7,6 +7,8 @@
 //	fixgraph eval   [--data DIR] [--questions FILE] [--json] [--misses]
 //	fixgraph bench  [--sections N] [--clients 1,8,32] [--requests N] [--json]
 //	fixgraph reindex [--data DIR]
+//	fixgraph backup  [--data DIR] --out FILE[.gz]
+//	fixgraph restore --data NEWDIR FILE
 //
 // --graph or FIXGRAPH_GRAPH (bolt://USER:PASSWORD@HOST:PORT) keeps the graph in Neo4j.
 // The data directory comes from --data or FIXGRAPH_DATA, and defaults to ./data.
@@ -43,12 +45,17 @@ const usage = `usage: fixgraph COMMAND [flags]
 commands:
   serve    serve GraphQL at /graphql and GraphiQL at / (loads the demo corpus into an empty store)
   ingest   ingest files, directories and zip archives (.html, .pdf, .csv) with per-file outcomes
+  keys     create, list and revoke API keys (shown once, stored hashed)
+  users    create editor accounts and change their roles
+  audit    verify the audit log's hash chain (exit 1 when broken) or export it as JSON lines
   crawl    crawl a site and ingest its pages and linked PDFs; re-crawling updates and retires pages
   ask      answer a question
   search   search sections
   eval     measure retrieval on a question set (Recall@1/5, MRR@10, nDCG@10)
   bench    measure embedding and ingest throughput and ask/search latency over loopback HTTP
   reindex  rebuild the search indexes from the graph
+  backup   write a consistent backup of the data directory to a tar file, also while serve runs
+  restore  restore a backup into a new data directory (checksums checked, text index rebuilt)
 
 Run 'fixgraph COMMAND -h' for a command's flags. The data directory is --data DIR or $FIXGRAPH_DATA (default ./data).
 `
@@ -66,6 +73,12 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return runServe(ctx, rest, stdout, stderr, log)
 	case "ingest":
 		return runIngest(ctx, rest, stdout, stderr, log)
+	case "keys":
+		return runKeys(ctx, rest, stdout, stderr, log)
+	case "users":
+		return runUsers(ctx, rest, os.Stdin, stdout, stderr, log)
+	case "audit":
+		return runAudit(ctx, rest, stdout, stderr)
 	case "crawl":
 		return runCrawl(ctx, rest, stdout, stderr, log)
 	case "ask":
@@ -78,6 +91,10 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return runBench(ctx, rest, stdout, stderr, log)
 	case "reindex":
 		return runReindex(ctx, rest, stdout, stderr, log)
+	case "backup":
+		return runBackup(ctx, rest, stdout, stderr, log)
+	case "restore":
+		return runRestore(ctx, rest, stdout, stderr, log)
 	case "help", "-h", "--help":
 		fmt.Fprint(stdout, usage)
 		return nil

@@ -10,6 +10,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"sync"
 	"testing"
@@ -181,8 +182,27 @@ func TestServe(t *testing.T) {
 		t.Fatalf("serve did not start:\n%s\n%s", out.String(), errOut.String())
 	}
 
+	// The first start printed an admin key, once; without a key the API answers 401.
+	key := regexp.MustCompile(`fgk_[0-9a-f]{8}_[A-Za-z0-9_-]{43}`).FindString(out.String())
+	if key == "" {
+		t.Fatalf("serve printed no admin key:\n%s", out.String())
+	}
+	post := func(body string) (*http.Response, error) {
+		req, _ := http.NewRequest(http.MethodPost, base+"/graphql", strings.NewReader(body))
+		req.Header.Set("Content-Type", "application/json")
+		req.Header.Set("Authorization", "Bearer "+key)
+		return http.DefaultClient.Do(req)
+	}
 	body := `{"query":"{ troubleshoot(code: \"E102\") { product { model } guides { steps videos { url } parts { sku stock { quantity warehouse { code } } } } } }"}`
 	resp, err := http.Post(base+"/graphql", "application/json", strings.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusUnauthorized {
+		t.Fatalf("a request without a key answered %d; want 401", resp.StatusCode)
+	}
+	resp, err = post(body)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -192,7 +212,7 @@ func TestServe(t *testing.T) {
 		t.Fatalf("troubleshoot over HTTP: %d %s", resp.StatusCode, b)
 	}
 
-	resp, err = http.Post(base+"/graphql", "application/json", strings.NewReader(`{"query":"{ troubleshoot(code: "}`))
+	resp, err = post(`{"query":"{ troubleshoot(code: "}`)
 	if err != nil {
 		t.Fatal(err)
 	}

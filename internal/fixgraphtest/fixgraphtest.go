@@ -57,9 +57,10 @@ func (s *Stores) MustLoadFixtures(tb testing.TB) {
 	}
 }
 
-// Answers returns the answer service over the stores.
+// Answers returns the answer service over the stores, reading the graph as the principal of each
+// call's context may see it (as serve does).
 func (s *Stores) Answers() *answer.Service {
-	return &answer.Service{Graph: s.Graph, Index: s.Index}
+	return &answer.Service{Graph: graph.Guarded{Store: s.Graph}, Index: s.Index}
 }
 
 // ModelsDir returns where scripts/fetch-model.sh puts ONNX Runtime and the model: $FIXGRAPH_MODELS

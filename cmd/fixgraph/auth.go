@@ -1,0 +1,331 @@
+package main
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"github.com/fixgraph/fixgraph"
+	"github.com/fixgraph/fixgraph/audit"
+	"github.com/fixgraph/fixgraph/auth"
+)
+
+// serveTokenFile, in the data directory, holds the local operator's token while a server runs:
+// the command line on the same machine sends it to act as the operator. Whoever may read the data
+// directory owns the data anyway.
+const serveTokenFile = "serve.token"
+
+// audit records an event of ctx's principal. A failure to record is logged, never hidden.
+func (a *app) audit(ctx context.Context, action, target string, detail map[string]string) {
+	a.auditAs(fixgraph.PrincipalFrom(ctx), remoteOf(ctx), action, target, detail)
+}
+
+func (a *app) auditAs(p *fixgraph.Principal, remote, action, target string, detail map[string]string) {
+	if a.auditLog == nil {
+		return
+	}
+	actor := p.ID
+	if p.Name != "" && p.Name != p.ID {
+		actor += " (" + p.Name + ")"
+	}
+	if _, err := a.auditLog.Append(audit.Entry{Actor: actor, Action: action, Target: target, Detail: detail, Remote: remote}); err != nil {
+		a.log.Error("writing the audit log", "action", action, "err", err)
+	}
+}
+
+type remoteKey struct{}
+
+func remoteOf(ctx context.Context) string {
+	s, _ := ctx.Value(remoteKey{}).(string)
+	return s
+}
+
+// withRemote keeps the client address in the request context for the audit log.
+func withRemote(h http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		h.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), remoteKey{}, r.RemoteAddr)))
+	})
+}
+
+// gate returns the authentication in front of the API.
+func (a *app) gate(localToken string, anonymous bool, rate float64, secure bool) *auth.Gate {
+	return &auth.Gate{
+		Store: a.accounts, LocalToken: localToken, Anonymous: anonymous, Rate: rate, Secure: secure,
+		Audit: func(r *http.Request, p *fixgraph.Principal, action, target string, detail map[string]string) {
+			a.auditAs(p, r.RemoteAddr, action, target, detail)
+		},
+	}
+}
+
+// firstStart creates an admin API key when the server has neither keys nor accounts, and prints
+// it this once; and an admin account when $FIXGRAPH_ADMIN_PASSWORD is set.
+func (a *app) firstStart(stdout io.Writer) error {
+	empty, err := a.accounts.Empty()
+	if err != nil || !empty {
+		return err
+	}
+	secret, k, err := a.accounts.CreateKey("initial admin key", fixgraph.RoleAdmin, "", 0, "first start")
+	if err != nil {
+		return err
+	}
+	a.auditAs(fixgraph.Local, "", "key.create", "key:"+k.ID, map[string]string{"name": k.Name, "role": "admin"})
+	fmt.Fprintf(stdout, "\nFirst start: an admin API key was created. It is shown only this once; keep it safe:\n\n    %s\n\n"+
+		"Send it as `Authorization: Bearer <key>`. Make keys for bots with `fixgraph keys create --role reader --name NAME`.\n\n", secret)
+	if pw := os.Getenv("FIXGRAPH_ADMIN_PASSWORD"); pw != "" {
+		if _, err := a.accounts.CreateUser("admin", pw, fixgraph.RoleAdmin, ""); err != nil {
+			return fmt.Errorf("creating the admin account from $FIXGRAPH_ADMIN_PASSWORD: %w", err)
+		}
+		a.auditAs(fixgraph.Local, "", "user.create", "user:admin", map[string]string{"role": "admin"})
+		fmt.Fprintln(stdout, "An admin account \"admin\" was created with the password in $FIXGRAPH_ADMIN_PASSWORD.")
+	}
+	return nil
+}
+
+// writeServeToken writes a new local operator token into the data directory and returns it.
+func writeServeToken(dir string) (string, error) {
+	b := make([]byte, 32)
+	rand.Read(b)
+	token := hex.EncodeToString(b)
+	if err := os.WriteFile(filepath.Join(dir, serveTokenFile), []byte(token+"\n"), 0o600); err != nil {
+		return "", fmt.Errorf("writing the local token: %w", err)
+	}
+	return token, nil
+}
+
+// readServeToken returns the running server's local token in dir, or "".
+func readServeToken(dir string) string {
+	b, err := os.ReadFile(filepath.Join(dir, serveTokenFile))
+	if err != nil {
+		return ""
+	}
+	return strings.TrimSpace(string(b))
+}
+
+const keysUsage = `usage:
+  fixgraph keys create --name NAME --role reader|uploader|editor|reviewer|admin [--department D] [--expires 720h]
+  fixgraph keys list
+  fixgraph keys revoke ID`
+
+// runKeys manages API keys, through the running server when one holds the data directory.
+func runKeys(ctx context.Context, args []string, stdout, stderr io.Writer, log *slog.Logger) error {
+	if len(args) == 0 {
+		fmt.Fprintln(stderr, keysUsage)
+		return exitError{2}
+	}
+	var cfg config
+	fs := newFlags("keys "+args[0], stderr, &cfg)
+	name := fs.String("name", "", "who uses the key (a bot, an app)")
+	role := fs.String("role", "reader", "reader, uploader, editor, reviewer or admin")
+	department := fs.String("department", "", "the department an uploader writes to, or whose documents the key may read")
+	expires := fs.String("expires", "", "lifetime, such as 720h; none: it does not expire")
+	asJSON := fs.Bool("json", false, "print JSON")
+	if err := parse(fs, args[1:]); err != nil {
+		return err
+	}
+	cfg.embedder = "none"
+	q, err := openQuerier(ctx, cfg, log)
+	if err != nil {
+		return err
+	}
+	defer q.Close()
+	const fields = "id name role department createdAt createdBy expiresAt revokedAt"
+	switch args[0] {
+	case "create":
+		var out struct{ CreateAPIKey struct{ Secret string } }
+		vars := map[string]any{"name": *name, "role": *role, "department": *department, "expires": nilIfEmpty(*expires)}
+		err := q.query(ctx, `mutation($name: String!, $role: String!, $department: String, $expires: String) {
+  createAPIKey(name: $name, role: $role, department: $department, expiresIn: $expires) { secret key { id } } }`, vars, &out)
+		if err != nil {
+			return err
+		}
+		fmt.Fprintln(stdout, out.CreateAPIKey.Secret)
+		fmt.Fprintln(stderr, "This key is shown only this once.")
+	case "list":
+		var out struct{ APIKeys []map[string]any }
+		if err := q.query(ctx, `{ apiKeys { `+fields+` } }`, nil, &out); err != nil {
+			return err
+		}
+		if *asJSON {
+			return json.NewEncoder(stdout).Encode(out.APIKeys)
+		}
+		tw := tabwriter.NewWriter(stdout, 2, 4, 2, ' ', 0)
+		fmt.Fprintln(tw, "ID\tNAME\tROLE\tDEPARTMENT\tCREATED\tEXPIRES\tREVOKED")
+		for _, k := range out.APIKeys {
+			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\n", str(k["id"]), str(k["name"]), str(k["role"]), str(k["department"]), str(k["createdAt"]), str(k["expiresAt"]), str(k["revokedAt"]))
+		}
+		return tw.Flush()
+	case "revoke":
+		if fs.NArg() != 1 {
+			fmt.Fprintln(stderr, keysUsage)
+			return exitError{2}
+		}
+		var out struct {
+			RevokeAPIKey struct{ ID, RevokedAt string }
+		}
+		if err := q.query(ctx, `mutation($id: ID!) { revokeAPIKey(id: $id) { id revokedAt } }`, map[string]any{"id": fs.Arg(0)}, &out); err != nil {
+			return err
+		}
+		fmt.Fprintf(stdout, "revoked key %s at %s\n", out.RevokeAPIKey.ID, out.RevokeAPIKey.RevokedAt)
+	default:
+		fmt.Fprintln(stderr, keysUsage)
+		return exitError{2}
+	}
+	return nil
+}
+
+const usersUsage = `usage:
+  fixgraph users create --name NAME --role editor|reviewer|uploader|admin [--department D]   (password from $FIXGRAPH_PASSWORD or the first line of stdin)
+  fixgraph users role --name NAME --role ROLE [--department D]
+  fixgraph users list`
+
+// runUsers manages editor accounts, through the running server when one holds the data directory.
+func runUsers(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer, log *slog.Logger) error {
+	if len(args) == 0 {
+		fmt.Fprintln(stderr, usersUsage)
+		return exitError{2}
+	}
+	var cfg config
+	fs := newFlags("users "+args[0], stderr, &cfg)
+	name := fs.String("name", "", "the account's name")
+	role := fs.String("role", "editor", "reader, uploader, editor, reviewer or admin")
+	department := fs.String("department", "", "the account's department")
+	if err := parse(fs, args[1:]); err != nil {
+		return err
+	}
+	cfg.embedder = "none"
+	q, err := openQuerier(ctx, cfg, log)
+	if err != nil {
+		return err
+	}
+	defer q.Close()
+	vars := map[string]any{"name": *name, "role": *role, "department": nilIfEmpty(*department)}
+	switch args[0] {
+	case "create":
+		pw := os.Getenv("FIXGRAPH_PASSWORD")
+		if pw == "" {
+			line, err := readLine(stdin)
+			if err != nil {
+				return fixgraph.Errorf(fixgraph.EINVALID, "give the password in $FIXGRAPH_PASSWORD or on the first line of standard input")
+			}
+			pw = line
+		}
+		vars["password"] = pw
+		var out struct{ CreateUser struct{ Name, Role string } }
+		if err := q.query(ctx, `mutation($name: String!, $password: String!, $role: String!, $department: String) {
+  createUser(name: $name, password: $password, role: $role, department: $department) { name role } }`, vars, &out); err != nil {
+			return err
+		}
+		fmt.Fprintf(stdout, "created user %s (%s)\n", out.CreateUser.Name, out.CreateUser.Role)
+	case "role":
+		var out struct{ SetUserRole struct{ Name, Role string } }
+		if err := q.query(ctx, `mutation($name: String!, $role: String!, $department: String) {
+  setUserRole(name: $name, role: $role, department: $department) { name role } }`, vars, &out); err != nil {
+			return err
+		}
+		fmt.Fprintf(stdout, "user %s is now %s\n", out.SetUserRole.Name, out.SetUserRole.Role)
+	case "list":
+		var out struct{ Users []map[string]any }
+		if err := q.query(ctx, `{ users { name role department createdAt } }`, nil, &out); err != nil {
+			return err
+		}
+		tw := tabwriter.NewWriter(stdout, 2, 4, 2, ' ', 0)
+		fmt.Fprintln(tw, "NAME\tROLE\tDEPARTMENT\tCREATED")
+		for _, u := range out.Users {
+			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", str(u["name"]), str(u["role"]), str(u["department"]), str(u["createdAt"]))
+		}
+		return tw.Flush()
+	default:
+		fmt.Fprintln(stderr, usersUsage)
+		return exitError{2}
+	}
+	return nil
+}
+
+func nilIfEmpty(s string) any {
+	if s == "" {
+		return nil
+	}
+	return s
+}
+
+func str(v any) string {
+	if v == nil {
+		return "-"
+	}
+	return fmt.Sprint(v)
+}
+
+func readLine(r io.Reader) (string, error) {
+	var b strings.Builder
+	buf := make([]byte, 1)
+	for {
+		n, err := r.Read(buf)
+		if n == 1 {
+			if buf[0] == '\n' {
+				break
+			}
+			b.WriteByte(buf[0])
+		}
+		if err != nil {
+			if errors.Is(err, io.EOF) && b.Len() > 0 {
+				break
+			}
+			return "", err
+		}
+	}
+	return strings.TrimRight(b.String(), "\r"), nil
+}
+
+// runAudit verifies or exports the audit log of a data directory.
+func runAudit(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	const usage = "usage: fixgraph audit verify|export [--data DIR] [--since 2026-11-01T00:00:00Z]"
+	if len(args) == 0 {
+		fmt.Fprintln(stderr, usage)
+		return exitError{2}
+	}
+	var cfg config
+	fs := newFlags("audit "+args[0], stderr, &cfg)
+	since := fs.String("since", "", "export entries at or after this time (RFC 3339)")
+	if err := parse(fs, args[1:]); err != nil {
+		return err
+	}
+	path := filepath.Join(cfg.data, auditFile)
+	switch args[0] {
+	case "verify":
+		n, err := audit.Verify(path)
+		if err != nil {
+			fmt.Fprintf(stdout, "audit log %s: BROKEN after %d good entries: %v\n", path, n, err)
+			return exitError{1}
+		}
+		fmt.Fprintf(stdout, "audit log %s: %d entries, chain intact\n", path, n)
+	case "export":
+		var t time.Time
+		if *since != "" {
+			var err error
+			if t, err = time.Parse(time.RFC3339, *since); err != nil {
+				return fixgraph.Errorf(fixgraph.EINVALID, "--since %q is not an RFC 3339 time", *since)
+			}
+		}
+		if _, err := audit.Export(path, stdout, t); err != nil {
+			return err
+		}
+	default:
+		fmt.Fprintln(stderr, usage)
+		return exitError{2}
+	}
+	return nil
+}
+
+// auditFile, in the data directory, is the audit log.
+const auditFile = "audit.log"
