@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/fixgraph/fixgraph"
+	"github.com/fixgraph/fixgraph/extract"
 )
 
 // Graph is the store the pipeline writes documents to.
@@ -56,6 +57,10 @@ type Pipeline struct {
 	MaxZipRatio   int
 	MaxZipBytes   int64
 
+	// PII says which personal data is masked before anything is stored; the zero value masks
+	// phone numbers, e-mail addresses, resident ID numbers and bank card numbers.
+	PII extract.PIIOptions
+
 	// Defaults for new documents.
 	Department string
 	Visibility fixgraph.Visibility // "" means public
@@ -88,6 +93,7 @@ func (p *Pipeline) IngestFile(ctx context.Context, source string, data []byte) F
 	if err != nil {
 		return fail(err)
 	}
+	MaskBatch(b, p.PII)
 	res.DocumentID, res.Kind = b.Document.ID, b.Document.Kind
 	applied, err := p.Graph.Apply(ctx, b)
 	if err != nil {

@@ -14,6 +14,7 @@ import (
 	"github.com/fixgraph/fixgraph/answer"
 	"github.com/fixgraph/fixgraph/audit"
 	"github.com/fixgraph/fixgraph/auth"
+	"github.com/fixgraph/fixgraph/extract"
 	"github.com/fixgraph/fixgraph/fixtures"
 	"github.com/fixgraph/fixgraph/gql"
 	"github.com/fixgraph/fixgraph/graph"
@@ -81,6 +82,30 @@ type config struct {
 	data     string // data directory
 	models   string // where scripts/fetch-model.sh put ONNX Runtime and the model
 	embedder string // "onnx" (default), "none", or the URL of an OpenAI-compatible embeddings server
+	pii      string // "all" (default), "none", or kinds of personal data to mask
+	piiKeep  string // e-mail domains kept unmasked, comma-separated
+}
+
+// piiOptions reads the masking configuration.
+func (c config) piiOptions() (extract.PIIOptions, error) {
+	var opt extract.PIIOptions
+	switch c.pii {
+	case "", "all":
+	case "none":
+		opt.Disabled = true
+	default:
+		kinds, err := extract.ParsePIIKinds(c.pii)
+		if err != nil {
+			return opt, fixgraph.WrapError(fixgraph.EINVALID, err, "bad --pii-mask %q", c.pii)
+		}
+		opt.Kinds = kinds
+	}
+	for _, d := range strings.Split(c.piiKeep, ",") {
+		if d = strings.TrimSpace(d); d != "" {
+			opt.KeepEmailDomains = append(opt.KeepEmailDomains, d)
+		}
+	}
+	return opt, nil
 }
 
 // openEmbedder returns the configured embedder, or nil for "none". A configured embedder that
@@ -139,7 +164,12 @@ func openApp(ctx context.Context, cfg config, log *slog.Logger) (*app, error) {
 	}
 	// Queries read the graph as their principal may see it; the pipeline writes the store itself.
 	a.answers = &answer.Service{Graph: graph.Guarded{Store: g}, Index: a.index}
-	a.pipeline = &ingest.Pipeline{Graph: g, Index: a.index}
+	pii, err := cfg.piiOptions()
+	if err != nil {
+		a.Close()
+		return nil, err
+	}
+	a.pipeline = &ingest.Pipeline{Graph: g, Index: a.index, PII: pii}
 	if err := a.openJobs(); err != nil {
 		a.Close()
 		return nil, err
