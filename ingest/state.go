@@ -2,6 +2,7 @@ package ingest
 
 import (
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"time"
@@ -34,6 +35,18 @@ func OpenState(path string) (*State, error) {
 
 // Close closes the file.
 func (s *State) Close() error { return s.db.Close() }
+
+// Backup writes a consistent copy of the state file to w, taken in one read transaction while
+// writes go on, and returns the number of bytes written.
+func (s *State) Backup(w io.Writer) (int64, error) {
+	var n int64
+	err := s.db.View(func(tx *bolt.Tx) error {
+		var err error
+		n, err = tx.WriteTo(w)
+		return err
+	})
+	return n, err
+}
 
 // update runs fn in a write transaction on bucket, created when missing.
 func (s *State) update(bucket []byte, fn func(b *bolt.Bucket) error) error {

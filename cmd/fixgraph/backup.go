@@ -1,0 +1,590 @@
+package main
+
+import (
+	"archive/tar"
+	"bufio"
+	"compress/gzip"
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"os"
+	"path"
+	"path/filepath"
+	"runtime/debug"
+	"slices"
+	"strings"
+	"time"
+
+	bolt "go.etcd.io/bbolt"
+
+	"github.com/fixgraph/fixgraph"
+	"github.com/fixgraph/fixgraph/search"
+)
+
+// A backup of the embedded deployment is a tar archive (gzip-compressed when its name ends in
+// .gz) of manifest.json followed by the data directory's stores, each a consistent copy taken in
+// one read transaction while writes go on: graph.db, index/vectors.db, ingest.db and whatever
+// other stores the app lists in backupParts. The text index is not in it: it is derived from the
+// graph, and restore rebuilds it. Each store is copied on its own, so two stores may be a few
+// writes apart; the derived ones (vectors) record the version of every document and are brought
+// in line with the graph when the restored directory is opened.
+
+// backupManifest is manifest.json, the first entry of a backup.
+type backupManifest struct {
+	Format  int          `json:"format"`
+	Version string       `json:"version,omitempty"` // of the fixgraph binary that wrote it
+	Created time.Time    `json:"created"`
+	Parts   []backupFile `json:"parts"`
+}
+
+// backupFile is one store in a backup: its path in the data directory, size and SHA-256.
+type backupFile struct {
+	Name   string `json:"name"`
+	Size   int64  `json:"size"`
+	SHA256 string `json:"sha256"`
+}
+
+const (
+	backupFormat = 1
+	manifestName = "manifest.json"
+	backupPath   = "/admin/backup"
+	// backupTokenFile, in the data directory, holds the token a running server accepts from the
+	// command line on the same machine.
+	backupTokenFile = "serve.token"
+)
+
+// backupPart is a store to back up: its path in the data directory, and a function that writes a
+// consistent copy of it (a bbolt store's Backup, say) and returns the bytes written.
+type backupPart struct {
+	name  string
+	write func(io.Writer) (int64, error)
+}
+
+// backuper is a store that writes a consistent copy of itself.
+type backuper interface {
+	Backup(w io.Writer) (int64, error)
+}
+
+// backupParts lists the stores a backup holds. Each store adds itself here with one line.
+func (a *app) backupParts() ([]backupPart, error) {
+	g, ok := a.graph.(backuper)
+	if !ok {
+		return nil, fixgraph.Errorf(fixgraph.EUNSUPPORTED, "backup covers the embedded graph store; back up a Neo4j graph with Neo4j's own tools")
+	}
+	parts := []backupPart{{"graph.db", g.Backup}}
+	if h, ok := a.index.(*search.Hybrid); ok && h.Vectors != nil {
+		parts = append(parts, backupPart{"index/vectors.db", h.Vectors.Backup})
+	} else if _, ok := a.index.(*search.Hybrid); ok {
+		// Vectors are off in this process, but a vector index from a run with an embedder is
+		// worth keeping: re-embedding every section is slow.
+		parts = append(parts, boltFilePart("index/vectors.db", filepath.Join(a.dir, "index", "vectors.db")))
+	}
+	if a.jobs != nil {
+		parts = append(parts, backupPart{"ingest.db", a.jobs.State.Backup})
+	}
+	if a.accounts != nil {
+		parts = append(parts, backupPart{"auth.db", a.accounts.Backup})
+	}
+	if a.auditLog != nil {
+		parts = append(parts, backupPart{auditFile, a.auditLog.Snapshot})
+	}
+	return parts, nil
+}
+
+// boltFilePart backs up a bbolt file that no store of this process holds open, when it exists.
+func boltFilePart(name, file string) backupPart {
+	return backupPart{name: name, write: func(w io.Writer) (int64, error) {
+		if _, err := os.Stat(file); errors.Is(err, os.ErrNotExist) {
+			return 0, errSkipPart
+		}
+		db, err := bolt.Open(file, 0o600, &bolt.Options{ReadOnly: true, Timeout: time.Second})
+		if err != nil {
+			return 0, fmt.Errorf("opening %q: %w", file, err)
+		}
+		defer db.Close()
+		var n int64
+		err = db.View(func(tx *bolt.Tx) error {
+			n, err = tx.WriteTo(w)
+			return err
+		})
+		return n, err
+	}}
+}
+
+// errSkipPart says a part has nothing to back up.
+var errSkipPart = errors.New("nothing to back up")
+
+// writeBackup writes the backup of parts to w as an uncompressed tar. Each part is copied into a
+// temporary file under spool first (a tar entry states its size before its bytes), hashed, and
+// then the manifest and the parts go out.
+func writeBackup(ctx context.Context, parts []backupPart, spool string, w io.Writer) (*backupManifest, error) {
+	tmp, err := os.MkdirTemp(spool, ".backup-*")
+	if err != nil {
+		return nil, fmt.Errorf("creating a spool directory for the backup: %w", err)
+	}
+	defer os.RemoveAll(tmp)
+	m := &backupManifest{Format: backupFormat, Version: binaryVersion(), Created: time.Now().UTC()}
+	var files []string
+	for i, p := range parts {
+		if err := ctx.Err(); err != nil {
+			return nil, err
+		}
+		file := filepath.Join(tmp, fmt.Sprint(i))
+		f, err := os.Create(file)
+		if err != nil {
+			return nil, err
+		}
+		h := sha256.New()
+		bw := bufio.NewWriterSize(io.MultiWriter(f, h), 1<<20)
+		n, err := p.write(bw)
+		if err == nil {
+			err = bw.Flush()
+		}
+		if cerr := f.Close(); err == nil {
+			err = cerr
+		}
+		if errors.Is(err, errSkipPart) {
+			continue
+		}
+		if err != nil {
+			return nil, fmt.Errorf("backing up %s: %w", p.name, err)
+		}
+		m.Parts = append(m.Parts, backupFile{Name: p.name, Size: n, SHA256: hex.EncodeToString(h.Sum(nil))})
+		files = append(files, file)
+	}
+	manifest, err := json.MarshalIndent(m, "", "  ")
+	if err != nil {
+		return nil, err
+	}
+	tw := tar.NewWriter(w)
+	hdr := &tar.Header{Name: manifestName, Mode: 0o600, Size: int64(len(manifest)), ModTime: m.Created, Typeflag: tar.TypeReg}
+	if err := tw.WriteHeader(hdr); err != nil {
+		return nil, err
+	}
+	if _, err := tw.Write(manifest); err != nil {
+		return nil, err
+	}
+	for i, p := range m.Parts {
+		hdr := &tar.Header{Name: p.Name, Mode: 0o600, Size: p.Size, ModTime: m.Created, Typeflag: tar.TypeReg}
+		if err := tw.WriteHeader(hdr); err != nil {
+			return nil, err
+		}
+		f, err := os.Open(files[i])
+		if err != nil {
+			return nil, err
+		}
+		_, err = io.Copy(tw, f)
+		f.Close()
+		if err != nil {
+			return nil, fmt.Errorf("writing %s into the backup: %w", p.Name, err)
+		}
+	}
+	return m, tw.Close()
+}
+
+// binaryVersion returns the version of this binary: its module version, and its VCS revision
+// when it was built from a checkout.
+func binaryVersion() string {
+	bi, ok := debug.ReadBuildInfo()
+	if !ok {
+		return ""
+	}
+	v := bi.Main.Version
+	for _, s := range bi.Settings {
+		if s.Key == "vcs.revision" {
+			v += " " + s.Value
+		}
+	}
+	return strings.TrimSpace(v)
+}
+
+// backupHandler serves GET /admin/backup: the backup of the running server's stores as a tar.
+// The parts are copied first, so a failure is an error status rather than a cut-off archive,
+// and the response says its length, so the client can tell a complete download.
+func (a *app) backupHandler() http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		parts, err := a.backupParts()
+		if err != nil {
+			http.Error(w, fixgraph.MessageOf(err), http.StatusNotImplemented)
+			return
+		}
+		f, err := os.CreateTemp(a.dir, ".backup-*.tar")
+		if err != nil {
+			a.log.Error("backup", "err", err)
+			http.Error(w, "internal error", http.StatusInternalServerError)
+			return
+		}
+		defer os.Remove(f.Name())
+		defer f.Close()
+		m, err := writeBackup(r.Context(), parts, a.dir, f)
+		if err != nil {
+			a.log.Error("backup", "err", err)
+			http.Error(w, "internal error", http.StatusInternalServerError)
+			return
+		}
+		size, err := f.Seek(0, io.SeekCurrent)
+		if err == nil {
+			_, err = f.Seek(0, io.SeekStart)
+		}
+		if err != nil {
+			a.log.Error("backup", "err", err)
+			http.Error(w, "internal error", http.StatusInternalServerError)
+			return
+		}
+		w.Header().Set("Content-Type", "application/x-tar")
+		w.Header().Set("Content-Length", fmt.Sprint(size))
+		w.Header().Set("Content-Disposition", `attachment; filename="fixgraph-backup.tar"`)
+		if _, err := io.Copy(w, f); err != nil {
+			a.log.Warn("backup download stopped", "err", err)
+			return
+		}
+		a.log.Info("backup downloaded", "bytes", size, "parts", len(m.Parts))
+	})
+}
+
+func runBackup(ctx context.Context, args []string, stdout, stderr io.Writer, log *slog.Logger) error {
+	var cfg config
+	fs := newFlags("backup", stderr, &cfg)
+	out := fs.String("out", "", "file to write: a tar archive, gzip-compressed when the name ends in .gz")
+	if err := parse(fs, args); err != nil {
+		return err
+	}
+	if *out == "" || fs.NArg() != 0 {
+		fmt.Fprintln(stderr, "usage: fixgraph backup [--data DIR] --out FILE[.gz]")
+		return exitError{2}
+	}
+	if !flagSet(fs, "embedder") && os.Getenv("FIXGRAPH_EMBEDDER") == "" {
+		cfg.embedder = "none" // a backup needs no model; the vector file is copied as it is
+	}
+	if cfg.graph == "" {
+		if _, err := os.Stat(filepath.Join(cfg.data, "graph.db")); err != nil {
+			return fixgraph.Errorf(fixgraph.ENOTFOUND, "%s holds no graph (graph.db) to back up", cfg.data)
+		}
+	}
+	if err := os.MkdirAll(filepath.Dir(*out), 0o755); err != nil {
+		return err
+	}
+	tmp, err := os.CreateTemp(filepath.Dir(*out), "."+filepath.Base(*out)+".*")
+	if err != nil {
+		return fmt.Errorf("creating %s: %w", *out, err)
+	}
+	defer os.Remove(tmp.Name())
+	defer tmp.Close()
+	var w io.Writer = tmp
+	var zw *gzip.Writer
+	if strings.HasSuffix(*out, ".gz") {
+		zw = gzip.NewWriter(tmp)
+		w = zw
+	}
+	bw := bufio.NewWriterSize(w, 1<<20)
+	via := ""
+	a, err := openApp(ctx, cfg, log)
+	switch {
+	case err == nil:
+		parts, perr := a.backupParts()
+		if perr == nil {
+			_, perr = writeBackup(ctx, parts, cfg.data, bw)
+		}
+		a.Close()
+		if perr != nil {
+			return perr
+		}
+	case fixgraph.CodeOf(err) == fixgraph.EUNAVAILABLE:
+		addr, rerr := os.ReadFile(filepath.Join(cfg.data, serveAddrFile))
+		if rerr != nil {
+			return err
+		}
+		via = strings.TrimSpace(string(addr))
+		if err := downloadBackup(ctx, cfg.data, via, bw); err != nil {
+			return err
+		}
+	default:
+		return err
+	}
+	if err := bw.Flush(); err != nil {
+		return err
+	}
+	if zw != nil {
+		if err := zw.Close(); err != nil {
+			return err
+		}
+	}
+	if err := tmp.Sync(); err != nil {
+		return err
+	}
+	if _, err := tmp.Seek(0, io.SeekStart); err != nil {
+		return err
+	}
+	// Read the archive back before calling it a backup.
+	m, err := readBackup(tmp, "")
+	if err != nil {
+		return fmt.Errorf("checking the backup just written: %w", err)
+	}
+	if err := tmp.Close(); err != nil {
+		return err
+	}
+	if err := os.Rename(tmp.Name(), *out); err != nil {
+		return err
+	}
+	var total int64
+	var names []string
+	for _, p := range m.Parts {
+		total += p.Size
+		names = append(names, p.Name)
+	}
+	from := cfg.data
+	if via != "" {
+		from += " through the server at " + via
+	}
+	fmt.Fprintf(stdout, "backed up %s (%s, %d bytes) to %s\n", from, strings.Join(names, ", "), total, *out)
+	return nil
+}
+
+// flagSet reports whether the flag was given on the command line.
+func flagSet(fs *flag.FlagSet, name string) bool {
+	found := false
+	fs.Visit(func(f *flag.Flag) { found = found || f.Name == name })
+	return found
+}
+
+// downloadBackup asks the server that holds the data directory for a backup, with the token the
+// server wrote into the directory when there is one.
+func downloadBackup(ctx context.Context, dir, addr string, w io.Writer) error {
+	url := "http://" + addr + backupPath
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
+	if err != nil {
+		return err
+	}
+	if tok, err := os.ReadFile(filepath.Join(dir, backupTokenFile)); err == nil && strings.TrimSpace(string(tok)) != "" {
+		req.Header.Set("Authorization", "Bearer "+strings.TrimSpace(string(tok)))
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return fixgraph.WrapError(fixgraph.EUNAVAILABLE, err, "the data directory is in use by a fixgraph server at %s that does not answer", addr)
+	}
+	defer resp.Body.Close()
+	switch {
+	case resp.StatusCode == http.StatusUnauthorized || resp.StatusCode == http.StatusForbidden:
+		return fixgraph.Errorf(fixgraph.EUNAUTHORIZED, "the fixgraph server at %s refused the backup (%s): is %s current?", addr, resp.Status, filepath.Join(dir, backupTokenFile))
+	case resp.StatusCode != http.StatusOK:
+		msg, _ := io.ReadAll(io.LimitReader(resp.Body, 1024))
+		return fixgraph.Errorf(fixgraph.EUNAVAILABLE, "the fixgraph server at %s could not make a backup: %s %s", addr, resp.Status, strings.TrimSpace(string(msg)))
+	}
+	n, err := io.Copy(w, resp.Body)
+	if err != nil {
+		return fixgraph.WrapError(fixgraph.EUNAVAILABLE, err, "downloading the backup from %s", addr)
+	}
+	if resp.ContentLength >= 0 && n != resp.ContentLength {
+		return fixgraph.Errorf(fixgraph.EUNAVAILABLE, "the backup from %s stopped after %d of %d bytes", addr, n, resp.ContentLength)
+	}
+	return nil
+}
+
+// readBackup reads a backup archive (tar, or gzip-compressed tar) and checks every part against
+// the manifest: size and SHA-256, nothing missing, nothing extra. When dir is not "", it writes
+// the parts under dir. A truncated or altered backup is an EUNREADABLE error.
+func readBackup(r io.Reader, dir string) (*backupManifest, error) {
+	br := bufio.NewReaderSize(r, 1<<20)
+	if magic, err := br.Peek(2); err == nil && magic[0] == 0x1f && magic[1] == 0x8b {
+		zr, err := gzip.NewReader(br)
+		if err != nil {
+			return nil, fixgraph.WrapError(fixgraph.EUNREADABLE, err, "the backup is not a readable gzip file")
+		}
+		defer zr.Close()
+		r = zr
+	} else {
+		r = br
+	}
+	corrupt := func(err error, format string, args ...any) error {
+		if errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, io.EOF) {
+			return fixgraph.WrapError(fixgraph.EUNREADABLE, err, "the backup is truncated: "+format, args...)
+		}
+		return fixgraph.WrapError(fixgraph.EUNREADABLE, err, "the backup is corrupt: "+format, args...)
+	}
+	tr := tar.NewReader(r)
+	hdr, err := tr.Next()
+	if err != nil {
+		return nil, corrupt(err, "no manifest")
+	}
+	if hdr.Name != manifestName || hdr.Size > 1<<20 {
+		return nil, fixgraph.Errorf(fixgraph.EUNREADABLE, "not a fixgraph backup: its first entry is %q, not %s", hdr.Name, manifestName)
+	}
+	raw, err := io.ReadAll(tr)
+	if err != nil {
+		return nil, corrupt(err, "reading the manifest")
+	}
+	var m backupManifest
+	if err := json.Unmarshal(raw, &m); err != nil {
+		return nil, fixgraph.WrapError(fixgraph.EUNREADABLE, err, "the backup's manifest is not valid JSON")
+	}
+	if m.Format != backupFormat {
+		return nil, fixgraph.Errorf(fixgraph.EUNSUPPORTED, "backup format %d; this fixgraph reads format %d", m.Format, backupFormat)
+	}
+	want := make(map[string]backupFile, len(m.Parts))
+	for _, p := range m.Parts {
+		if !validPartName(p.Name) {
+			return nil, fixgraph.Errorf(fixgraph.EUNREADABLE, "the backup's manifest names a bad file %q", p.Name)
+		}
+		want[p.Name] = p
+	}
+	done := make(map[string]bool)
+	for {
+		hdr, err := tr.Next()
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		if err != nil {
+			return nil, corrupt(err, "after %d of %d files", len(done), len(m.Parts))
+		}
+		p, ok := want[hdr.Name]
+		if !ok || done[hdr.Name] || hdr.Typeflag != tar.TypeReg {
+			return nil, fixgraph.Errorf(fixgraph.EUNREADABLE, "the backup holds %q, which its manifest does not list", hdr.Name)
+		}
+		if hdr.Size != p.Size {
+			return nil, fixgraph.Errorf(fixgraph.EUNREADABLE, "the backup's %s has %d bytes; its manifest says %d", p.Name, hdr.Size, p.Size)
+		}
+		h := sha256.New()
+		var w io.Writer = h
+		var f *os.File
+		if dir != "" {
+			file := filepath.Join(dir, filepath.FromSlash(p.Name))
+			if err := os.MkdirAll(filepath.Dir(file), 0o755); err != nil {
+				return nil, err
+			}
+			if f, err = os.OpenFile(file, os.O_CREATE|os.O_EXCL|os.O_WRONLY, 0o600); err != nil {
+				return nil, err
+			}
+			w = io.MultiWriter(f, h)
+		}
+		n, err := io.Copy(w, tr)
+		if f != nil {
+			if err == nil {
+				err = f.Sync()
+			}
+			if cerr := f.Close(); err == nil {
+				err = cerr
+			}
+		}
+		if err != nil {
+			return nil, corrupt(err, "reading %s", p.Name)
+		}
+		if sum := hex.EncodeToString(h.Sum(nil)); n != p.Size || sum != p.SHA256 {
+			return nil, fixgraph.Errorf(fixgraph.EUNREADABLE, "the backup is corrupt: %s does not match its checksum in the manifest", p.Name)
+		}
+		done[p.Name] = true
+	}
+	for _, p := range m.Parts {
+		if !done[p.Name] {
+			return nil, fixgraph.Errorf(fixgraph.EUNREADABLE, "the backup is truncated: %s is missing", p.Name)
+		}
+	}
+	if !done["graph.db"] {
+		return nil, fixgraph.Errorf(fixgraph.EUNREADABLE, "the backup holds no graph (graph.db)")
+	}
+	return &m, nil
+}
+
+// validPartName reports whether name is a relative path inside the data directory.
+func validPartName(name string) bool {
+	return name != "" && name != manifestName && path.Clean(name) == name && !path.IsAbs(name) &&
+		name != ".." && !strings.HasPrefix(name, "../") && !strings.ContainsAny(name, `\`+"\x00")
+}
+
+func runRestore(ctx context.Context, args []string, stdout, stderr io.Writer, log *slog.Logger) error {
+	var cfg config
+	fs := newFlags("restore", stderr, &cfg)
+	if err := parse(fs, args); err != nil {
+		return err
+	}
+	if fs.NArg() != 1 {
+		fmt.Fprintln(stderr, "usage: fixgraph restore --data NEWDIR FILE")
+		return exitError{2}
+	}
+	if !flagSet(fs, "embedder") && os.Getenv("FIXGRAPH_EMBEDDER") == "" {
+		cfg.embedder = "none" // rebuilding the text index needs no model
+	}
+	if cfg.graph != "" || cfg.vectors != "" {
+		return fixgraph.Errorf(fixgraph.EUNSUPPORTED, "restore writes the embedded stores of a data directory; unset --graph and --vectors (FIXGRAPH_GRAPH, FIXGRAPH_VECTORS)")
+	}
+	file := fs.Arg(0)
+	dir, err := filepath.Abs(cfg.data)
+	if err != nil {
+		return err
+	}
+	if err := checkRestoreTarget(dir); err != nil {
+		return err
+	}
+	in, err := os.Open(file)
+	if err != nil {
+		return fixgraph.WrapError(fixgraph.EINVALID, err, "cannot open %s", file)
+	}
+	defer in.Close()
+	// The parts go into a directory beside the target and become the target only when every one
+	// of them matched the manifest, so a bad backup leaves no half-restored graph behind.
+	parent := filepath.Dir(dir)
+	if err := os.MkdirAll(parent, 0o755); err != nil {
+		return err
+	}
+	tmp, err := os.MkdirTemp(parent, "."+filepath.Base(dir)+".restore-*")
+	if err != nil {
+		return err
+	}
+	defer os.RemoveAll(tmp)
+	m, err := readBackup(in, tmp)
+	if err != nil {
+		return err
+	}
+	if err := os.Chmod(tmp, 0o755); err != nil {
+		return err
+	}
+	if err := checkRestoreTarget(dir); err != nil {
+		return err
+	}
+	os.Remove(dir) // an empty directory; rename does not replace one
+	if err := os.Rename(tmp, dir); err != nil {
+		return fmt.Errorf("moving the restored stores into %s: %w", dir, err)
+	}
+	// Opening the app rebuilds the text index from the graph and brings the vectors in line.
+	cfg.data = dir
+	a, err := openApp(ctx, cfg, log)
+	if err != nil {
+		return fmt.Errorf("opening the restored data directory: %w", err)
+	}
+	defer a.Close()
+	docs := 0
+	err = a.graph.Scan(ctx, fixgraph.PrefixDocument+":", func(fixgraph.Node) error { docs++; return nil })
+	if err != nil {
+		return err
+	}
+	var names []string
+	for _, p := range m.Parts {
+		names = append(names, p.Name)
+	}
+	slices.Sort(names)
+	fmt.Fprintf(stdout, "restored %d documents (%s, backup of %s) into %s; the text index was rebuilt\n", docs, strings.Join(names, ", "), m.Created.Format(time.RFC3339), dir)
+	return nil
+}
+
+// checkRestoreTarget refuses a data directory that holds anything, a graph above all.
+func checkRestoreTarget(dir string) error {
+	if st, err := os.Stat(filepath.Join(dir, "graph.db")); err == nil && st.Size() > 0 {
+		return fixgraph.Errorf(fixgraph.ECONFLICT, "%s already holds a graph (graph.db): restore into a new or empty directory", dir)
+	}
+	entries, err := os.ReadDir(dir)
+	switch {
+	case errors.Is(err, os.ErrNotExist):
+		return nil
+	case err != nil:
+		return fixgraph.WrapError(fixgraph.EINVALID, err, "cannot read %s", dir)
+	case len(entries) > 0:
+		return fixgraph.Errorf(fixgraph.ECONFLICT, "%s is not empty (it holds %s): restore into a new or empty directory", dir, entries[0].Name())
+	}
+	return nil
+}
