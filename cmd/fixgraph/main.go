@@ -45,6 +45,7 @@ const usage = `usage: fixgraph COMMAND [flags]
 commands:
   serve    serve GraphQL at /graphql and GraphiQL at / (loads the demo corpus into an empty store)
   ingest   ingest files, directories and zip archives (.html, .pdf, .csv) with per-file outcomes
+  loadtest N clients ask through the real API on loopback for a fixed time: throughput, p50/p99, errors
   keys     create, list and revoke API keys (shown once, stored hashed)
   users    create editor accounts and change their roles
   audit    verify the audit log's hash chain (exit 1 when broken) or export it as JSON lines
@@ -73,6 +74,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return runServe(ctx, rest, stdout, stderr, log)
 	case "ingest":
 		return runIngest(ctx, rest, stdout, stderr, log)
+	case "loadtest":
+		return runLoadTest(ctx, rest, stdout, stderr, log)
 	case "keys":
 		return runKeys(ctx, rest, stdout, stderr, log)
 	case "users":

@@ -479,3 +479,16 @@ func TestCrawlMutationAndHistory(t *testing.T) {
 		}
 	}
 }
+
+// TestLoadTest runs the load test briefly, text search only: every request gets through the gate
+// with the test's reader key and is answered without error.
+func TestLoadTest(t *testing.T) {
+	out := MustRun(t, "loadtest", "--embedder", "none", "--clients", "4", "--duration", "2s", "--json")
+	var rep loadReport
+	if err := json.Unmarshal([]byte(out), &rep); err != nil {
+		t.Fatalf("loadtest printed %q: %v", out, err)
+	}
+	if rep.Requests == 0 || rep.Errors != 0 || rep.Clients != 4 {
+		t.Errorf("load test: %+v", rep)
+	}
+}
