@@ -62,6 +62,7 @@ func runIngest(ctx context.Context, args []string, stdout, stderr io.Writer, log
 	if err != nil {
 		return err
 	}
+	a.auditAs(fixgraph.Local, "", "upload", job.ID, map[string]string{"paths": strings.Join(fs.Args(), " "), "department": *department})
 	return a.runJob(ctx, job, stdout, stderr, *asJSON, true)
 }
 
@@ -94,6 +95,7 @@ func runCrawl(ctx context.Context, args []string, stdout, stderr io.Writer, log 
 	if err != nil {
 		return err
 	}
+	a.auditAs(fixgraph.Local, "", "crawl", job.ID, map[string]string{"seeds": strings.Join(cc.Seeds, " "), "department": *department})
 	// Dead links are the site's problem, not the crawl's: pages that failed are listed and
 	// counted, and the exit status is 0 unless the crawl itself could not run.
 	return a.runJob(ctx, job, stdout, stderr, *asJSON, false)
