@@ -18,7 +18,6 @@ import (
 	"path"
 	"path/filepath"
 	"runtime/debug"
-	"slices"
 	"strings"
 	"time"
 
@@ -205,11 +204,17 @@ func binaryVersion() string {
 	return strings.TrimSpace(v)
 }
 
-// backupHandler serves GET /admin/backup: the backup of the running server's stores as a tar.
-// The parts are copied first, so a failure is an error status rather than a cut-off archive,
-// and the response says its length, so the client can tell a complete download.
+// backupHandler serves GET /admin/backup to admins: the backup of the running server's stores as
+// a tar. The parts are copied first, so a failure is an error status rather than a cut-off
+// archive, and the response says its length, so the client can tell a complete download.
 func (a *app) backupHandler() http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		// A backup holds every document whatever its visibility, and the accounts.
+		if !fixgraph.PrincipalFrom(r.Context()).Can("admin", "") {
+			a.audit(r.Context(), "backup.refused", "", nil)
+			http.Error(w, "a backup needs the admin role", http.StatusForbidden)
+			return
+		}
 		parts, err := a.backupParts()
 		if err != nil {
 			http.Error(w, fixgraph.MessageOf(err), http.StatusNotImplemented)
@@ -246,6 +251,7 @@ func (a *app) backupHandler() http.Handler {
 			return
 		}
 		a.log.Info("backup downloaded", "bytes", size, "parts", len(m.Parts))
+		a.audit(r.Context(), "backup", "", map[string]string{"bytes": fmt.Sprint(size), "parts": partNames(m)})
 	})
 }
 
@@ -290,6 +296,7 @@ func runBackup(ctx context.Context, args []string, stdout, stderr io.Writer, log
 	case err == nil:
 		parts, perr := a.backupParts()
 		if perr == nil {
+			a.auditAs(fixgraph.Local, "", "backup", *out, nil) // before the copy, so the copy holds it
 			_, perr = writeBackup(ctx, parts, cfg.data, bw)
 		}
 		a.Close()
@@ -334,17 +341,24 @@ func runBackup(ctx context.Context, args []string, stdout, stderr io.Writer, log
 		return err
 	}
 	var total int64
-	var names []string
 	for _, p := range m.Parts {
 		total += p.Size
-		names = append(names, p.Name)
 	}
 	from := cfg.data
 	if via != "" {
 		from += " through the server at " + via
 	}
-	fmt.Fprintf(stdout, "backed up %s (%s, %d bytes) to %s\n", from, strings.Join(names, ", "), total, *out)
+	fmt.Fprintf(stdout, "backed up %s (%s, %d bytes) to %s\n", from, partNames(m), total, *out)
 	return nil
+}
+
+// partNames lists the parts of a backup.
+func partNames(m *backupManifest) string {
+	var names []string
+	for _, p := range m.Parts {
+		names = append(names, p.Name)
+	}
+	return strings.Join(names, ", ")
 }
 
 // flagSet reports whether the flag was given on the command line.
@@ -563,12 +577,8 @@ func runRestore(ctx context.Context, args []string, stdout, stderr io.Writer, lo
 	if err != nil {
 		return err
 	}
-	var names []string
-	for _, p := range m.Parts {
-		names = append(names, p.Name)
-	}
-	slices.Sort(names)
-	fmt.Fprintf(stdout, "restored %d documents (%s, backup of %s) into %s; the text index was rebuilt\n", docs, strings.Join(names, ", "), m.Created.Format(time.RFC3339), dir)
+	a.auditAs(fixgraph.Local, "", "restore", file, map[string]string{"created": m.Created.Format(time.RFC3339), "documents": fmt.Sprint(docs)})
+	fmt.Fprintf(stdout, "restored %d documents (%s, backup of %s) into %s; the text index was rebuilt\n", docs, partNames(m), m.Created.Format(time.RFC3339), dir)
 	return nil
 }
 

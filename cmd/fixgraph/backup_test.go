@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net/http"
 	"os"
 	"path/filepath"
 	"slices"
@@ -134,6 +135,10 @@ func TestBackupAndRestore(t *testing.T) {
 		t.Fatal(err)
 	}
 	want := fixtureAnswers(t, a)
+	readerKey, _, err := a.accounts.CreateKey("bot", fixgraph.RoleReader, "", 0, "test")
+	if err != nil {
+		t.Fatal(err)
+	}
 	cited, codes := 0, 0
 	for _, w := range want {
 		if !strings.HasSuffix(w, "cite=") {
@@ -169,7 +174,39 @@ func TestBackupAndRestore(t *testing.T) {
 			t.Errorf("backup of a served directory printed %q; want it to go through the server", out)
 		}
 		sameAnswers(t, "restored online backup", restoredAnswers(t, file), want)
+
+		// Only an admin gets a backup: it holds every document and the accounts.
+		addr, err := os.ReadFile(filepath.Join(orig, serveAddrFile))
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, tt := range []struct {
+			token string
+			want  int
+		}{{"", http.StatusUnauthorized}, {readerKey, http.StatusForbidden}} {
+			req, _ := http.NewRequest(http.MethodGet, "http://"+strings.TrimSpace(string(addr))+backupPath, nil)
+			if tt.token != "" {
+				req.Header.Set("Authorization", "Bearer "+tt.token)
+			}
+			resp, err := http.DefaultClient.Do(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			resp.Body.Close()
+			if resp.StatusCode != tt.want {
+				t.Errorf("backup with token %q: %s, want %d", tt.token, resp.Status, tt.want)
+			}
+		}
 	})
+
+	// The audit log records both backups and the refused one.
+	log, err := os.ReadFile(filepath.Join(orig, auditFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n := strings.Count(string(log), `"action":"backup"`); n != 2 || !strings.Contains(string(log), `"action":"backup.refused"`) {
+		t.Errorf("the audit log has %d backups and no refused one:\n%s", n, log)
+	}
 
 	good := filepath.Join(tmp, "good.tar")
 	MustRun(t, "backup", "--data", orig, "--out", good)
