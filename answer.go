@@ -16,6 +16,7 @@ type Hit struct {
 	Section  *Section  `json:"section"`
 	Document *Document `json:"document"`
 	Score    float64   `json:"score"`
+	Lexical  float64   `json:"lexical,omitempty"` // the section's BM25 score for the query, 0 when BM25 did not find it
 	Snippet  string    `json:"snippet"`
 }
 
@@ -38,6 +39,8 @@ const (
 	AnswerPolicy       = "policy"       // a policy clause
 	AnswerSection      = "section"      // a passage of a manual
 	AnswerNone         = "none"         // nothing good enough was found
+	AnswerFollowUp     = "followup"     // the conversation's problem is not solved: the next step, the part, the service option
+	AnswerHandoff      = "handoff"      // the customer asked for a person
 )
 
 // Answer is the reply to a customer's question.
@@ -54,5 +57,69 @@ type Answer struct {
 	Citations  []Citation    `json:"citations"`
 	Confidence float64       `json:"confidence"`      // in [0,1]
 	Notes      []string      `json:"notes,omitempty"` // what the customer should know besides, such as stale stock
-	Hits       []Hit         `json:"-"`               // the search hits the answer was chosen from
+	ID         string        `json:"id,omitempty"`    // the ask's id in the analytics log, for feedback
+	Handoff    Handoff       `json:"handoff"`
+	Related    []Related     `json:"related,omitempty"`
+	Hits       []Hit         `json:"-"` // the search hits the answer was chosen from
+}
+
+// Conversation is what came before a question in a chat: the earlier turns and what the app
+// knows of the customer's device.
+type Conversation struct {
+	ID       string `json:"id,omitempty"`
+	Turns    []Turn `json:"turns,omitempty"`
+	Model    string `json:"model,omitempty"`    // the device's model (WF-8012D)
+	Firmware string `json:"firmware,omitempty"` // the device's firmware version
+}
+
+// Turn roles.
+const (
+	RoleCustomer = "customer"
+	RoleBot      = "bot"
+)
+
+// Turn is one message of a conversation. A bot turn may say what it answered about.
+type Turn struct {
+	Role      string `json:"role"`
+	Text      string `json:"text"`
+	ErrorCode string `json:"errorCode,omitempty"`
+	Product   string `json:"product,omitempty"`
+	Kind      string `json:"kind,omitempty"`
+}
+
+// Hand-off reasons.
+const (
+	HandoffAsked         = "customer_asked" // the customer asked for a person
+	HandoffLowConfidence = "low_confidence" // nothing fits well enough
+	HandoffUnresolved    = "unresolved"     // three turns without a solution
+	HandoffNoAnswer      = "nothing_found"  // the knowledge does not cover it
+)
+
+// Handoff is the decision to pass a conversation to a human agent, with what the agent needs.
+type Handoff struct {
+	Recommended bool         `json:"recommended"`
+	Reason      string       `json:"reason,omitempty"`
+	Summary     string       `json:"summary,omitempty"`     // the conversation in a few lines
+	Product     string       `json:"product,omitempty"`     // detected model
+	ErrorCode   string       `json:"errorCode,omitempty"`   // detected code
+	Suggested   []string     `json:"suggested,omitempty"`   // what the bot already suggested
+	Suggestions []Suggestion `json:"suggestions,omitempty"` // the top candidate solutions, with citations
+}
+
+// Suggestion is a candidate solution for the agent.
+type Suggestion struct {
+	Title    string   `json:"title"`
+	Kind     string   `json:"kind"`
+	Score    float64  `json:"score"`
+	Citation Citation `json:"citation"`
+}
+
+// Related is knowledge the graph infers next to an answer: another code that needs the same part,
+// a firmware upgrade that fixes the code.
+type Related struct {
+	Kind      string `json:"kind"` // "same_part", "firmware"
+	Text      string `json:"text"`
+	ErrorCode string `json:"errorCode,omitempty"`
+	Product   string `json:"product,omitempty"`
+	Part      string `json:"part,omitempty"`
 }

@@ -35,6 +35,9 @@ type Service struct {
 	// fixgraph.DefaultStockMaxAge).
 	StockMaxAge time.Duration
 	Now         func() time.Time // nil means time.Now
+	// HandoffThreshold is the confidence under which answers recommend a person (0 means
+	// DefaultHandoffThreshold).
+	HandoffThreshold float64
 }
 
 // Published is the filter for what bots may see: published knowledge only.
@@ -78,7 +81,7 @@ func (s *Service) Search(ctx context.Context, q string, limit int, f fixgraph.Se
 		if !ok || docs[sec.DocumentID] == nil {
 			continue // the index is ahead of or behind the graph; the graph wins
 		}
-		hits = append(hits, fixgraph.Hit{Section: sec, Document: docs[sec.DocumentID], Score: raw[i].Score, Snippet: Snippet(sec.Text, terms, 160)})
+		hits = append(hits, fixgraph.Hit{Section: sec, Document: docs[sec.DocumentID], Score: raw[i].Score, Lexical: raw[i].Lexical, Snippet: Snippet(sec.Text, terms, 160)})
 	}
 	return hits, nil
 }

@@ -111,7 +111,7 @@ func (t *Text) Search(ctx context.Context, q string, limit int, f fixgraph.Searc
 		if err != nil {
 			return nil, fmt.Errorf("text search: %w", err)
 		}
-		hits = append(hits, fixgraph.Hit{Section: &fixgraph.Section{ID: id}, Score: s.score})
+		hits = append(hits, fixgraph.Hit{Section: &fixgraph.Section{ID: id}, Score: s.score, Lexical: s.score})
 	}
 	sortHits(hits) // ties in external id order, so results do not depend on segment layout
 	return hits, nil

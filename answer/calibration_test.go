@@ -1,0 +1,99 @@
+package answer_test
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"fmt"
+	"strings"
+	"testing"
+
+	"github.com/fixgraph/fixgraph/answer"
+	"github.com/fixgraph/fixgraph/fixtures"
+)
+
+// uncovered reads the questions about things the corpus does not cover.
+func uncovered(tb testing.TB) []string {
+	tb.Helper()
+	f, err := fixtures.Eval.Open("eval/uncovered.jsonl")
+	if err != nil {
+		tb.Fatal(err)
+	}
+	defer f.Close()
+	var out []string
+	sc := bufio.NewScanner(f)
+	for sc.Scan() {
+		var q struct{ Question string }
+		if err := json.Unmarshal(sc.Bytes(), &q); err != nil {
+			tb.Fatal(err)
+		}
+		out = append(out, q.Question)
+	}
+	return out
+}
+
+// TestConfidenceIsCalibrated asks every fixture question and every question the corpus does not
+// cover, and reports accuracy per confidence bucket (an uncovered question answered without a
+// hand-off counts as wrong). Higher buckets must be more accurate, answers under the hand-off
+// threshold recommend a person, and every uncovered question is handed off.
+func TestConfidenceIsCalibrated(t *testing.T) {
+	ctx := context.Background()
+	s := mustService(t)
+	type bucket struct{ n, right int }
+	edges := []float64{0.5, 0.7, 0.9, 1.01}
+	buckets := make([]bucket, len(edges))
+	add := func(conf float64, right bool) {
+		for i, e := range edges {
+			if conf < e {
+				buckets[i].n++
+				if right {
+					buckets[i].right++
+				}
+				return
+			}
+		}
+	}
+	handedOffRight := 0
+	for _, q := range loadQuestions(t) {
+		ans, err := s.AskIn(ctx, q.Question, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		ok := correct(q, ans)
+		add(ans.Confidence, ok)
+		if ans.Handoff.Recommended != (ans.Confidence < answer.DefaultHandoffThreshold) && ans.Kind != "none" {
+			t.Errorf("%s: confidence %.2f, hand-off %v", q.ID, ans.Confidence, ans.Handoff.Recommended)
+		}
+		if ok && ans.Handoff.Recommended {
+			handedOffRight++
+		}
+	}
+	for _, q := range uncovered(t) {
+		ans, err := s.AskIn(ctx, q, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		add(ans.Confidence, false)
+		if !ans.Handoff.Recommended {
+			t.Errorf("uncovered %q answered (%s, %.2f) without a hand-off", q, ans.Kind, ans.Confidence)
+		}
+	}
+	var report strings.Builder
+	lo := 0.0
+	prev := -1.0
+	for i, b := range buckets {
+		acc := 0.0
+		if b.n > 0 {
+			acc = float64(b.right) / float64(b.n)
+		}
+		fmt.Fprintf(&report, "[%.1f, %.1f): %3d answers, accuracy %.2f\n", lo, min(edges[i], 1), b.n, acc)
+		if b.n >= 5 && acc < prev {
+			t.Errorf("bucket [%.1f, %.1f) is less accurate (%.2f) than the one below (%.2f)", lo, edges[i], acc, prev)
+		}
+		if b.n >= 5 {
+			prev = acc
+		}
+		lo = edges[i]
+	}
+	t.Logf("confidence buckets (fixture questions and uncovered ones):\n%s%d right answers were handed off anyway", report.String(), handedOffRight)
+}
