@@ -205,6 +205,9 @@ func (r hybridRankings) headed(ctx context.Context, tokens []string, limit int, 
 // BM25 and vectors run side by side, and their scores are fused by relative score with the
 // boost for sections headed by the question's code.
 func fuse(ctx context.Context, r rankings, fu Fusion, q string, limit int, f fixgraph.SearchFilter) ([]fixgraph.Hit, error) {
+	if limit <= 0 {
+		return nil, nil // as the rankings do; the cut below would panic
+	}
 	fu = fu.withDefaults()
 	depth := max(fu.Depth, limit)
 	lexQ := q
@@ -257,9 +260,13 @@ func fuse(ctx context.Context, r rankings, fu Fusion, q string, limit int, f fix
 			score[id] += fu.Exact
 		}
 	}
+	bm25 := make(map[string]float64, len(lexical))
+	for _, h := range lexical {
+		bm25[h.Section.ID] = h.Score
+	}
 	hits := make([]fixgraph.Hit, 0, len(score))
 	for id, s := range score {
-		hits = append(hits, fixgraph.Hit{Section: &fixgraph.Section{ID: id}, Score: s})
+		hits = append(hits, fixgraph.Hit{Section: &fixgraph.Section{ID: id}, Score: s, Lexical: bm25[id]})
 	}
 	sortHits(hits)
 	return hits[:min(limit, len(hits))], nil
