@@ -11,6 +11,58 @@ import (
 	"github.com/fixgraph/fixgraph"
 )
 
+func (r *answerResolver) ID(ctx context.Context, obj *fixgraph.Answer) (*string, error) {
+	return optString(obj.ID), nil
+}
+
+func (r *answerResolver) Related(ctx context.Context, obj *fixgraph.Answer) ([]*fixgraph.Related, error) {
+	out := make([]*fixgraph.Related, len(obj.Related))
+	for i := range obj.Related {
+		out[i] = &obj.Related[i]
+	}
+	return out, nil
+}
+
+func (r *handoffResolver) Reason(ctx context.Context, obj *fixgraph.Handoff) (*string, error) {
+	return optString(obj.Reason), nil
+}
+
+func (r *handoffResolver) Summary(ctx context.Context, obj *fixgraph.Handoff) (*string, error) {
+	return optString(obj.Summary), nil
+}
+
+func (r *handoffResolver) Product(ctx context.Context, obj *fixgraph.Handoff) (*string, error) {
+	return optString(obj.Product), nil
+}
+
+func (r *handoffResolver) ErrorCode(ctx context.Context, obj *fixgraph.Handoff) (*string, error) {
+	return optString(obj.ErrorCode), nil
+}
+
+func (r *handoffResolver) Suggested(ctx context.Context, obj *fixgraph.Handoff) ([]string, error) {
+	return append([]string{}, obj.Suggested...), nil
+}
+
+func (r *handoffResolver) Suggestions(ctx context.Context, obj *fixgraph.Handoff) ([]*fixgraph.Suggestion, error) {
+	out := make([]*fixgraph.Suggestion, len(obj.Suggestions))
+	for i := range obj.Suggestions {
+		out[i] = &obj.Suggestions[i]
+	}
+	return out, nil
+}
+
+func (r *relatedResolver) ErrorCode(ctx context.Context, obj *fixgraph.Related) (*string, error) {
+	return optString(obj.ErrorCode), nil
+}
+
+func (r *relatedResolver) Product(ctx context.Context, obj *fixgraph.Related) (*string, error) {
+	return optString(obj.Product), nil
+}
+
+func (r *relatedResolver) Part(ctx context.Context, obj *fixgraph.Related) (*string, error) {
+	return optString(obj.Part), nil
+}
+
 func (r *searchHitResolver) Heading(ctx context.Context, obj *fixgraph.Hit) (string, error) {
 	return obj.Section.Heading, nil
 }
@@ -19,6 +71,17 @@ func (r *searchHitResolver) HeadingPath(ctx context.Context, obj *fixgraph.Hit) 
 	return obj.Section.HeadingPath, nil
 }
 
+func (r *Resolver) Answer() AnswerResolver { return &answerResolver{r} }
+
+func (r *Resolver) Handoff() HandoffResolver { return &handoffResolver{r} }
+
+func (r *Resolver) Related() RelatedResolver { return &relatedResolver{r} }
+
 func (r *Resolver) SearchHit() SearchHitResolver { return &searchHitResolver{r} }
 
-type searchHitResolver struct{ *Resolver }
+type (
+	answerResolver    struct{ *Resolver }
+	handoffResolver   struct{ *Resolver }
+	relatedResolver   struct{ *Resolver }
+	searchHitResolver struct{ *Resolver }
+)

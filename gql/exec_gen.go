@@ -31,9 +31,11 @@ type Config = graphql.Config[ResolverRoot, DirectiveRoot, ComplexityRoot]
 
 type ResolverRoot interface {
 	APIKey() APIKeyResolver
+	Answer() AnswerResolver
 	Document() DocumentResolver
 	ErrorCode() ErrorCodeResolver
 	FAQ() FAQResolver
+	Handoff() HandoffResolver
 	Job() JobResolver
 	JobFile() JobFileResolver
 	Me() MeResolver
@@ -42,6 +44,7 @@ type ResolverRoot interface {
 	PolicyClause() PolicyClauseResolver
 	Product() ProductResolver
 	Query() QueryResolver
+	Related() RelatedResolver
 	RepairGuide() RepairGuideResolver
 	SearchHit() SearchHitResolver
 	Section() SectionResolver
@@ -72,11 +75,14 @@ type ComplexityRoot struct {
 		ErrorCode  func(childComplexity int) int
 		FAQ        func(childComplexity int) int
 		Guide      func(childComplexity int) int
+		Handoff    func(childComplexity int) int
+		ID         func(childComplexity int) int
 		Kind       func(childComplexity int) int
 		Language   func(childComplexity int) int
 		Notes      func(childComplexity int) int
 		Product    func(childComplexity int) int
 		Question   func(childComplexity int) int
+		Related    func(childComplexity int) int
 		Text       func(childComplexity int) int
 	}
 
@@ -135,6 +141,16 @@ type ComplexityRoot struct {
 		Variants func(childComplexity int) int
 	}
 
+	Handoff struct {
+		ErrorCode   func(childComplexity int) int
+		Product     func(childComplexity int) int
+		Reason      func(childComplexity int) int
+		Recommended func(childComplexity int) int
+		Suggested   func(childComplexity int) int
+		Suggestions func(childComplexity int) int
+		Summary     func(childComplexity int) int
+	}
+
 	Job struct {
 		Counts     func(childComplexity int) int
 		CreatedAt  func(childComplexity int) int
@@ -184,6 +200,7 @@ type ComplexityRoot struct {
 		Crawl        func(childComplexity int, input CrawlInput) int
 		CreateAPIKey func(childComplexity int, name string, role string, department *string, expiresIn *string) int
 		CreateUser   func(childComplexity int, name string, password string, role string, department *string) int
+		Feedback     func(childComplexity int, answerID string, helpful bool, comment *string) int
 		RevokeAPIKey func(childComplexity int, id string) int
 		SetStock     func(childComplexity int, levels []*StockInput) int
 		SetUserRole  func(childComplexity int, name string, role string, department *string) int
@@ -227,7 +244,7 @@ type ComplexityRoot struct {
 
 	Query struct {
 		APIKeys         func(childComplexity int) int
-		Ask             func(childComplexity int, question string) int
+		Ask             func(childComplexity int, question string, conversation *ConversationInput) int
 		Document        func(childComplexity int, id string) int
 		DocumentHistory func(childComplexity int, id string) int
 		ErrorCode       func(childComplexity int, id string) int
@@ -246,6 +263,14 @@ type ComplexityRoot struct {
 		Users           func(childComplexity int) int
 		Video           func(childComplexity int, id string) int
 		Warehouse       func(childComplexity int, code string) int
+	}
+
+	Related struct {
+		ErrorCode func(childComplexity int) int
+		Kind      func(childComplexity int) int
+		Part      func(childComplexity int) int
+		Product   func(childComplexity int) int
+		Text      func(childComplexity int) int
 	}
 
 	RepairGuide struct {
@@ -293,6 +318,13 @@ type ComplexityRoot struct {
 		Warehouse func(childComplexity int) int
 	}
 
+	Suggestion struct {
+		Citation func(childComplexity int) int
+		Kind     func(childComplexity int) int
+		Score    func(childComplexity int) int
+		Title    func(childComplexity int) int
+	}
+
 	User struct {
 		CreatedAt  func(childComplexity int) int
 		Department func(childComplexity int) int
@@ -325,6 +357,11 @@ type APIKeyResolver interface {
 	ExpiresAt(ctx context.Context, obj *fixgraph.APIKey) (*time.Time, error)
 	RevokedAt(ctx context.Context, obj *fixgraph.APIKey) (*time.Time, error)
 }
+type AnswerResolver interface {
+	ID(ctx context.Context, obj *fixgraph.Answer) (*string, error)
+
+	Related(ctx context.Context, obj *fixgraph.Answer) ([]*fixgraph.Related, error)
+}
 type DocumentResolver interface {
 	Kind(ctx context.Context, obj *fixgraph.Document) (string, error)
 
@@ -344,6 +381,14 @@ type FAQResolver interface {
 	Product(ctx context.Context, obj *fixgraph.FAQ) (*fixgraph.Product, error)
 	Section(ctx context.Context, obj *fixgraph.FAQ) (*fixgraph.Section, error)
 	Document(ctx context.Context, obj *fixgraph.FAQ) (*fixgraph.Document, error)
+}
+type HandoffResolver interface {
+	Reason(ctx context.Context, obj *fixgraph.Handoff) (*string, error)
+	Summary(ctx context.Context, obj *fixgraph.Handoff) (*string, error)
+	Product(ctx context.Context, obj *fixgraph.Handoff) (*string, error)
+	ErrorCode(ctx context.Context, obj *fixgraph.Handoff) (*string, error)
+	Suggested(ctx context.Context, obj *fixgraph.Handoff) ([]string, error)
+	Suggestions(ctx context.Context, obj *fixgraph.Handoff) ([]*fixgraph.Suggestion, error)
 }
 type JobResolver interface {
 	Visibility(ctx context.Context, obj *fixgraph.Job) (string, error)
@@ -369,6 +414,7 @@ type MeResolver interface {
 	Department(ctx context.Context, obj *fixgraph.Principal) (*string, error)
 }
 type MutationResolver interface {
+	Feedback(ctx context.Context, answerID string, helpful bool, comment *string) (bool, error)
 	SetStock(ctx context.Context, levels []*StockInput) ([]*fixgraph.StockLevel, error)
 	CreateAPIKey(ctx context.Context, name string, role string, department *string, expiresIn *string) (*NewAPIKey, error)
 	RevokeAPIKey(ctx context.Context, id string) (*fixgraph.APIKey, error)
@@ -398,7 +444,7 @@ type ProductResolver interface {
 type QueryResolver interface {
 	Troubleshoot(ctx context.Context, code string, product *string) ([]*fixgraph.ErrorCode, error)
 	Search(ctx context.Context, query string, limit int, kinds []string, language *string) ([]*fixgraph.Hit, error)
-	Ask(ctx context.Context, question string) (*fixgraph.Answer, error)
+	Ask(ctx context.Context, question string, conversation *ConversationInput) (*fixgraph.Answer, error)
 	Node(ctx context.Context, id string) (fixgraph.Node, error)
 	Document(ctx context.Context, id string) (*fixgraph.Document, error)
 	Section(ctx context.Context, id string) (*fixgraph.Section, error)
@@ -416,6 +462,11 @@ type QueryResolver interface {
 	Job(ctx context.Context, id string) (*fixgraph.Job, error)
 	Jobs(ctx context.Context, department *string, limit int) ([]*fixgraph.Job, error)
 	DocumentHistory(ctx context.Context, id string) ([]*fixgraph.Revision, error)
+}
+type RelatedResolver interface {
+	ErrorCode(ctx context.Context, obj *fixgraph.Related) (*string, error)
+	Product(ctx context.Context, obj *fixgraph.Related) (*string, error)
+	Part(ctx context.Context, obj *fixgraph.Related) (*string, error)
 }
 type RepairGuideResolver interface {
 	Section(ctx context.Context, obj *fixgraph.RepairGuide) (*fixgraph.Section, error)
@@ -547,6 +598,18 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Answer.Guide(childComplexity), true
+	case "Answer.handoff":
+		if e.ComplexityRoot.Answer.Handoff == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Answer.Handoff(childComplexity), true
+	case "Answer.id":
+		if e.ComplexityRoot.Answer.ID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Answer.ID(childComplexity), true
 	case "Answer.kind":
 		if e.ComplexityRoot.Answer.Kind == nil {
 			break
@@ -577,6 +640,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Answer.Question(childComplexity), true
+	case "Answer.related":
+		if e.ComplexityRoot.Answer.Related == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Answer.Related(childComplexity), true
 	case "Answer.text":
 		if e.ComplexityRoot.Answer.Text == nil {
 			break
@@ -844,6 +913,49 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.FAQ.Variants(childComplexity), true
 
+	case "Handoff.errorCode":
+		if e.ComplexityRoot.Handoff.ErrorCode == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Handoff.ErrorCode(childComplexity), true
+	case "Handoff.product":
+		if e.ComplexityRoot.Handoff.Product == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Handoff.Product(childComplexity), true
+	case "Handoff.reason":
+		if e.ComplexityRoot.Handoff.Reason == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Handoff.Reason(childComplexity), true
+	case "Handoff.recommended":
+		if e.ComplexityRoot.Handoff.Recommended == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Handoff.Recommended(childComplexity), true
+	case "Handoff.suggested":
+		if e.ComplexityRoot.Handoff.Suggested == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Handoff.Suggested(childComplexity), true
+	case "Handoff.suggestions":
+		if e.ComplexityRoot.Handoff.Suggestions == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Handoff.Suggestions(childComplexity), true
+	case "Handoff.summary":
+		if e.ComplexityRoot.Handoff.Summary == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Handoff.Summary(childComplexity), true
+
 	case "Job.counts":
 		if e.ComplexityRoot.Job.Counts == nil {
 			break
@@ -1084,6 +1196,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.CreateUser(childComplexity, args["name"].(string), args["password"].(string), args["role"].(string), args["department"].(*string)), true
+	case "Mutation.feedback":
+		if e.ComplexityRoot.Mutation.Feedback == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_feedback_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.Feedback(childComplexity, args["answerId"].(string), args["helpful"].(bool), args["comment"].(*string)), true
 	case "Mutation.revokeAPIKey":
 		if e.ComplexityRoot.Mutation.RevokeAPIKey == nil {
 			break
@@ -1302,7 +1425,7 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 			return 0, false
 		}
 
-		return e.ComplexityRoot.Query.Ask(childComplexity, args["question"].(string)), true
+		return e.ComplexityRoot.Query.Ask(childComplexity, args["question"].(string), args["conversation"].(*ConversationInput)), true
 	case "Query.document":
 		if e.ComplexityRoot.Query.Document == nil {
 			break
@@ -1492,6 +1615,37 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.Warehouse(childComplexity, args["code"].(string)), true
+
+	case "Related.errorCode":
+		if e.ComplexityRoot.Related.ErrorCode == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Related.ErrorCode(childComplexity), true
+	case "Related.kind":
+		if e.ComplexityRoot.Related.Kind == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Related.Kind(childComplexity), true
+	case "Related.part":
+		if e.ComplexityRoot.Related.Part == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Related.Part(childComplexity), true
+	case "Related.product":
+		if e.ComplexityRoot.Related.Product == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Related.Product(childComplexity), true
+	case "Related.text":
+		if e.ComplexityRoot.Related.Text == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Related.Text(childComplexity), true
 
 	case "RepairGuide.citation":
 		if e.ComplexityRoot.RepairGuide.Citation == nil {
@@ -1695,6 +1849,31 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.StockLevel.Warehouse(childComplexity), true
 
+	case "Suggestion.citation":
+		if e.ComplexityRoot.Suggestion.Citation == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Suggestion.Citation(childComplexity), true
+	case "Suggestion.kind":
+		if e.ComplexityRoot.Suggestion.Kind == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Suggestion.Kind(childComplexity), true
+	case "Suggestion.score":
+		if e.ComplexityRoot.Suggestion.Score == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Suggestion.Score(childComplexity), true
+	case "Suggestion.title":
+		if e.ComplexityRoot.Suggestion.Title == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Suggestion.Title(childComplexity), true
+
 	case "User.createdAt":
 		if e.ComplexityRoot.User.CreatedAt == nil {
 			break
@@ -1772,8 +1951,10 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 	ec := newExecutionContext(opCtx, e, make(chan graphql.DeferredResult))
 	inputUnmarshalers := func() *graphql.InputUnmarshalerIndex {
 		return graphql.NewInputUnmarshalerIndex(
+			graphql.NewInputUnmarshaler("ConversationInput", ec.unmarshalInputConversationInput),
 			graphql.NewInputUnmarshaler("CrawlInput", ec.unmarshalInputCrawlInput),
 			graphql.NewInputUnmarshaler("StockInput", ec.unmarshalInputStockInput),
+			graphql.NewInputUnmarshaler("TurnInput", ec.unmarshalInputTurnInput),
 		)
 	}
 	first := true
@@ -1897,6 +2078,8 @@ func (ec *executionContext) childFields_APIKey(ctx context.Context, field graphq
 
 func (ec *executionContext) childFields_Answer(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
+	case "id":
+		return ec.fieldContext_Answer_id(ctx, field)
 	case "question":
 		return ec.fieldContext_Answer_question(ctx, field)
 	case "language":
@@ -1921,6 +2104,10 @@ func (ec *executionContext) childFields_Answer(ctx context.Context, field graphq
 		return ec.fieldContext_Answer_confidence(ctx, field)
 	case "notes":
 		return ec.fieldContext_Answer_notes(ctx, field)
+	case "handoff":
+		return ec.fieldContext_Answer_handoff(ctx, field)
+	case "related":
+		return ec.fieldContext_Answer_related(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type Answer", field.Name)
 }
@@ -2033,6 +2220,26 @@ func (ec *executionContext) childFields_FAQ(ctx context.Context, field graphql.C
 		return ec.fieldContext_FAQ_document(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type FAQ", field.Name)
+}
+
+func (ec *executionContext) childFields_Handoff(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "recommended":
+		return ec.fieldContext_Handoff_recommended(ctx, field)
+	case "reason":
+		return ec.fieldContext_Handoff_reason(ctx, field)
+	case "summary":
+		return ec.fieldContext_Handoff_summary(ctx, field)
+	case "product":
+		return ec.fieldContext_Handoff_product(ctx, field)
+	case "errorCode":
+		return ec.fieldContext_Handoff_errorCode(ctx, field)
+	case "suggested":
+		return ec.fieldContext_Handoff_suggested(ctx, field)
+	case "suggestions":
+		return ec.fieldContext_Handoff_suggestions(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type Handoff", field.Name)
 }
 
 func (ec *executionContext) childFields_Job(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -2195,6 +2402,22 @@ func (ec *executionContext) childFields_Product(ctx context.Context, field graph
 	return nil, fmt.Errorf("no field named %q was found under type Product", field.Name)
 }
 
+func (ec *executionContext) childFields_Related(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "kind":
+		return ec.fieldContext_Related_kind(ctx, field)
+	case "text":
+		return ec.fieldContext_Related_text(ctx, field)
+	case "errorCode":
+		return ec.fieldContext_Related_errorCode(ctx, field)
+	case "product":
+		return ec.fieldContext_Related_product(ctx, field)
+	case "part":
+		return ec.fieldContext_Related_part(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type Related", field.Name)
+}
+
 func (ec *executionContext) childFields_RepairGuide(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "id":
@@ -2283,6 +2506,20 @@ func (ec *executionContext) childFields_StockLevel(ctx context.Context, field gr
 		return ec.fieldContext_StockLevel_warehouse(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type StockLevel", field.Name)
+}
+
+func (ec *executionContext) childFields_Suggestion(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "title":
+		return ec.fieldContext_Suggestion_title(ctx, field)
+	case "kind":
+		return ec.fieldContext_Suggestion_kind(ctx, field)
+	case "score":
+		return ec.fieldContext_Suggestion_score(ctx, field)
+	case "citation":
+		return ec.fieldContext_Suggestion_citation(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type Suggestion", field.Name)
 }
 
 func (ec *executionContext) childFields_User(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -2601,6 +2838,36 @@ func (ec *executionContext) field_Mutation_createUser_args(ctx context.Context, 
 	return args, nil
 }
 
+func (ec *executionContext) field_Mutation_feedback_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "answerId",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNID2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["answerId"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "helpful",
+		func(ctx context.Context, v any) (bool, error) {
+			return ec.unmarshalNBoolean2bool(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["helpful"] = arg1
+	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "comment",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["comment"] = arg2
+	return args, nil
+}
+
 func (ec *executionContext) field_Mutation_revokeAPIKey_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -2756,6 +3023,14 @@ func (ec *executionContext) field_Query_ask_args(ctx context.Context, rawArgs ma
 		return nil, err
 	}
 	args["question"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "conversation",
+		func(ctx context.Context, v any) (*ConversationInput, error) {
+			return ec.unmarshalOConversationInput2ᚖgithubᚗcomᚋfixgraphᚋfixgraphᚋgqlᚐConversationInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["conversation"] = arg1
 	return args, nil
 }
 
@@ -3295,6 +3570,29 @@ func (ec *executionContext) fieldContext_APIKey_revokedAt(_ context.Context, fie
 	return graphql.NewScalarFieldContext("APIKey", field, true, true, "Time")
 }
 
+func (ec *executionContext) _Answer_id(ctx context.Context, field graphql.CollectedField, obj *fixgraph.Answer) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Answer_id(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Answer().ID(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOID2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Answer_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Answer", field, true, true, "ID")
+}
+
 func (ec *executionContext) _Answer_question(ctx context.Context, field graphql.CollectedField, obj *fixgraph.Answer) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -3623,6 +3921,70 @@ func (ec *executionContext) _Answer_notes(ctx context.Context, field graphql.Col
 }
 func (ec *executionContext) fieldContext_Answer_notes(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Answer", field, false, false, "String")
+}
+
+func (ec *executionContext) _Answer_handoff(ctx context.Context, field graphql.CollectedField, obj *fixgraph.Answer) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Answer_handoff(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Handoff, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v fixgraph.Handoff) graphql.Marshaler {
+			return ec.marshalNHandoff2githubᚗcomᚋfixgraphᚋfixgraphᚐHandoff(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Answer_handoff(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Answer",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Handoff(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Answer_related(ctx context.Context, field graphql.CollectedField, obj *fixgraph.Answer) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Answer_related(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Answer().Related(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*fixgraph.Related) graphql.Marshaler {
+			return ec.marshalNRelated2ᚕᚖgithubᚗcomᚋfixgraphᚋfixgraphᚐRelatedᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Answer_related(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Answer",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Related(ctx, field)
+		},
+	}
+	return fc, nil
 }
 
 func (ec *executionContext) _Citation_sectionId(ctx context.Context, field graphql.CollectedField, obj *fixgraph.Citation) (ret graphql.Marshaler) {
@@ -4671,6 +5033,176 @@ func (ec *executionContext) fieldContext_FAQ_document(_ context.Context, field g
 	return fc, nil
 }
 
+func (ec *executionContext) _Handoff_recommended(ctx context.Context, field graphql.CollectedField, obj *fixgraph.Handoff) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Handoff_recommended(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Recommended, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Handoff_recommended(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Handoff", field, false, false, "Boolean")
+}
+
+func (ec *executionContext) _Handoff_reason(ctx context.Context, field graphql.CollectedField, obj *fixgraph.Handoff) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Handoff_reason(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Handoff().Reason(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Handoff_reason(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Handoff", field, true, true, "String")
+}
+
+func (ec *executionContext) _Handoff_summary(ctx context.Context, field graphql.CollectedField, obj *fixgraph.Handoff) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Handoff_summary(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Handoff().Summary(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Handoff_summary(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Handoff", field, true, true, "String")
+}
+
+func (ec *executionContext) _Handoff_product(ctx context.Context, field graphql.CollectedField, obj *fixgraph.Handoff) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Handoff_product(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Handoff().Product(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Handoff_product(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Handoff", field, true, true, "String")
+}
+
+func (ec *executionContext) _Handoff_errorCode(ctx context.Context, field graphql.CollectedField, obj *fixgraph.Handoff) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Handoff_errorCode(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Handoff().ErrorCode(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Handoff_errorCode(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Handoff", field, true, true, "String")
+}
+
+func (ec *executionContext) _Handoff_suggested(ctx context.Context, field graphql.CollectedField, obj *fixgraph.Handoff) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Handoff_suggested(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Handoff().Suggested(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []string) graphql.Marshaler {
+			return ec.marshalNString2ᚕstringᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Handoff_suggested(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Handoff", field, true, true, "String")
+}
+
+func (ec *executionContext) _Handoff_suggestions(ctx context.Context, field graphql.CollectedField, obj *fixgraph.Handoff) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Handoff_suggestions(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Handoff().Suggestions(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*fixgraph.Suggestion) graphql.Marshaler {
+			return ec.marshalNSuggestion2ᚕᚖgithubᚗcomᚋfixgraphᚋfixgraphᚐSuggestionᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Handoff_suggestions(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Handoff",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Suggestion(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _Job_id(ctx context.Context, field graphql.CollectedField, obj *fixgraph.Job) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -5458,6 +5990,50 @@ func (ec *executionContext) _Me_department(ctx context.Context, field graphql.Co
 }
 func (ec *executionContext) fieldContext_Me_department(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Me", field, true, true, "String")
+}
+
+func (ec *executionContext) _Mutation_feedback(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_feedback(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().Feedback(ctx, fc.Args["answerId"].(string), fc.Args["helpful"].(bool), fc.Args["comment"].(*string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_feedback(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return nil, errors.New("field of type Boolean does not have child fields")
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_feedback_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
 }
 
 func (ec *executionContext) _Mutation_setStock(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
@@ -6521,7 +7097,7 @@ func (ec *executionContext) _Query_ask(ctx context.Context, field graphql.Collec
 		},
 		func(ctx context.Context) (any, error) {
 			fc := graphql.GetFieldContext(ctx)
-			return ec.Resolvers.Query().Ask(ctx, fc.Args["question"].(string))
+			return ec.Resolvers.Query().Ask(ctx, fc.Args["question"].(string), fc.Args["conversation"].(*ConversationInput))
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *fixgraph.Answer) graphql.Marshaler {
@@ -7341,6 +7917,121 @@ func (ec *executionContext) fieldContext_Query___schema(_ context.Context, field
 		},
 	}
 	return fc, nil
+}
+
+func (ec *executionContext) _Related_kind(ctx context.Context, field graphql.CollectedField, obj *fixgraph.Related) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Related_kind(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Kind, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Related_kind(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Related", field, false, false, "String")
+}
+
+func (ec *executionContext) _Related_text(ctx context.Context, field graphql.CollectedField, obj *fixgraph.Related) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Related_text(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Text, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Related_text(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Related", field, false, false, "String")
+}
+
+func (ec *executionContext) _Related_errorCode(ctx context.Context, field graphql.CollectedField, obj *fixgraph.Related) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Related_errorCode(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Related().ErrorCode(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Related_errorCode(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Related", field, true, true, "String")
+}
+
+func (ec *executionContext) _Related_product(ctx context.Context, field graphql.CollectedField, obj *fixgraph.Related) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Related_product(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Related().Product(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Related_product(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Related", field, true, true, "String")
+}
+
+func (ec *executionContext) _Related_part(ctx context.Context, field graphql.CollectedField, obj *fixgraph.Related) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Related_part(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Related().Part(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Related_part(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Related", field, true, true, "String")
 }
 
 func (ec *executionContext) _RepairGuide_id(ctx context.Context, field graphql.CollectedField, obj *fixgraph.RepairGuide) (ret graphql.Marshaler) {
@@ -8187,6 +8878,107 @@ func (ec *executionContext) fieldContext_StockLevel_warehouse(_ context.Context,
 		IsResolver: true,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields_Warehouse(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Suggestion_title(ctx context.Context, field graphql.CollectedField, obj *fixgraph.Suggestion) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Suggestion_title(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Title, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Suggestion_title(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Suggestion", field, false, false, "String")
+}
+
+func (ec *executionContext) _Suggestion_kind(ctx context.Context, field graphql.CollectedField, obj *fixgraph.Suggestion) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Suggestion_kind(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Kind, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Suggestion_kind(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Suggestion", field, false, false, "String")
+}
+
+func (ec *executionContext) _Suggestion_score(ctx context.Context, field graphql.CollectedField, obj *fixgraph.Suggestion) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Suggestion_score(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Score, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v float64) graphql.Marshaler {
+			return ec.marshalNFloat2float64(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Suggestion_score(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Suggestion", field, false, false, "Float")
+}
+
+func (ec *executionContext) _Suggestion_citation(ctx context.Context, field graphql.CollectedField, obj *fixgraph.Suggestion) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Suggestion_citation(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Citation, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v fixgraph.Citation) graphql.Marshaler {
+			return ec.marshalNCitation2githubᚗcomᚋfixgraphᚋfixgraphᚐCitation(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Suggestion_citation(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Suggestion",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Citation(ctx, field)
 		},
 	}
 	return fc, nil
@@ -9516,6 +10308,69 @@ func (ec *executionContext) fieldContext___Type_isOneOf(_ context.Context, field
 
 // region    **************************** input.gotpl *****************************
 
+func (ec *executionContext) unmarshalInputConversationInput(ctx context.Context, obj any) (ConversationInput, error) {
+	var it ConversationInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"id", "turns", "model", "firmware"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "id":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("id"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ID = data
+		case "turns":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("turns"))
+			data, err := ec.unmarshalOTurnInput2ᚕᚖgithubᚗcomᚋfixgraphᚋfixgraphᚋgqlᚐTurnInputᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Turns = data
+		case "model":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("model"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Model = data
+		case "firmware":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("firmware"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Firmware = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalConversationInput unmarshals raw into the ConversationInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalConversationInput(ctx context.Context, raw any) (ConversationInput, error) {
+	var out ConversationInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "ConversationInput", raw, &out)
+	return out, err
+}
+
 func (ec *executionContext) unmarshalInputCrawlInput(ctx context.Context, obj any) (CrawlInput, error) {
 	var it CrawlInput
 	if obj == nil {
@@ -9667,6 +10522,69 @@ func (ec *executionContext) unmarshalInputStockInput(ctx context.Context, obj an
 func UnmarshalStockInput(ctx context.Context, raw any) (StockInput, error) {
 	var out StockInput
 	err := graphql.UnmarshalNamedInputFromContext(ctx, "StockInput", raw, &out)
+	return out, err
+}
+
+func (ec *executionContext) unmarshalInputTurnInput(ctx context.Context, obj any) (TurnInput, error) {
+	var it TurnInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"role", "text", "errorCode", "product"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "role":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("role"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Role = data
+		case "text":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("text"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Text = data
+		case "errorCode":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("errorCode"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ErrorCode = data
+		case "product":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("product"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Product = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalTurnInput unmarshals raw into the TurnInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalTurnInput(ctx context.Context, raw any) (TurnInput, error) {
+	var out TurnInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "TurnInput", raw, &out)
 	return out, err
 }
 
@@ -9830,66 +10748,83 @@ func (ec *executionContext) _Answer(ctx context.Context, sel ast.SelectionSet, o
 		switch field.Name {
 		case "__typename":
 			out.Values[i] = graphql.MarshalString("Answer")
+		case "id":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Answer_id(ctx, field, obj)
+				})
 		case "question":
 			out.Values[i] = ec._Answer_question(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "language":
 			out.Values[i] = ec._Answer_language(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "kind":
 			out.Values[i] = ec._Answer_kind(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "text":
 			out.Values[i] = ec._Answer_text(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "product":
 			out.Values[i] = ec._Answer_product(ctx, field, obj)
 			if out.Values[i] == graphql.RequiredNull {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "errorCode":
 			out.Values[i] = ec._Answer_errorCode(ctx, field, obj)
 			if out.Values[i] == graphql.RequiredNull {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "guide":
 			out.Values[i] = ec._Answer_guide(ctx, field, obj)
 			if out.Values[i] == graphql.RequiredNull {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "faq":
 			out.Values[i] = ec._Answer_faq(ctx, field, obj)
 			if out.Values[i] == graphql.RequiredNull {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "clause":
 			out.Values[i] = ec._Answer_clause(ctx, field, obj)
 			if out.Values[i] == graphql.RequiredNull {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "citations":
 			out.Values[i] = ec._Answer_citations(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "confidence":
 			out.Values[i] = ec._Answer_confidence(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "notes":
 			out.Values[i] = ec._Answer_notes(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
+		case "handoff":
+			out.Values[i] = ec._Answer_handoff(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "related":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Answer_related(ctx, field, obj)
+				})
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
@@ -10258,6 +11193,75 @@ func (ec *executionContext) _FAQ(ctx context.Context, sel ast.SelectionSet, obj 
 	return out
 }
 
+var handoffImplementors = []string{"Handoff"}
+
+func (ec *executionContext) _Handoff(ctx context.Context, sel ast.SelectionSet, obj *fixgraph.Handoff) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, handoffImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("Handoff")
+		case "recommended":
+			out.Values[i] = ec._Handoff_recommended(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "reason":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Handoff_reason(ctx, field, obj)
+				})
+		case "summary":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Handoff_summary(ctx, field, obj)
+				})
+		case "product":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Handoff_product(ctx, field, obj)
+				})
+		case "errorCode":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Handoff_errorCode(ctx, field, obj)
+				})
+		case "suggested":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Handoff_suggested(ctx, field, obj)
+				})
+		case "suggestions":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Handoff_suggestions(ctx, field, obj)
+				})
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
 var jobImplementors = []string{"Job"}
 
 func (ec *executionContext) _Job(ctx context.Context, sel ast.SelectionSet, obj *fixgraph.Job) graphql.Marshaler {
@@ -10566,6 +11570,13 @@ func (ec *executionContext) _Mutation(ctx context.Context, sel ast.SelectionSet)
 		switch field.Name {
 		case "__typename":
 			out.Values[i] = graphql.MarshalString("Mutation")
+		case "feedback":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_feedback(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
 		case "setStock":
 			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
 				return ec._Mutation_setStock(ctx, field)
@@ -11039,6 +12050,62 @@ func (ec *executionContext) _Query(ctx context.Context, sel ast.SelectionSet) gr
 	return out
 }
 
+var relatedImplementors = []string{"Related"}
+
+func (ec *executionContext) _Related(ctx context.Context, sel ast.SelectionSet, obj *fixgraph.Related) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, relatedImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("Related")
+		case "kind":
+			out.Values[i] = ec._Related_kind(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "text":
+			out.Values[i] = ec._Related_text(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "errorCode":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Related_errorCode(ctx, field, obj)
+				})
+		case "product":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Related_product(ctx, field, obj)
+				})
+		case "part":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Related_part(ctx, field, obj)
+				})
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
 var repairGuideImplementors = []string{"RepairGuide", "Node"}
 
 func (ec *executionContext) _RepairGuide(ctx context.Context, sel ast.SelectionSet, obj *fixgraph.RepairGuide) graphql.Marshaler {
@@ -11310,6 +12377,54 @@ func (ec *executionContext) _StockLevel(ctx context.Context, sel ast.SelectionSe
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._StockLevel_warehouse(ctx, field, obj)
 				})
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var suggestionImplementors = []string{"Suggestion"}
+
+func (ec *executionContext) _Suggestion(ctx context.Context, sel ast.SelectionSet, obj *fixgraph.Suggestion) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, suggestionImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("Suggestion")
+		case "title":
+			out.Values[i] = ec._Suggestion_title(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "kind":
+			out.Values[i] = ec._Suggestion_kind(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "score":
+			out.Values[i] = ec._Suggestion_score(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "citation":
+			out.Values[i] = ec._Suggestion_citation(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
@@ -12007,6 +13122,10 @@ func (ec *executionContext) marshalNFloat2float64(ctx context.Context, sel ast.S
 	return graphql.WrapContextMarshaler(ctx, res)
 }
 
+func (ec *executionContext) marshalNHandoff2githubᚗcomᚋfixgraphᚋfixgraphᚐHandoff(ctx context.Context, sel ast.SelectionSet, v fixgraph.Handoff) graphql.Marshaler {
+	return ec._Handoff(ctx, sel, &v)
+}
+
 func (ec *executionContext) unmarshalNID2string(ctx context.Context, v any) (string, error) {
 	res, err := graphql.UnmarshalID(v)
 	return res, graphql.ErrorOnPath(ctx, err)
@@ -12149,6 +13268,30 @@ func (ec *executionContext) marshalNPart2ᚖgithubᚗcomᚋfixgraphᚋfixgraph�
 		return graphql.Null
 	}
 	return ec._Part(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNRelated2ᚕᚖgithubᚗcomᚋfixgraphᚋfixgraphᚐRelatedᚄ(ctx context.Context, sel ast.SelectionSet, v []*fixgraph.Related) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNRelated2ᚖgithubᚗcomᚋfixgraphᚋfixgraphᚐRelated(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNRelated2ᚖgithubᚗcomᚋfixgraphᚋfixgraphᚐRelated(ctx context.Context, sel ast.SelectionSet, v *fixgraph.Related) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "Related!")
+		return graphql.Null
+	}
+	return ec._Related(ctx, sel, v)
 }
 
 func (ec *executionContext) marshalNRepairGuide2ᚕᚖgithubᚗcomᚋfixgraphᚋfixgraphᚐRepairGuideᚄ(ctx context.Context, sel ast.SelectionSet, v []*fixgraph.RepairGuide) graphql.Marshaler {
@@ -12309,6 +13452,30 @@ func (ec *executionContext) marshalNString2ᚕstringᚄ(ctx context.Context, sel
 	return ret
 }
 
+func (ec *executionContext) marshalNSuggestion2ᚕᚖgithubᚗcomᚋfixgraphᚋfixgraphᚐSuggestionᚄ(ctx context.Context, sel ast.SelectionSet, v []*fixgraph.Suggestion) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNSuggestion2ᚖgithubᚗcomᚋfixgraphᚋfixgraphᚐSuggestion(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNSuggestion2ᚖgithubᚗcomᚋfixgraphᚋfixgraphᚐSuggestion(ctx context.Context, sel ast.SelectionSet, v *fixgraph.Suggestion) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "Suggestion!")
+		return graphql.Null
+	}
+	return ec._Suggestion(ctx, sel, v)
+}
+
 func (ec *executionContext) unmarshalNTime2timeᚐTime(ctx context.Context, v any) (time.Time, error) {
 	res, err := graphql.UnmarshalTime(v)
 	return res, graphql.ErrorOnPath(ctx, err)
@@ -12321,6 +13488,11 @@ func (ec *executionContext) marshalNTime2timeᚐTime(ctx context.Context, sel as
 		graphql.AddInvalidNullFromMarshaler(ctx, "Time!")
 	}
 	return res
+}
+
+func (ec *executionContext) unmarshalNTurnInput2ᚖgithubᚗcomᚋfixgraphᚋfixgraphᚋgqlᚐTurnInput(ctx context.Context, v any) (*TurnInput, error) {
+	res, err := ec.unmarshalInputTurnInput(ctx, v)
+	return &res, graphql.ErrorOnPath(ctx, err)
 }
 
 func (ec *executionContext) unmarshalNUpload2ᚕᚖgithubᚗcomᚋ99designsᚋgqlgenᚋgraphqlᚐUploadᚄ(ctx context.Context, v any) ([]*graphql.Upload, error) {
@@ -12605,6 +13777,14 @@ func (ec *executionContext) marshalOCitation2ᚖgithubᚗcomᚋfixgraphᚋfixgra
 	return ec._Citation(ctx, sel, v)
 }
 
+func (ec *executionContext) unmarshalOConversationInput2ᚖgithubᚗcomᚋfixgraphᚋfixgraphᚋgqlᚐConversationInput(ctx context.Context, v any) (*ConversationInput, error) {
+	if v == nil {
+		return nil, nil
+	}
+	res, err := ec.unmarshalInputConversationInput(ctx, v)
+	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
 func (ec *executionContext) marshalODocument2ᚖgithubᚗcomᚋfixgraphᚋfixgraphᚐDocument(ctx context.Context, sel ast.SelectionSet, v *fixgraph.Document) graphql.Marshaler {
 	if v == nil {
 		return graphql.Null
@@ -12797,6 +13977,23 @@ func (ec *executionContext) marshalOTime2ᚖtimeᚐTime(ctx context.Context, sel
 	_ = ctx
 	res := graphql.MarshalTime(*v)
 	return res
+}
+
+func (ec *executionContext) unmarshalOTurnInput2ᚕᚖgithubᚗcomᚋfixgraphᚋfixgraphᚋgqlᚐTurnInputᚄ(ctx context.Context, v any) ([]*TurnInput, error) {
+	if v == nil {
+		return nil, nil
+	}
+	vSlice := graphql.CoerceList(v)
+	var err error
+	res := make([]*TurnInput, len(vSlice))
+	for i := range vSlice {
+		ctx := graphql.WithPathContext(ctx, graphql.NewPathWithIndex(i))
+		res[i], err = ec.unmarshalNTurnInput2ᚖgithubᚗcomᚋfixgraphᚋfixgraphᚋgqlᚐTurnInput(ctx, vSlice[i])
+		if err != nil {
+			return nil, err
+		}
+	}
+	return res, nil
 }
 
 func (ec *executionContext) marshalOVideo2ᚖgithubᚗcomᚋfixgraphᚋfixgraphᚐVideo(ctx context.Context, sel ast.SelectionSet, v *fixgraph.Video) graphql.Marshaler {

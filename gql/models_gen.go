@@ -8,6 +8,16 @@ import (
 	"github.com/fixgraph/fixgraph"
 )
 
+// What came before the question in a chat.
+type ConversationInput struct {
+	// The caller's id of the conversation, kept with the question for analytics.
+	ID    *string      `json:"id,omitempty"`
+	Turns []*TurnInput `json:"turns,omitempty"`
+	// The device's model, when the app knows it.
+	Model    *string `json:"model,omitempty"`
+	Firmware *string `json:"firmware,omitempty"`
+}
+
 type CrawlInput struct {
 	// Start URLs.
 	Seeds []string `json:"seeds"`
@@ -40,4 +50,13 @@ type StockInput struct {
 	Quantity  int    `json:"quantity"`
 	// When the count was taken; now when omitted.
 	UpdatedAt *time.Time `json:"updatedAt,omitempty"`
+}
+
+type TurnInput struct {
+	// customer or bot.
+	Role string `json:"role"`
+	Text string `json:"text"`
+	// The error code a bot turn answered about (the answer's errorCode.code).
+	ErrorCode *string `json:"errorCode,omitempty"`
+	Product   *string `json:"product,omitempty"`
 }

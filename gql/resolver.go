@@ -10,7 +10,7 @@ import (
 
 // Answerer answers questions, runs searches and finds the troubleshooting path of a code.
 type Answerer interface {
-	Ask(ctx context.Context, question string) (*fixgraph.Answer, error)
+	AskIn(ctx context.Context, question string, conv *fixgraph.Conversation) (*fixgraph.Answer, error)
 	Search(ctx context.Context, q string, limit int, f fixgraph.SearchFilter) ([]fixgraph.Hit, error)
 	Troubleshoot(ctx context.Context, code, product string) ([]*fixgraph.ErrorCode, error)
 }
@@ -55,6 +55,14 @@ type History interface {
 	History(ctx context.Context, docID string) ([]*fixgraph.Revision, error)
 }
 
+// AskLog keeps what was asked and how it was answered, and the feedback on answers.
+type AskLog interface {
+	// RecordAsk stores an answered question and returns its id.
+	RecordAsk(ctx context.Context, ans *fixgraph.Answer, conv *fixgraph.Conversation) (string, error)
+	// Feedback records whether the answer with id helped; ENOTFOUND for an unknown id.
+	Feedback(ctx context.Context, id string, helpful bool, comment string) error
+}
+
 // Accounts manages API keys and editor accounts.
 type Accounts interface {
 	CreateKey(name string, role fixgraph.Role, department string, ttl time.Duration, by string) (string, *fixgraph.APIKey, error)
@@ -80,6 +88,7 @@ type Resolver struct {
 	// fixgraph.DefaultStockMaxAge).
 	StockMaxAge time.Duration
 	Accounts    Accounts  // nil: no key or account administration
+	AskLog      AskLog    // nil: questions are not recorded
 	Audit       AuditFunc // nil records nothing
 }
 
@@ -156,4 +165,25 @@ func forPrincipal(ctx context.Context, spec fixgraph.JobSpec) fixgraph.JobSpec {
 		spec.Department = p.Department
 	}
 	return spec
+}
+
+// MaxTurns is the most turns of a conversation an ask takes.
+const MaxTurns = 50
+
+// conversationOf reads a conversation input.
+func conversationOf(in *ConversationInput) (*fixgraph.Conversation, error) {
+	if in == nil {
+		return nil, nil
+	}
+	if len(in.Turns) > MaxTurns {
+		return nil, fixgraph.Errorf(fixgraph.EINVALID, "a conversation may send at most %d turns; send the latest", MaxTurns)
+	}
+	c := &fixgraph.Conversation{ID: deref(in.ID), Model: deref(in.Model), Firmware: deref(in.Firmware)}
+	for i, t := range in.Turns {
+		if t.Role != fixgraph.RoleCustomer && t.Role != fixgraph.RoleBot {
+			return nil, fixgraph.Errorf(fixgraph.EINVALID, "turn %d: role must be customer or bot, not %q", i+1, t.Role)
+		}
+		c.Turns = append(c.Turns, fixgraph.Turn{Role: t.Role, Text: t.Text, ErrorCode: deref(t.ErrorCode), Product: deref(t.Product)})
+	}
+	return c, nil
 }

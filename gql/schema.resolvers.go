@@ -14,6 +14,16 @@ import (
 	"github.com/fixgraph/fixgraph/answer"
 )
 
+func (r *mutationResolver) Feedback(ctx context.Context, answerID string, helpful bool, comment *string) (bool, error) {
+	if r.AskLog == nil {
+		return false, fixgraph.Errorf(fixgraph.EUNSUPPORTED, "this server keeps no record of answers")
+	}
+	if err := r.AskLog.Feedback(ctx, answerID, helpful, deref(comment)); err != nil {
+		return false, err
+	}
+	return true, nil
+}
+
 func (r *mutationResolver) SetStock(ctx context.Context, levels []*StockInput) ([]*fixgraph.StockLevel, error) {
 	if err := require(ctx, "stock", ""); err != nil {
 		return nil, err
@@ -80,8 +90,19 @@ func (r *queryResolver) Search(ctx context.Context, query string, limit int, kin
 	return out, nil
 }
 
-func (r *queryResolver) Ask(ctx context.Context, question string) (*fixgraph.Answer, error) {
-	return r.Answers.Ask(ctx, question)
+func (r *queryResolver) Ask(ctx context.Context, question string, conversation *ConversationInput) (*fixgraph.Answer, error) {
+	conv, err := conversationOf(conversation)
+	if err != nil {
+		return nil, err
+	}
+	ans, err := r.Answers.AskIn(ctx, question, conv)
+	if err != nil || r.AskLog == nil {
+		return ans, err
+	}
+	if ans.ID, err = r.AskLog.RecordAsk(ctx, ans, conv); err != nil {
+		return nil, err
+	}
+	return ans, nil
 }
 
 func (r *queryResolver) Node(ctx context.Context, id string) (fixgraph.Node, error) {

@@ -216,9 +216,9 @@ func limitBody(h http.Handler, n, upload int64) http.Handler {
 
 // askQuery is what `ask --json` prints: the answer with its guide's steps, videos, and parts with
 // stock per warehouse, through the same GraphQL schema that bots use.
-const askQuery = `query Ask($q: String!, $lang: String) {
-  ask(question: $q) {
-    question language kind text confidence
+const askQuery = `query Ask($q: String!, $lang: String, $conv: ConversationInput) {
+  ask(question: $q, conversation: $conv) {
+    id question language kind text confidence
     product { model name(lang: $lang) category(lang: $lang) }
     errorCode { code symptom(lang: $lang) cause(lang: $lang) severity }
     guide {
@@ -230,6 +230,8 @@ const askQuery = `query Ask($q: String!, $lang: String) {
     clause { number title page }
     citations { document source url heading headingPath page }
     notes
+    handoff { recommended reason summary product errorCode suggested suggestions { title kind score citation { document url heading page } } }
+    related { kind text errorCode product part }
   }
 }`
 
@@ -245,10 +247,30 @@ func runAsk(ctx context.Context, args []string, stdout, stderr io.Writer, log *s
 	var cfg config
 	fs := newFlags("ask", stderr, &cfg)
 	asJSON := fs.Bool("json", false, "print the answer as JSON")
+	model := fs.String("model", "", "the customer's device model, as an app would send it")
+	convFile := fs.String("conversation", "", "a JSON file of the turns before the question: [{\"role\": \"customer\"|\"bot\", \"text\": …, \"errorCode\": …}]")
 	if err := parse(fs, args); err != nil {
 		return err
 	}
 	question := strings.Join(fs.Args(), " ")
+	var conv map[string]any
+	if *model != "" || *convFile != "" {
+		conv = map[string]any{}
+		if *model != "" {
+			conv["model"] = *model
+		}
+		if *convFile != "" {
+			b, err := os.ReadFile(*convFile)
+			if err != nil {
+				return fixgraph.WrapError(fixgraph.EINVALID, err, "cannot read %s", *convFile)
+			}
+			var turns []map[string]any
+			if err := json.Unmarshal(b, &turns); err != nil {
+				return fixgraph.WrapError(fixgraph.EINVALID, err, "%s is not a JSON array of turns", *convFile)
+			}
+			conv["turns"] = turns
+		}
+	}
 	if strings.TrimSpace(question) == "" {
 		fmt.Fprintln(stderr, "usage: fixgraph ask [--data DIR] [--json] QUESTION")
 		return exitError{2}
@@ -262,7 +284,7 @@ func runAsk(ctx context.Context, args []string, stdout, stderr io.Writer, log *s
 	var out struct {
 		Ask json.RawMessage `json:"ask"`
 	}
-	if err := a.query(ctx, askQuery, map[string]any{"q": question, "lang": lang}, &out); err != nil {
+	if err := a.query(ctx, askQuery, map[string]any{"q": question, "lang": lang, "conv": conv}, &out); err != nil {
 		return err
 	}
 	if *asJSON {
