@@ -128,6 +128,8 @@ func (p *Principal) Can(action string, department string) bool {
 			p.Role == RoleUploader && p.Department != "" && p.Department == department
 	case "stock":
 		return p.Role == RoleAdmin || p.Role == RoleUploader
+	case "analytics", "edit":
+		return p.Role == RoleAdmin || p.Role == RoleEditor || p.Role == RoleReviewer
 	case "admin":
 		return p.Role == RoleAdmin
 	}

@@ -86,6 +86,17 @@ type ComplexityRoot struct {
 		Text       func(childComplexity int) int
 	}
 
+	AskCount struct {
+		Count   func(childComplexity int) int
+		Example func(childComplexity int) int
+		Key     func(childComplexity int) int
+	}
+
+	AskPoint struct {
+		Count func(childComplexity int) int
+		Start func(childComplexity int) int
+	}
+
 	Citation struct {
 		Document    func(childComplexity int) int
 		DocumentID  func(childComplexity int) int
@@ -245,6 +256,7 @@ type ComplexityRoot struct {
 	Query struct {
 		APIKeys         func(childComplexity int) int
 		Ask             func(childComplexity int, question string, conversation *ConversationInput) int
+		AskSeries       func(childComplexity int, by *string, key *string, bucket string, from *time.Time, to *time.Time) int
 		Document        func(childComplexity int, id string) int
 		DocumentHistory func(childComplexity int, id string) int
 		ErrorCode       func(childComplexity int, id string) int
@@ -259,7 +271,10 @@ type ComplexityRoot struct {
 		RepairGuide     func(childComplexity int, id string) int
 		Search          func(childComplexity int, query string, limit int, kinds []string, language *string) int
 		Section         func(childComplexity int, id string) int
+		Surges          func(childComplexity int, window *string, baseline *string) int
+		TopAsked        func(childComplexity int, by string, from *time.Time, to *time.Time, limit int) int
 		Troubleshoot    func(childComplexity int, code string, product *string) int
+		Unanswered      func(childComplexity int, from *time.Time, to *time.Time, limit int) int
 		Users           func(childComplexity int) int
 		Video           func(childComplexity int, id string) int
 		Warehouse       func(childComplexity int, code string) int
@@ -323,6 +338,25 @@ type ComplexityRoot struct {
 		Kind     func(childComplexity int) int
 		Score    func(childComplexity int) int
 		Title    func(childComplexity int) int
+	}
+
+	Surge struct {
+		By       func(childComplexity int) int
+		Count    func(childComplexity int) int
+		Expected func(childComplexity int) int
+		Key      func(childComplexity int) int
+		Ratio    func(childComplexity int) int
+		Since    func(childComplexity int) int
+	}
+
+	UnansweredGroup struct {
+		AskIds    func(childComplexity int) int
+		Count     func(childComplexity int) int
+		Handoffs  func(childComplexity int) int
+		Last      func(childComplexity int) int
+		Question  func(childComplexity int) int
+		Questions func(childComplexity int) int
+		Unhelpful func(childComplexity int) int
 	}
 
 	User struct {
@@ -459,6 +493,10 @@ type QueryResolver interface {
 	Me(ctx context.Context) (*fixgraph.Principal, error)
 	APIKeys(ctx context.Context) ([]*fixgraph.APIKey, error)
 	Users(ctx context.Context) ([]*fixgraph.User, error)
+	TopAsked(ctx context.Context, by string, from *time.Time, to *time.Time, limit int) ([]*AskCount, error)
+	AskSeries(ctx context.Context, by *string, key *string, bucket string, from *time.Time, to *time.Time) ([]*AskPoint, error)
+	Unanswered(ctx context.Context, from *time.Time, to *time.Time, limit int) ([]*UnansweredGroup, error)
+	Surges(ctx context.Context, window *string, baseline *string) ([]*Surge, error)
 	Job(ctx context.Context, id string) (*fixgraph.Job, error)
 	Jobs(ctx context.Context, department *string, limit int) ([]*fixgraph.Job, error)
 	DocumentHistory(ctx context.Context, id string) ([]*fixgraph.Revision, error)
@@ -652,6 +690,38 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Answer.Text(childComplexity), true
+
+	case "AskCount.count":
+		if e.ComplexityRoot.AskCount.Count == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AskCount.Count(childComplexity), true
+	case "AskCount.example":
+		if e.ComplexityRoot.AskCount.Example == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AskCount.Example(childComplexity), true
+	case "AskCount.key":
+		if e.ComplexityRoot.AskCount.Key == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AskCount.Key(childComplexity), true
+
+	case "AskPoint.count":
+		if e.ComplexityRoot.AskPoint.Count == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AskPoint.Count(childComplexity), true
+	case "AskPoint.start":
+		if e.ComplexityRoot.AskPoint.Start == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AskPoint.Start(childComplexity), true
 
 	case "Citation.document":
 		if e.ComplexityRoot.Citation.Document == nil {
@@ -1426,6 +1496,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.Ask(childComplexity, args["question"].(string), args["conversation"].(*ConversationInput)), true
+	case "Query.askSeries":
+		if e.ComplexityRoot.Query.AskSeries == nil {
+			break
+		}
+
+		args, err := ec.field_Query_askSeries_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.AskSeries(childComplexity, args["by"].(*string), args["key"].(*string), args["bucket"].(string), args["from"].(*time.Time), args["to"].(*time.Time)), true
 	case "Query.document":
 		if e.ComplexityRoot.Query.Document == nil {
 			break
@@ -1576,6 +1657,28 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.Section(childComplexity, args["id"].(string)), true
+	case "Query.surges":
+		if e.ComplexityRoot.Query.Surges == nil {
+			break
+		}
+
+		args, err := ec.field_Query_surges_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.Surges(childComplexity, args["window"].(*string), args["baseline"].(*string)), true
+	case "Query.topAsked":
+		if e.ComplexityRoot.Query.TopAsked == nil {
+			break
+		}
+
+		args, err := ec.field_Query_topAsked_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.TopAsked(childComplexity, args["by"].(string), args["from"].(*time.Time), args["to"].(*time.Time), args["limit"].(int)), true
 	case "Query.troubleshoot":
 		if e.ComplexityRoot.Query.Troubleshoot == nil {
 			break
@@ -1587,6 +1690,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.Troubleshoot(childComplexity, args["code"].(string), args["product"].(*string)), true
+	case "Query.unanswered":
+		if e.ComplexityRoot.Query.Unanswered == nil {
+			break
+		}
+
+		args, err := ec.field_Query_unanswered_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.Unanswered(childComplexity, args["from"].(*time.Time), args["to"].(*time.Time), args["limit"].(int)), true
 	case "Query.users":
 		if e.ComplexityRoot.Query.Users == nil {
 			break
@@ -1874,6 +1988,86 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.Suggestion.Title(childComplexity), true
 
+	case "Surge.by":
+		if e.ComplexityRoot.Surge.By == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Surge.By(childComplexity), true
+	case "Surge.count":
+		if e.ComplexityRoot.Surge.Count == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Surge.Count(childComplexity), true
+	case "Surge.expected":
+		if e.ComplexityRoot.Surge.Expected == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Surge.Expected(childComplexity), true
+	case "Surge.key":
+		if e.ComplexityRoot.Surge.Key == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Surge.Key(childComplexity), true
+	case "Surge.ratio":
+		if e.ComplexityRoot.Surge.Ratio == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Surge.Ratio(childComplexity), true
+	case "Surge.since":
+		if e.ComplexityRoot.Surge.Since == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Surge.Since(childComplexity), true
+
+	case "UnansweredGroup.askIds":
+		if e.ComplexityRoot.UnansweredGroup.AskIds == nil {
+			break
+		}
+
+		return e.ComplexityRoot.UnansweredGroup.AskIds(childComplexity), true
+	case "UnansweredGroup.count":
+		if e.ComplexityRoot.UnansweredGroup.Count == nil {
+			break
+		}
+
+		return e.ComplexityRoot.UnansweredGroup.Count(childComplexity), true
+	case "UnansweredGroup.handoffs":
+		if e.ComplexityRoot.UnansweredGroup.Handoffs == nil {
+			break
+		}
+
+		return e.ComplexityRoot.UnansweredGroup.Handoffs(childComplexity), true
+	case "UnansweredGroup.last":
+		if e.ComplexityRoot.UnansweredGroup.Last == nil {
+			break
+		}
+
+		return e.ComplexityRoot.UnansweredGroup.Last(childComplexity), true
+	case "UnansweredGroup.question":
+		if e.ComplexityRoot.UnansweredGroup.Question == nil {
+			break
+		}
+
+		return e.ComplexityRoot.UnansweredGroup.Question(childComplexity), true
+	case "UnansweredGroup.questions":
+		if e.ComplexityRoot.UnansweredGroup.Questions == nil {
+			break
+		}
+
+		return e.ComplexityRoot.UnansweredGroup.Questions(childComplexity), true
+	case "UnansweredGroup.unhelpful":
+		if e.ComplexityRoot.UnansweredGroup.Unhelpful == nil {
+			break
+		}
+
+		return e.ComplexityRoot.UnansweredGroup.Unhelpful(childComplexity), true
+
 	case "User.createdAt":
 		if e.ComplexityRoot.User.CreatedAt == nil {
 			break
@@ -2030,7 +2224,7 @@ func newExecutionContext(
 	}
 }
 
-//go:embed "admin.graphqls" "answer.graphqls" "graph.graphqls" "ingest.graphqls" "schema.graphqls"
+//go:embed "admin.graphqls" "analytics.graphqls" "answer.graphqls" "graph.graphqls" "ingest.graphqls" "schema.graphqls"
 var sourcesFS embed.FS
 
 func sourceData(filename string) string {
@@ -2043,6 +2237,7 @@ func sourceData(filename string) string {
 
 var sources = []*ast.Source{
 	{Name: "admin.graphqls", Input: sourceData("admin.graphqls"), BuiltIn: false},
+	{Name: "analytics.graphqls", Input: sourceData("analytics.graphqls"), BuiltIn: false},
 	{Name: "answer.graphqls", Input: sourceData("answer.graphqls"), BuiltIn: false},
 	{Name: "graph.graphqls", Input: sourceData("graph.graphqls"), BuiltIn: false},
 	{Name: "ingest.graphqls", Input: sourceData("ingest.graphqls"), BuiltIn: false},
@@ -2110,6 +2305,28 @@ func (ec *executionContext) childFields_Answer(ctx context.Context, field graphq
 		return ec.fieldContext_Answer_related(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type Answer", field.Name)
+}
+
+func (ec *executionContext) childFields_AskCount(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "key":
+		return ec.fieldContext_AskCount_key(ctx, field)
+	case "count":
+		return ec.fieldContext_AskCount_count(ctx, field)
+	case "example":
+		return ec.fieldContext_AskCount_example(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type AskCount", field.Name)
+}
+
+func (ec *executionContext) childFields_AskPoint(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "start":
+		return ec.fieldContext_AskPoint_start(ctx, field)
+	case "count":
+		return ec.fieldContext_AskPoint_count(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type AskPoint", field.Name)
 }
 
 func (ec *executionContext) childFields_Citation(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -2520,6 +2737,44 @@ func (ec *executionContext) childFields_Suggestion(ctx context.Context, field gr
 		return ec.fieldContext_Suggestion_citation(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type Suggestion", field.Name)
+}
+
+func (ec *executionContext) childFields_Surge(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "by":
+		return ec.fieldContext_Surge_by(ctx, field)
+	case "key":
+		return ec.fieldContext_Surge_key(ctx, field)
+	case "count":
+		return ec.fieldContext_Surge_count(ctx, field)
+	case "expected":
+		return ec.fieldContext_Surge_expected(ctx, field)
+	case "ratio":
+		return ec.fieldContext_Surge_ratio(ctx, field)
+	case "since":
+		return ec.fieldContext_Surge_since(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type Surge", field.Name)
+}
+
+func (ec *executionContext) childFields_UnansweredGroup(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "question":
+		return ec.fieldContext_UnansweredGroup_question(ctx, field)
+	case "count":
+		return ec.fieldContext_UnansweredGroup_count(ctx, field)
+	case "questions":
+		return ec.fieldContext_UnansweredGroup_questions(ctx, field)
+	case "askIds":
+		return ec.fieldContext_UnansweredGroup_askIds(ctx, field)
+	case "last":
+		return ec.fieldContext_UnansweredGroup_last(ctx, field)
+	case "unhelpful":
+		return ec.fieldContext_UnansweredGroup_unhelpful(ctx, field)
+	case "handoffs":
+		return ec.fieldContext_UnansweredGroup_handoffs(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type UnansweredGroup", field.Name)
 }
 
 func (ec *executionContext) childFields_User(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -3012,6 +3267,52 @@ func (ec *executionContext) field_Query___type_args(ctx context.Context, rawArgs
 	return args, nil
 }
 
+func (ec *executionContext) field_Query_askSeries_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "by",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["by"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "key",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["key"] = arg1
+	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "bucket",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNString2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["bucket"] = arg2
+	arg3, err := graphql.ProcessArgField(ctx, rawArgs, "from",
+		func(ctx context.Context, v any) (*time.Time, error) {
+			return ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["from"] = arg3
+	arg4, err := graphql.ProcessArgField(ctx, rawArgs, "to",
+		func(ctx context.Context, v any) (*time.Time, error) {
+			return ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["to"] = arg4
+	return args, nil
+}
+
 func (ec *executionContext) field_Query_ask_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -3248,6 +3549,66 @@ func (ec *executionContext) field_Query_section_args(ctx context.Context, rawArg
 	return args, nil
 }
 
+func (ec *executionContext) field_Query_surges_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "window",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["window"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "baseline",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["baseline"] = arg1
+	return args, nil
+}
+
+func (ec *executionContext) field_Query_topAsked_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "by",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNString2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["by"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "from",
+		func(ctx context.Context, v any) (*time.Time, error) {
+			return ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["from"] = arg1
+	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "to",
+		func(ctx context.Context, v any) (*time.Time, error) {
+			return ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["to"] = arg2
+	arg3, err := graphql.ProcessArgField(ctx, rawArgs, "limit",
+		func(ctx context.Context, v any) (int, error) {
+			return ec.unmarshalNInt2int(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["limit"] = arg3
+	return args, nil
+}
+
 func (ec *executionContext) field_Query_troubleshoot_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -3267,6 +3628,36 @@ func (ec *executionContext) field_Query_troubleshoot_args(ctx context.Context, r
 		return nil, err
 	}
 	args["product"] = arg1
+	return args, nil
+}
+
+func (ec *executionContext) field_Query_unanswered_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "from",
+		func(ctx context.Context, v any) (*time.Time, error) {
+			return ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["from"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "to",
+		func(ctx context.Context, v any) (*time.Time, error) {
+			return ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["to"] = arg1
+	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "limit",
+		func(ctx context.Context, v any) (int, error) {
+			return ec.unmarshalNInt2int(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["limit"] = arg2
 	return args, nil
 }
 
@@ -3985,6 +4376,121 @@ func (ec *executionContext) fieldContext_Answer_related(_ context.Context, field
 		},
 	}
 	return fc, nil
+}
+
+func (ec *executionContext) _AskCount_key(ctx context.Context, field graphql.CollectedField, obj *AskCount) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AskCount_key(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Key, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_AskCount_key(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("AskCount", field, false, false, "String")
+}
+
+func (ec *executionContext) _AskCount_count(ctx context.Context, field graphql.CollectedField, obj *AskCount) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AskCount_count(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Count, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_AskCount_count(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("AskCount", field, false, false, "Int")
+}
+
+func (ec *executionContext) _AskCount_example(ctx context.Context, field graphql.CollectedField, obj *AskCount) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AskCount_example(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Example, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_AskCount_example(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("AskCount", field, false, false, "String")
+}
+
+func (ec *executionContext) _AskPoint_start(ctx context.Context, field graphql.CollectedField, obj *AskPoint) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AskPoint_start(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Start, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_AskPoint_start(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("AskPoint", field, false, false, "Time")
+}
+
+func (ec *executionContext) _AskPoint_count(ctx context.Context, field graphql.CollectedField, obj *AskPoint) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AskPoint_count(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Count, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_AskPoint_count(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("AskPoint", field, false, false, "Int")
 }
 
 func (ec *executionContext) _Citation_sectionId(ctx context.Context, field graphql.CollectedField, obj *fixgraph.Citation) (ret graphql.Marshaler) {
@@ -7711,6 +8217,182 @@ func (ec *executionContext) fieldContext_Query_users(_ context.Context, field gr
 	return fc, nil
 }
 
+func (ec *executionContext) _Query_topAsked(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_topAsked(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Query().TopAsked(ctx, fc.Args["by"].(string), fc.Args["from"].(*time.Time), fc.Args["to"].(*time.Time), fc.Args["limit"].(int))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*AskCount) graphql.Marshaler {
+			return ec.marshalNAskCount2ᚕᚖgithubᚗcomᚋfixgraphᚋfixgraphᚋgqlᚐAskCountᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_topAsked(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_AskCount(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Query_topAsked_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Query_askSeries(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_askSeries(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Query().AskSeries(ctx, fc.Args["by"].(*string), fc.Args["key"].(*string), fc.Args["bucket"].(string), fc.Args["from"].(*time.Time), fc.Args["to"].(*time.Time))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*AskPoint) graphql.Marshaler {
+			return ec.marshalNAskPoint2ᚕᚖgithubᚗcomᚋfixgraphᚋfixgraphᚋgqlᚐAskPointᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_askSeries(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_AskPoint(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Query_askSeries_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Query_unanswered(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_unanswered(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Query().Unanswered(ctx, fc.Args["from"].(*time.Time), fc.Args["to"].(*time.Time), fc.Args["limit"].(int))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*UnansweredGroup) graphql.Marshaler {
+			return ec.marshalNUnansweredGroup2ᚕᚖgithubᚗcomᚋfixgraphᚋfixgraphᚋgqlᚐUnansweredGroupᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_unanswered(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_UnansweredGroup(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Query_unanswered_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Query_surges(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_surges(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Query().Surges(ctx, fc.Args["window"].(*string), fc.Args["baseline"].(*string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*Surge) graphql.Marshaler {
+			return ec.marshalNSurge2ᚕᚖgithubᚗcomᚋfixgraphᚋfixgraphᚋgqlᚐSurgeᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_surges(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Surge(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Query_surges_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _Query_job(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -8982,6 +9664,305 @@ func (ec *executionContext) fieldContext_Suggestion_citation(_ context.Context, 
 		},
 	}
 	return fc, nil
+}
+
+func (ec *executionContext) _Surge_by(ctx context.Context, field graphql.CollectedField, obj *Surge) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Surge_by(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.By, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Surge_by(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Surge", field, false, false, "String")
+}
+
+func (ec *executionContext) _Surge_key(ctx context.Context, field graphql.CollectedField, obj *Surge) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Surge_key(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Key, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Surge_key(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Surge", field, false, false, "String")
+}
+
+func (ec *executionContext) _Surge_count(ctx context.Context, field graphql.CollectedField, obj *Surge) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Surge_count(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Count, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Surge_count(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Surge", field, false, false, "Int")
+}
+
+func (ec *executionContext) _Surge_expected(ctx context.Context, field graphql.CollectedField, obj *Surge) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Surge_expected(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Expected, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v float64) graphql.Marshaler {
+			return ec.marshalNFloat2float64(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Surge_expected(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Surge", field, false, false, "Float")
+}
+
+func (ec *executionContext) _Surge_ratio(ctx context.Context, field graphql.CollectedField, obj *Surge) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Surge_ratio(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Ratio, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v float64) graphql.Marshaler {
+			return ec.marshalNFloat2float64(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Surge_ratio(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Surge", field, false, false, "Float")
+}
+
+func (ec *executionContext) _Surge_since(ctx context.Context, field graphql.CollectedField, obj *Surge) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Surge_since(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Since, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Surge_since(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Surge", field, false, false, "Time")
+}
+
+func (ec *executionContext) _UnansweredGroup_question(ctx context.Context, field graphql.CollectedField, obj *UnansweredGroup) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_UnansweredGroup_question(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Question, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_UnansweredGroup_question(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("UnansweredGroup", field, false, false, "String")
+}
+
+func (ec *executionContext) _UnansweredGroup_count(ctx context.Context, field graphql.CollectedField, obj *UnansweredGroup) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_UnansweredGroup_count(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Count, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_UnansweredGroup_count(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("UnansweredGroup", field, false, false, "Int")
+}
+
+func (ec *executionContext) _UnansweredGroup_questions(ctx context.Context, field graphql.CollectedField, obj *UnansweredGroup) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_UnansweredGroup_questions(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Questions, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []string) graphql.Marshaler {
+			return ec.marshalNString2ᚕstringᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_UnansweredGroup_questions(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("UnansweredGroup", field, false, false, "String")
+}
+
+func (ec *executionContext) _UnansweredGroup_askIds(ctx context.Context, field graphql.CollectedField, obj *UnansweredGroup) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_UnansweredGroup_askIds(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.AskIds, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []string) graphql.Marshaler {
+			return ec.marshalNID2ᚕstringᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_UnansweredGroup_askIds(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("UnansweredGroup", field, false, false, "ID")
+}
+
+func (ec *executionContext) _UnansweredGroup_last(ctx context.Context, field graphql.CollectedField, obj *UnansweredGroup) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_UnansweredGroup_last(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Last, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_UnansweredGroup_last(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("UnansweredGroup", field, false, false, "Time")
+}
+
+func (ec *executionContext) _UnansweredGroup_unhelpful(ctx context.Context, field graphql.CollectedField, obj *UnansweredGroup) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_UnansweredGroup_unhelpful(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Unhelpful, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_UnansweredGroup_unhelpful(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("UnansweredGroup", field, false, false, "Int")
+}
+
+func (ec *executionContext) _UnansweredGroup_handoffs(ctx context.Context, field graphql.CollectedField, obj *UnansweredGroup) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_UnansweredGroup_handoffs(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Handoffs, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_UnansweredGroup_handoffs(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("UnansweredGroup", field, false, false, "Int")
 }
 
 func (ec *executionContext) _User_name(ctx context.Context, field graphql.CollectedField, obj *fixgraph.User) (ret graphql.Marshaler) {
@@ -10842,6 +11823,87 @@ func (ec *executionContext) _Answer(ctx context.Context, sel ast.SelectionSet, o
 	return out
 }
 
+var askCountImplementors = []string{"AskCount"}
+
+func (ec *executionContext) _AskCount(ctx context.Context, sel ast.SelectionSet, obj *AskCount) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, askCountImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("AskCount")
+		case "key":
+			out.Values[i] = ec._AskCount_key(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "count":
+			out.Values[i] = ec._AskCount_count(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "example":
+			out.Values[i] = ec._AskCount_example(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var askPointImplementors = []string{"AskPoint"}
+
+func (ec *executionContext) _AskPoint(ctx context.Context, sel ast.SelectionSet, obj *AskPoint) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, askPointImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("AskPoint")
+		case "start":
+			out.Values[i] = ec._AskPoint_start(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "count":
+			out.Values[i] = ec._AskPoint_count(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
 var citationImplementors = []string{"Citation"}
 
 func (ec *executionContext) _Citation(ctx context.Context, sel ast.SelectionSet, obj *fixgraph.Citation) graphql.Marshaler {
@@ -12001,6 +13063,30 @@ func (ec *executionContext) _Query(ctx context.Context, sel ast.SelectionSet) gr
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Query_users(ctx, field)
 				})
+		case "topAsked":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_topAsked(ctx, field)
+				})
+		case "askSeries":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_askSeries(ctx, field)
+				})
+		case "unanswered":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_unanswered(ctx, field)
+				})
+		case "surges":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_surges(ctx, field)
+				})
 		case "job":
 			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
 				true, false,
@@ -12422,6 +13508,127 @@ func (ec *executionContext) _Suggestion(ctx context.Context, sel ast.SelectionSe
 			}
 		case "citation":
 			out.Values[i] = ec._Suggestion_citation(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var surgeImplementors = []string{"Surge"}
+
+func (ec *executionContext) _Surge(ctx context.Context, sel ast.SelectionSet, obj *Surge) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, surgeImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("Surge")
+		case "by":
+			out.Values[i] = ec._Surge_by(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "key":
+			out.Values[i] = ec._Surge_key(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "count":
+			out.Values[i] = ec._Surge_count(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "expected":
+			out.Values[i] = ec._Surge_expected(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "ratio":
+			out.Values[i] = ec._Surge_ratio(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "since":
+			out.Values[i] = ec._Surge_since(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var unansweredGroupImplementors = []string{"UnansweredGroup"}
+
+func (ec *executionContext) _UnansweredGroup(ctx context.Context, sel ast.SelectionSet, obj *UnansweredGroup) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, unansweredGroupImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("UnansweredGroup")
+		case "question":
+			out.Values[i] = ec._UnansweredGroup_question(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "count":
+			out.Values[i] = ec._UnansweredGroup_count(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "questions":
+			out.Values[i] = ec._UnansweredGroup_questions(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "askIds":
+			out.Values[i] = ec._UnansweredGroup_askIds(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "last":
+			out.Values[i] = ec._UnansweredGroup_last(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "unhelpful":
+			out.Values[i] = ec._UnansweredGroup_unhelpful(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "handoffs":
+			out.Values[i] = ec._UnansweredGroup_handoffs(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
@@ -12973,6 +14180,54 @@ func (ec *executionContext) marshalNAnswer2ᚖgithubᚗcomᚋfixgraphᚋfixgraph
 	return ec._Answer(ctx, sel, v)
 }
 
+func (ec *executionContext) marshalNAskCount2ᚕᚖgithubᚗcomᚋfixgraphᚋfixgraphᚋgqlᚐAskCountᚄ(ctx context.Context, sel ast.SelectionSet, v []*AskCount) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNAskCount2ᚖgithubᚗcomᚋfixgraphᚋfixgraphᚋgqlᚐAskCount(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNAskCount2ᚖgithubᚗcomᚋfixgraphᚋfixgraphᚋgqlᚐAskCount(ctx context.Context, sel ast.SelectionSet, v *AskCount) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "AskCount!")
+		return graphql.Null
+	}
+	return ec._AskCount(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNAskPoint2ᚕᚖgithubᚗcomᚋfixgraphᚋfixgraphᚋgqlᚐAskPointᚄ(ctx context.Context, sel ast.SelectionSet, v []*AskPoint) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNAskPoint2ᚖgithubᚗcomᚋfixgraphᚋfixgraphᚋgqlᚐAskPoint(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNAskPoint2ᚖgithubᚗcomᚋfixgraphᚋfixgraphᚋgqlᚐAskPoint(ctx context.Context, sel ast.SelectionSet, v *AskPoint) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "AskPoint!")
+		return graphql.Null
+	}
+	return ec._AskPoint(ctx, sel, v)
+}
+
 func (ec *executionContext) unmarshalNBoolean2bool(ctx context.Context, v any) (bool, error) {
 	res, err := graphql.UnmarshalBoolean(v)
 	return res, graphql.ErrorOnPath(ctx, err)
@@ -13138,6 +14393,35 @@ func (ec *executionContext) marshalNID2string(ctx context.Context, sel ast.Selec
 		graphql.AddInvalidNullFromMarshaler(ctx, "ID!")
 	}
 	return res
+}
+
+func (ec *executionContext) unmarshalNID2ᚕstringᚄ(ctx context.Context, v any) ([]string, error) {
+	vSlice := graphql.CoerceList(v)
+	var err error
+	res := make([]string, len(vSlice))
+	for i := range vSlice {
+		ctx := graphql.WithPathContext(ctx, graphql.NewPathWithIndex(i))
+		res[i], err = ec.unmarshalNID2string(ctx, vSlice[i])
+		if err != nil {
+			return nil, err
+		}
+	}
+	return res, nil
+}
+
+func (ec *executionContext) marshalNID2ᚕstringᚄ(ctx context.Context, sel ast.SelectionSet, v []string) graphql.Marshaler {
+	ret := make(graphql.Array, len(v))
+	for i := range v {
+		ret[i] = ec.marshalNID2string(ctx, sel, v[i])
+	}
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
 }
 
 func (ec *executionContext) unmarshalNInt2int(ctx context.Context, v any) (int, error) {
@@ -13476,6 +14760,30 @@ func (ec *executionContext) marshalNSuggestion2ᚖgithubᚗcomᚋfixgraphᚋfixg
 	return ec._Suggestion(ctx, sel, v)
 }
 
+func (ec *executionContext) marshalNSurge2ᚕᚖgithubᚗcomᚋfixgraphᚋfixgraphᚋgqlᚐSurgeᚄ(ctx context.Context, sel ast.SelectionSet, v []*Surge) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNSurge2ᚖgithubᚗcomᚋfixgraphᚋfixgraphᚋgqlᚐSurge(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNSurge2ᚖgithubᚗcomᚋfixgraphᚋfixgraphᚋgqlᚐSurge(ctx context.Context, sel ast.SelectionSet, v *Surge) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "Surge!")
+		return graphql.Null
+	}
+	return ec._Surge(ctx, sel, v)
+}
+
 func (ec *executionContext) unmarshalNTime2timeᚐTime(ctx context.Context, v any) (time.Time, error) {
 	res, err := graphql.UnmarshalTime(v)
 	return res, graphql.ErrorOnPath(ctx, err)
@@ -13493,6 +14801,30 @@ func (ec *executionContext) marshalNTime2timeᚐTime(ctx context.Context, sel as
 func (ec *executionContext) unmarshalNTurnInput2ᚖgithubᚗcomᚋfixgraphᚋfixgraphᚋgqlᚐTurnInput(ctx context.Context, v any) (*TurnInput, error) {
 	res, err := ec.unmarshalInputTurnInput(ctx, v)
 	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNUnansweredGroup2ᚕᚖgithubᚗcomᚋfixgraphᚋfixgraphᚋgqlᚐUnansweredGroupᚄ(ctx context.Context, sel ast.SelectionSet, v []*UnansweredGroup) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNUnansweredGroup2ᚖgithubᚗcomᚋfixgraphᚋfixgraphᚋgqlᚐUnansweredGroup(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNUnansweredGroup2ᚖgithubᚗcomᚋfixgraphᚋfixgraphᚋgqlᚐUnansweredGroup(ctx context.Context, sel ast.SelectionSet, v *UnansweredGroup) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "UnansweredGroup!")
+		return graphql.Null
+	}
+	return ec._UnansweredGroup(ctx, sel, v)
 }
 
 func (ec *executionContext) unmarshalNUpload2ᚕᚖgithubᚗcomᚋ99designsᚋgqlgenᚋgraphqlᚐUploadᚄ(ctx context.Context, v any) ([]*graphql.Upload, error) {

@@ -8,6 +8,18 @@ import (
 	"github.com/fixgraph/fixgraph"
 )
 
+type AskCount struct {
+	Key   string `json:"key"`
+	Count int    `json:"count"`
+	// A question as a customer asked it.
+	Example *string `json:"example,omitempty"`
+}
+
+type AskPoint struct {
+	Start time.Time `json:"start"`
+	Count int       `json:"count"`
+}
+
 // What came before the question in a chat.
 type ConversationInput struct {
 	// The caller's id of the conversation, kept with the question for analytics.
@@ -52,6 +64,16 @@ type StockInput struct {
 	UpdatedAt *time.Time `json:"updatedAt,omitempty"`
 }
 
+type Surge struct {
+	// code or product.
+	By       string    `json:"by"`
+	Key      string    `json:"key"`
+	Count    int       `json:"count"`
+	Expected float64   `json:"expected"`
+	Ratio    float64   `json:"ratio"`
+	Since    time.Time `json:"since"`
+}
+
 type TurnInput struct {
 	// customer or bot.
 	Role string `json:"role"`
@@ -59,4 +81,17 @@ type TurnInput struct {
 	// The error code a bot turn answered about (the answer's errorCode.code).
 	ErrorCode *string `json:"errorCode,omitempty"`
 	Product   *string `json:"product,omitempty"`
+}
+
+type UnansweredGroup struct {
+	// The most common phrasing.
+	Question string `json:"question"`
+	Count    int    `json:"count"`
+	// The distinct phrasings, at most 10.
+	Questions []string `json:"questions"`
+	// The ids of the asks.
+	AskIds    []string  `json:"askIds"`
+	Last      time.Time `json:"last"`
+	Unhelpful int       `json:"unhelpful"`
+	Handoffs  int       `json:"handoffs"`
 }

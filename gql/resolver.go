@@ -63,6 +63,14 @@ type AskLog interface {
 	Feedback(ctx context.Context, id string, helpful bool, comment string) error
 }
 
+// Analytics reads what customers asked.
+type Analytics interface {
+	Top(by string, from, to time.Time, limit int) ([]*AskCount, error)
+	Series(by, key, bucket string, from, to time.Time) ([]*AskPoint, error)
+	Unanswered(from, to time.Time, limit int) ([]*UnansweredGroup, error)
+	Surges(now time.Time, window, baseline time.Duration) ([]*Surge, error)
+}
+
 // Accounts manages API keys and editor accounts.
 type Accounts interface {
 	CreateKey(name string, role fixgraph.Role, department string, ttl time.Duration, by string) (string, *fixgraph.APIKey, error)
@@ -89,6 +97,7 @@ type Resolver struct {
 	StockMaxAge time.Duration
 	Accounts    Accounts  // nil: no key or account administration
 	AskLog      AskLog    // nil: questions are not recorded
+	Analytics   Analytics // nil: no analytics
 	Audit       AuditFunc // nil records nothing
 }
 
@@ -186,4 +195,29 @@ func conversationOf(in *ConversationInput) (*fixgraph.Conversation, error) {
 		c.Turns = append(c.Turns, fixgraph.Turn{Role: t.Role, Text: t.Text, ErrorCode: deref(t.ErrorCode), Product: deref(t.Product)})
 	}
 	return c, nil
+}
+
+// analytics returns EFORBIDDEN unless the request acts for an editor or up, and EUNSUPPORTED when
+// the server keeps no analytics.
+func (r *Resolver) analytics(ctx context.Context) error {
+	if err := require(ctx, "analytics", ""); err != nil {
+		return err
+	}
+	if r.Analytics == nil {
+		return fixgraph.Errorf(fixgraph.EUNSUPPORTED, "this server keeps no analytics")
+	}
+	return nil
+}
+
+// period returns [from, to), the last 7 days when not given.
+func period(from, to *time.Time) (time.Time, time.Time) {
+	hi := time.Now()
+	if to != nil {
+		hi = *to
+	}
+	lo := hi.Add(-7 * 24 * time.Hour)
+	if from != nil {
+		lo = *from
+	}
+	return lo, hi
 }

@@ -11,6 +11,7 @@ import (
 	"strings"
 
 	"github.com/fixgraph/fixgraph"
+	"github.com/fixgraph/fixgraph/analytics"
 	"github.com/fixgraph/fixgraph/answer"
 	"github.com/fixgraph/fixgraph/audit"
 	"github.com/fixgraph/fixgraph/auth"
@@ -34,6 +35,7 @@ type app struct {
 	jobs     *ingest.Jobs
 	accounts *auth.Store
 	auditLog *audit.Log
+	asks     *analytics.Store
 	serving  serving
 	log      *slog.Logger
 }
@@ -184,6 +186,10 @@ func openApp(ctx context.Context, cfg config, log *slog.Logger) (*app, error) {
 		return nil, err
 	}
 	a.closers = append(a.closers, a.auditLog)
+	if err := a.openAnalytics(); err != nil {
+		a.Close()
+		return nil, err
+	}
 	return a, nil
 }
 
@@ -245,7 +251,8 @@ func (a *app) Close() error {
 
 func (a *app) resolver() *gql.Resolver {
 	return &gql.Resolver{Answers: a.answers, Graph: graph.Guarded{Store: a.graph}, Stock: a.graph, Jobs: jobQueue{a.jobs}, JobLog: a.jobs, History: a.graph,
-		StockMaxAge: a.answers.StockMaxAge, Accounts: a.accounts, Audit: a.audit}
+		StockMaxAge: a.answers.StockMaxAge, Accounts: a.accounts, Audit: a.audit,
+		AskLog: askLog{store: a.asks, pii: a.pipeline.PII}, Analytics: analyticsView{a.asks}}
 }
 
 // empty reports whether the graph holds no document yet.

@@ -94,6 +94,9 @@ func (a *app) backupParts() ([]backupPart, error) {
 	if a.auditLog != nil {
 		parts = append(parts, backupPart{auditFile, a.auditLog.Snapshot})
 	}
+	if a.asks != nil {
+		parts = append(parts, backupPart{"analytics.db", a.asks.Backup})
+	}
 	return parts, nil
 }
 

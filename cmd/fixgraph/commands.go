@@ -313,12 +313,18 @@ func runAsk(ctx context.Context, args []string, stdout, stderr io.Writer, log *s
 			HeadingPath   []string
 			Page          int
 		}
+		Notes   []string
+		Handoff struct {
+			Recommended     bool
+			Reason, Summary string
+		}
+		Related []struct{ Text string }
 	}
 	if err := json.Unmarshal(out.Ask, &ans); err != nil {
 		return err
 	}
 	if ans.Kind == fixgraph.AnswerNone {
-		fmt.Fprintln(stdout, "No answer found.")
+		fmt.Fprintln(stdout, "No answer found; hand-off to a person recommended.")
 		return nil
 	}
 	if ans.Product != nil {
@@ -350,7 +356,16 @@ func runAsk(ctx context.Context, args []string, stdout, stderr io.Writer, log *s
 		}
 		fmt.Fprintf(stdout, "Source:     %s › %s%s (%s)\n", c.Document, strings.Join(c.HeadingPath, " › "), page, c.URL)
 	}
+	for _, n := range ans.Notes {
+		fmt.Fprintf(stdout, "Note:       %s\n", n)
+	}
+	for _, r := range ans.Related {
+		fmt.Fprintf(stdout, "Related:    %s\n", r.Text)
+	}
 	fmt.Fprintf(stdout, "Confidence: %.2f\n", ans.Confidence)
+	if ans.Handoff.Recommended {
+		fmt.Fprintf(stdout, "Hand-off:   recommended (%s) — %s\n", ans.Handoff.Reason, ans.Handoff.Summary)
+	}
 	return nil
 }
 

@@ -404,24 +404,37 @@ func TestUploadOverGraphQL(t *testing.T) {
 func gqlPost(t *testing.T, base, query string, vars map[string]any, out any) {
 	t.Helper()
 	body, _ := json.Marshal(map[string]any{"query": query, "variables": vars})
-	resp, err := http.Post(base+"/graphql", "application/json", bytes.NewReader(body))
-	if err != nil {
+	if err := gqlPostErr(base, string(body), out); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// gqlPostErr sends a GraphQL request body (or a bare query) and returns its errors as one,
+// with their codes.
+func gqlPostErr(base, body string, out any) error {
+	if !strings.HasPrefix(strings.TrimSpace(body), "{\"") {
+		b, _ := json.Marshal(map[string]any{"query": body})
+		body = string(b)
+	}
+	resp, err := http.Post(base+"/graphql", "application/json", strings.NewReader(body))
+	if err != nil {
+		return err
 	}
 	defer resp.Body.Close()
 	var r struct {
 		Data   json.RawMessage
-		Errors []struct{ Message string }
+		Errors []struct {
+			Message    string
+			Extensions map[string]any
+		}
 	}
 	if err := json.NewDecoder(resp.Body).Decode(&r); err != nil {
-		t.Fatal(err)
+		return err
 	}
 	if len(r.Errors) > 0 {
-		t.Fatalf("graphql errors: %+v", r.Errors)
+		return fmt.Errorf("graphql errors: %+v", r.Errors)
 	}
-	if err := json.Unmarshal(r.Data, out); err != nil {
-		t.Fatal(err)
-	}
+	return json.Unmarshal(r.Data, out)
 }
 
 // TestCrawlMutationAndHistory starts a crawl over GraphQL, changes a page and crawls again: the
