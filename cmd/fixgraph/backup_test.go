@@ -541,3 +541,53 @@ func TestBackupOfNothing(t *testing.T) {
 		}
 	}
 }
+
+// unitEmbedder gives every text the same unit vector: enough to fill a vector index.
+type unitEmbedder struct{}
+
+func (unitEmbedder) Dim() int { return 8 }
+
+func (unitEmbedder) Embed(_ context.Context, texts []string, _ bool) ([][]float32, error) {
+	out := make([][]float32, len(texts))
+	for i := range out {
+		out[i] = []float32{1, 0, 0, 0, 0, 0, 0, 0}
+	}
+	return out, nil
+}
+
+// TestBackupKeepsVectorsWhenOff backs up, without an embedder, a directory whose vector index a
+// run with one wrote: the vector file is copied as it is rather than left to be re-embedded.
+func TestBackupKeepsVectorsWhenOff(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	a := mustOpenApp(t, dir)
+	if _, err := a.loadFixtures(ctx); err != nil {
+		t.Fatal(err)
+	}
+	a.Close()
+	v, err := search.OpenVectors(filepath.Join(dir, "index"), unitEmbedder{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	d := &fixgraph.Document{ID: "doc:x", Version: 1}
+	secs := []*fixgraph.Section{{ID: "sec:a", DocumentID: d.ID, Text: "a"}, {ID: "sec:b", DocumentID: d.ID, Text: "b"}}
+	if err := v.Update(ctx, d, secs, nil); err != nil {
+		t.Fatal(err)
+	}
+	v.Close()
+
+	file := filepath.Join(t.TempDir(), "b.tar")
+	if out := MustRun(t, "backup", "--data", dir, "--out", file); !strings.Contains(out, "index/vectors.db") {
+		t.Fatalf("backup printed %q; want the vector file in it", out)
+	}
+	restored := filepath.Join(t.TempDir(), "r")
+	MustRun(t, "restore", "--data", restored, file)
+	v, err = search.OpenVectors(filepath.Join(restored, "index"), unitEmbedder{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer v.Close()
+	if v.Len() != 2 {
+		t.Errorf("the restored vector index holds %d vectors, want 2", v.Len())
+	}
+}
