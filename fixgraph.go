@@ -144,7 +144,8 @@ type ErrorCode struct {
 	Product  string `json:"product"` // product model
 	Symptom  Text   `json:"symptom"`
 	Cause    Text   `json:"cause"`
-	Severity string `json:"severity"` // low, medium, high
+	Severity string `json:"severity"`          // low, medium, high
+	FixedIn  string `json:"fixedIn,omitempty"` // the firmware version from which the fault is fixed
 }
 
 // RepairGuide is an ordered procedure that fixes an error code.
@@ -368,6 +369,7 @@ func MergeNodes(a, b Node) Node {
 			m := *b
 			m.Symptom, m.Cause = b.Symptom.Merge(a.Symptom), b.Cause.Merge(a.Cause)
 			m.Severity = firstNonEmpty(b.Severity, a.Severity)
+			m.FixedIn = firstNonEmpty(b.FixedIn, a.FixedIn)
 			return &m
 		}
 	case *Video:

@@ -64,7 +64,7 @@ func (s *Service) AskIn(ctx context.Context, question string, conv *fixgraph.Con
 	if err != nil {
 		return nil, err
 	}
-	if err := s.related(ctx, ans); err != nil {
+	if err := s.related(ctx, ans, conv.Firmware); err != nil {
 		return nil, err
 	}
 	s.decideHandoff(ans, conv, product, code)
@@ -175,10 +175,26 @@ func (s *Service) askWith(ctx context.Context, question, product, code string) (
 	return ans, nil
 }
 
-// related adds what the graph infers next to a troubleshooting answer: the other error codes
+// related adds what the graph infers next to a troubleshooting answer: a firmware upgrade when
+// the device's firmware is older than the version that fixes the code, and the other error codes
 // whose repairs need the same part.
-func (s *Service) related(ctx context.Context, ans *fixgraph.Answer) error {
-	if ans.Guide == nil || ans.ErrorCode == nil {
+func (s *Service) related(ctx context.Context, ans *fixgraph.Answer, firmware string) error {
+	if ans.ErrorCode == nil {
+		return nil
+	}
+	if ec := ans.ErrorCode; firmware != "" && ec.FixedIn != "" && extract.CompareVersions(firmware, ec.FixedIn) < 0 {
+		ans.Related = append(ans.Related, fixgraph.Related{Kind: "firmware", ErrorCode: ec.Code, Product: ec.Product,
+			Text: say(ans.Language, fmt.Sprintf("设备固件 %s 低于修复 %s 的 V%s：请先升级固件。", firmware, ec.Code, ec.FixedIn),
+				fmt.Sprintf("The device runs firmware %s; %s is fixed from V%s: update the firmware first.", firmware, ec.Code, ec.FixedIn))})
+		hits, err := s.Search(ctx, ec.Product+" "+say(ans.Language, "固件升级", "firmware update"), 1, fixgraph.SearchFilter{Statuses: []fixgraph.Status{fixgraph.StatusPublished}, Languages: []string{ans.Language}})
+		if err != nil {
+			return err
+		}
+		if len(hits) > 0 {
+			ans.Citations = append(ans.Citations, Cite(hits[0].Section, hits[0].Document))
+		}
+	}
+	if ans.Guide == nil {
 		return nil
 	}
 	partIDs, err := s.Graph.Neighbors(ctx, []string{ans.Guide.ID}, fixgraph.RelNeedsPart, fixgraph.Out)
@@ -215,7 +231,9 @@ func (s *Service) related(ctx context.Context, ans *fixgraph.Answer) error {
 					fmt.Sprintf("%s on the %s (%s) needs the same part %s", ec.Code, ec.Product, ec.Symptom.In("en"), sku))})
 		}
 	}
-	slices.SortFunc(ans.Related, func(a, b fixgraph.Related) int { return cmp.Compare(a.Product+a.ErrorCode, b.Product+b.ErrorCode) })
+	slices.SortStableFunc(ans.Related, func(a, b fixgraph.Related) int {
+		return cmp.Or(cmp.Compare(b.Kind, a.Kind), cmp.Compare(a.Product+a.ErrorCode, b.Product+b.ErrorCode))
+	})
 	return nil
 }
 

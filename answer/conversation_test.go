@@ -16,9 +16,10 @@ import (
 // convCase is one conversation of fixtures/eval/conversations.jsonl: the customer's turns, each
 // with what its answer must be.
 type convCase struct {
-	ID    string
-	Lang  string
-	Model string
+	ID       string
+	Lang     string
+	Model    string
+	Firmware string
 	Turns []struct {
 		Q      string
 		Expect struct {
@@ -27,7 +28,9 @@ type convCase struct {
 			Product string
 			Part    string // a SKU the answer names, in its text or its guide's parts
 			Heading string // a part of the first citation's heading
-			Handoff *bool
+			Handoff    *bool
+			Related    string // a kind of related knowledge the answer must have
+			NotRelated string // a kind it must not have
 		}
 	}
 }
@@ -70,7 +73,7 @@ func TestConversations(t *testing.T) {
 	var first, firstRight, follow, followRight int
 	var misses []string
 	for _, c := range loadConversations(t) {
-		conv := &fixgraph.Conversation{ID: c.ID, Model: c.Model}
+		conv := &fixgraph.Conversation{ID: c.ID, Model: c.Model, Firmware: c.Firmware}
 		for i, turn := range c.Turns {
 			ans, err := s.AskIn(ctx, turn.Q, conv)
 			if err != nil {
@@ -100,6 +103,16 @@ func TestConversations(t *testing.T) {
 					heading = ans.Citations[0].Heading
 				}
 				why = append(why, "cites "+heading)
+			}
+			kinds := map[string]bool{}
+			for _, r := range ans.Related {
+				kinds[r.Kind] = true
+			}
+			if e.Related != "" && !kinds[e.Related] {
+				why = append(why, "no related "+e.Related)
+			}
+			if e.NotRelated != "" && kinds[e.NotRelated] {
+				why = append(why, "related "+e.NotRelated)
 			}
 			if e.Handoff != nil && ans.Handoff.Recommended != *e.Handoff {
 				why = append(why, fmt.Sprintf("hand-off %v (%s)", ans.Handoff.Recommended, ans.Handoff.Reason))

@@ -3,6 +3,7 @@ package extract
 import (
 	"regexp"
 	"slices"
+	"strconv"
 	"strings"
 )
 
@@ -87,4 +88,45 @@ func Tokens(s string) []string {
 		out = append(out, strings.ReplaceAll(v, "-", "_"))
 	}
 	return out
+}
+
+// fixedIn matches a note that a firmware version fixes a fault: "V2.1.0 起已修复", "固件 2.1 版本已修复",
+// "fixed in firmware V2.1.0".
+var fixedIn = regexp.MustCompile(`(?i)(?:v(\d+(?:\.\d+)+)\s*(?:及以上|起|版本)?\s*已修复|(\d+(?:\.\d+)+)\s*版本?(?:起)?已修复|fixed (?:from|in) (?:firmware\s+)?v?(\d+(?:\.\d+)+))`)
+
+// FixedInFirmware returns the firmware version that a note says fixes a fault, or "".
+func FixedInFirmware(s string) string {
+	m := fixedIn.FindStringSubmatch(s)
+	if m == nil {
+		return ""
+	}
+	for _, v := range m[1:] {
+		if v != "" {
+			return v
+		}
+	}
+	return ""
+}
+
+// CompareVersions compares dotted version numbers ("2.1.0", "V2.10"), numerically part by part;
+// a missing part counts as 0. It returns -1, 0 or 1.
+func CompareVersions(a, b string) int {
+	pa := strings.Split(strings.TrimLeft(strings.ToLower(strings.TrimSpace(a)), "v"), ".")
+	pb := strings.Split(strings.TrimLeft(strings.ToLower(strings.TrimSpace(b)), "v"), ".")
+	for i := range max(len(pa), len(pb)) {
+		var x, y int
+		if i < len(pa) {
+			x, _ = strconv.Atoi(pa[i])
+		}
+		if i < len(pb) {
+			y, _ = strconv.Atoi(pb[i])
+		}
+		if x != y {
+			if x < y {
+				return -1
+			}
+			return 1
+		}
+	}
+	return 0
 }

@@ -84,3 +84,26 @@ func TestDetectLanguage(t *testing.T) {
 		}
 	}
 }
+
+func TestFirmware(t *testing.T) {
+	for _, tc := range []struct{ in, want string }{
+		{"主控板固件 V2.1.0 之前的版本在电压波动时易误报，V2.1.0 起已修复", "2.1.0"},
+		{"固件 3.2 版本已修复", "3.2"},
+		{"Firmware before V2.1.0 can raise it falsely on voltage dips; fixed in V2.1.0.", "2.1.0"},
+		{"fixed in firmware 1.10", "1.10"},
+		{"电压波动；机内受潮", ""},
+		{"version 2.1.0 of the manual", ""},
+	} {
+		if got := FixedInFirmware(tc.in); got != tc.want {
+			t.Errorf("FixedInFirmware(%q) = %q, want %q", tc.in, got, tc.want)
+		}
+	}
+	for _, tc := range []struct {
+		a, b string
+		want int
+	}{{"1.2.0", "2.1.0", -1}, {"V2.10", "2.9", 1}, {"2.1", "2.1.0", 0}, {"v3", "2.99.99", 1}} {
+		if got := CompareVersions(tc.a, tc.b); got != tc.want {
+			t.Errorf("CompareVersions(%q, %q) = %d, want %d", tc.a, tc.b, got, tc.want)
+		}
+	}
+}

@@ -212,6 +212,9 @@ func productOf(p *htmlPage) *fixgraph.Product {
 			continue
 		}
 		model := strings.ToUpper(extract.Clean(firstNonEmpty(ldString(o["model"]), ldString(o["mpn"]), ldString(o["sku"]))))
+		if !validCode(model) {
+			model = "" // a model becomes part of graph ids
+		}
 		if model == "" {
 			if ms := extract.ProductModels(ldString(o["name"])); len(ms) > 0 {
 				model = ms[0]
@@ -321,6 +324,7 @@ func readTroubleshootingRow(b *fixgraph.Batch, doc *fixgraph.Document, model str
 		Symptom:  text(lang, row.symptom),
 		Cause:    text(lang, row.cause),
 		Severity: row.severity,
+		FixedIn:  extract.FixedInFirmware(row.cause + " " + row.raw),
 	}
 	b.Add(ec)
 	if model != "" {
