@@ -20,14 +20,14 @@ type convCase struct {
 	Lang     string
 	Model    string
 	Firmware string
-	Turns []struct {
+	Turns    []struct {
 		Q      string
 		Expect struct {
-			Kind    string
-			Code    string
-			Product string
-			Part    string // a SKU the answer names, in its text or its guide's parts
-			Heading string // a part of the first citation's heading
+			Kind       string
+			Code       string
+			Product    string
+			Part       string // a SKU the answer names, in its text or its guide's parts
+			Heading    string // a part of the first citation's heading
 			Handoff    *bool
 			Related    string // a kind of related knowledge the answer must have
 			NotRelated string // a kind it must not have
