@@ -10,6 +10,7 @@ import (
 
 	"github.com/fixgraph/fixgraph/answer"
 	"github.com/fixgraph/fixgraph/fixtures"
+	"github.com/fixgraph/fixgraph/internal/fixgraphtest"
 )
 
 // uncovered reads the questions about things the corpus does not cover.
@@ -37,8 +38,19 @@ func uncovered(tb testing.TB) []string {
 // hand-off counts as wrong). Higher buckets must be more accurate, answers under the hand-off
 // threshold recommend a person, and every uncovered question is handed off.
 func TestConfidenceIsCalibrated(t *testing.T) {
+	checkCalibration(t, mustService(t))
+}
+
+// TestConfidenceIsCalibratedHybrid runs the same check on BM25 fused with the real embeddings,
+// as serve runs by default.
+func TestConfidenceIsCalibratedHybrid(t *testing.T) {
+	s := fixgraphtest.MustOpenHybrid(t)
+	s.MustLoadFixtures(t)
+	checkCalibration(t, s.Answers())
+}
+
+func checkCalibration(t *testing.T, s *answer.Service) {
 	ctx := context.Background()
-	s := mustService(t)
 	type bucket struct{ n, right int }
 	edges := []float64{0.5, 0.7, 0.9, 1.01}
 	buckets := make([]bucket, len(edges))
