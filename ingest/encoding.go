@@ -8,6 +8,7 @@ import (
 	"golang.org/x/text/encoding/simplifiedchinese"
 
 	"github.com/fixgraph/fixgraph"
+	"github.com/fixgraph/fixgraph/extract"
 )
 
 // htmlToUTF8 returns an HTML page's bytes as UTF-8. Valid UTF-8 is taken as it is, whatever the
@@ -16,10 +17,13 @@ import (
 // characters is refused rather than indexed as garbage.
 func htmlToUTF8(data []byte, contentType string) ([]byte, error) {
 	if utf8.Valid(data) {
-		return data, nil
+		return []byte(extract.RepairMojibake(string(data))), nil
 	}
 	enc, name, _ := charset.DetermineEncoding(data, contentType)
 	out, err := enc.NewDecoder().Bytes(data)
+	// The guess is UTF-8 when all but a character cut off at the end is UTF-8, and that
+	// decoder passes bytes through as they are.
+	out = bytes.ToValidUTF8(out, []byte("\uFFFD"))
 	if err != nil || brokenText(out) {
 		return nil, fixgraph.Errorf(fixgraph.EUNREADABLE, "page is not valid UTF-8 and does not read as its declared or guessed encoding %q", name)
 	}
