@@ -7,7 +7,7 @@ ADDR  ?= 127.0.0.1:8080
 # that crawl and evaluate it; they skip when it is not on the machine.
 export FIXGRAPH_EMANUAL ?= $(abspath $(firstword $(wildcard ../shared/corpus/emanual /work/shared/corpus/emanual)))
 
-.PHONY: all build run test vet deps models servers servers-stop generate clean
+.PHONY: all build run test fuzz vet deps models servers servers-stop generate clean
 
 all: build
 
@@ -26,6 +26,18 @@ test: deps models
 	@set -a; . ./.cache/servers.env; set +a; status=0; \
 		$(GO) test -count=1 ./... || status=$$?; \
 		scripts/servers.sh stop; exit $$status
+	$(MAKE) fuzz
+
+# Each fuzz target for a short while; inputs that fail are kept under the package's
+# testdata/fuzz/FuzzX and run with every go test from then on. FUZZTIME=3m for a longer look.
+FUZZTIME ?= 10s
+fuzz:
+	$(GO) test -run '^$$' -fuzz '^FuzzParseManual$$' -fuzztime $(FUZZTIME) ./ingest
+	$(GO) test -run '^$$' -fuzz '^FuzzParseFAQ$$' -fuzztime $(FUZZTIME) ./ingest
+	$(GO) test -run '^$$' -fuzz '^FuzzParsePDF$$' -fuzztime $(FUZZTIME) ./ingest
+	$(GO) test -run '^$$' -fuzz '^FuzzParseStockLevels$$' -fuzztime $(FUZZTIME) ./ingest
+	$(GO) test -run '^$$' -fuzz '^FuzzExtract$$' -fuzztime $(FUZZTIME) ./extract
+	$(GO) test -run '^$$' -fuzz '^FuzzSearch$$' -fuzztime $(FUZZTIME) ./search
 
 vet:
 	$(GO) vet ./...

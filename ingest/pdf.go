@@ -73,9 +73,11 @@ func readPDF(ctx context.Context, data []byte, opt PDFOptions) (lines []pdfLine,
 
 func readPDFBuiltin(data []byte) (lines []pdfLine, pages int, err error) {
 	// The reader panics on some malformed files; a broken upload must be an error, not a crash.
+	// What it panics with can quote the file's bytes: that goes into the cause, which is logged,
+	// and not into the message, which users see.
 	defer func() {
 		if r := recover(); r != nil {
-			lines, pages, err = nil, 0, fixgraph.Errorf(fixgraph.EUNREADABLE, "not a readable PDF: %v", r)
+			lines, pages, err = nil, 0, fixgraph.WrapError(fixgraph.EUNREADABLE, fmt.Errorf("the PDF reader failed: %.200v", r), "not a readable PDF")
 		}
 	}()
 	r, err := pdf.NewReader(bytes.NewReader(data), int64(len(data)))

@@ -13,6 +13,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode"
 
 	"github.com/fixgraph/fixgraph"
 	"github.com/fixgraph/fixgraph/extract"
@@ -87,7 +88,7 @@ func parseStockTime(s string) (time.Time, bool) {
 }
 
 // ParseStockLevels reads a stock feed: CSV with a header row (sku, warehouse and quantity columns,
-// optionally name, warehouse_name and updated_at, in English or Chinese), or JSON, either an array
+// optionally name, warehouse_name and updated_at, in English or Chinese; UTF-8 or GB18030), or JSON, either an array
 // of {"sku", "warehouse", "warehouseName", "name", "quantity", "updatedAt"} objects or an object
 // {"levels": [...]} holding one. contentType, a MIME type such as text/csv or application/json,
 // says which; when it names neither, the first byte that is not white space does ('[' or '{' is
@@ -116,7 +117,8 @@ func parseStockRows(data []byte, contentType string, now time.Time) ([]stockRow,
 	var err error
 	if isJSONFeed(data, contentType) {
 		rows, err = parseStockJSON(data, now)
-	} else {
+	} else if data, err = csvToUTF8(data); err == nil {
+		// A feed the connector fetches is read like a .csv file: UTF-8, else GB18030.
 		rows, err = parseStockCSV(data, now)
 	}
 	if err != nil {
@@ -159,6 +161,10 @@ func (r stockRecord) row(now time.Time) (stockRow, error) {
 	if sku == "" || wh == "" {
 		return stockRow{}, fixgraph.Errorf(fixgraph.EUNREADABLE, "stock feed %s has no part number or warehouse", r.where)
 	}
+	if !validCode(sku) || !validCode(wh) {
+		// They become graph ids, whose parts the embedded store separates with NUL.
+		return stockRow{}, fixgraph.Errorf(fixgraph.EUNREADABLE, "stock feed %s: part number %q or warehouse %q has control characters", r.where, sku, wh)
+	}
 	qty, err := strconv.Atoi(r.quantity)
 	if err != nil || qty < 0 {
 		return stockRow{}, fixgraph.Errorf(fixgraph.EUNREADABLE, "stock feed %s: quantity %q is not a whole number ≥ 0", r.where, r.quantity)
@@ -175,6 +181,11 @@ func (r stockRecord) row(now time.Time) (stockRow, error) {
 		name:          extract.Clean(r.name),
 		warehouseName: extract.Clean(r.warehouseName),
 	}, nil
+}
+
+// validCode reports whether s may name a part, a warehouse or a model: no control characters.
+func validCode(s string) bool {
+	return !strings.ContainsFunc(s, unicode.IsControl)
 }
 
 // addStockRow appends row to rows unless the feed named its part and warehouse already.
@@ -220,10 +231,16 @@ func parseStockCSV(data []byte, now time.Time) ([]stockRow, error) {
 		if errors.Is(err, io.EOF) {
 			break
 		}
-		line, _ := r.FieldPos(0)
 		if err != nil {
+			// FieldPos panics when the broken record has no field yet: the error knows the line.
+			line := 0
+			var pe *csv.ParseError
+			if errors.As(err, &pe) {
+				line = pe.StartLine
+			}
 			return nil, fixgraph.WrapError(fixgraph.EUNREADABLE, err, "stock feed line %d is not valid CSV", line)
 		}
+		line, _ := r.FieldPos(0)
 		where := fmt.Sprintf("line %d", line)
 		row, err := stockRecord{
 			where: where, sku: get(rec, "sku"), warehouse: get(rec, "warehouse"), quantity: get(rec, "quantity"),

@@ -515,7 +515,7 @@ func (v *Vectors) Exact(q []float32, limit int) []fixgraph.Hit {
 		hits[i] = fixgraph.Hit{Section: &fixgraph.Section{ID: v.ids[i]}, Score: float64(dot(q, v.floats[i*v.dim:(i+1)*v.dim]))}
 	}
 	sortHits(hits)
-	return hits[:min(limit, len(hits))]
+	return hits[:max(min(limit, len(hits)), 0)]
 }
 
 // sortHits orders hits by score, best first, and equal scores by section id.
