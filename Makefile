@@ -7,7 +7,7 @@ ADDR  ?= 127.0.0.1:8080
 # that crawl and evaluate it; they skip when it is not on the machine.
 export FIXGRAPH_EMANUAL ?= $(abspath $(firstword $(wildcard ../shared/corpus/emanual /work/shared/corpus/emanual)))
 
-.PHONY: all build run test fuzz vet deps models servers servers-stop generate clean
+.PHONY: all build run test fuzz vet loadtest deps models servers servers-stop generate clean
 
 all: build
 
@@ -41,6 +41,12 @@ fuzz:
 
 vet:
 	$(GO) vet ./...
+
+# The bounded load test: CLIENTS concurrent clients calling ask through the API for DURATION.
+CLIENTS  ?= 32
+DURATION ?= 60s
+loadtest: models build
+	$(BIN) loadtest --clients $(CLIENTS) --duration $(DURATION)
 
 deps:
 	@scripts/deps.sh
