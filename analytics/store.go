@@ -8,8 +8,6 @@ import (
 	"fmt"
 	"io"
 	"math"
-	"os"
-	"path/filepath"
 	"slices"
 	"sort"
 	"strings"
@@ -18,9 +16,11 @@ import (
 	"unicode/utf8"
 
 	bolt "go.etcd.io/bbolt"
+
 	"golang.org/x/text/unicode/norm"
 
 	"github.com/fixgraph/fixgraph"
+	"github.com/fixgraph/fixgraph/internal/boltfile"
 )
 
 var (
@@ -153,27 +153,9 @@ type Store struct {
 
 // Open opens or creates the store at path.
 func Open(path string) (*Store, error) {
-	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
-		return nil, fmt.Errorf("creating analytics directory: %w", err)
-	}
-	db, err := bolt.Open(path, 0o600, &bolt.Options{Timeout: time.Second})
+	db, err := boltfile.Open(path, "analytics store", bucketEvents, bucketIndex)
 	if err != nil {
-		if err == bolt.ErrTimeout {
-			return nil, fixgraph.Errorf(fixgraph.EUNAVAILABLE, "analytics store %s is locked by another fixgraph process", path)
-		}
-		return nil, fmt.Errorf("opening analytics store %q: %w", path, err)
-	}
-	err = db.Update(func(tx *bolt.Tx) error {
-		for _, b := range [][]byte{bucketEvents, bucketIndex} {
-			if _, err := tx.CreateBucketIfNotExists(b); err != nil {
-				return err
-			}
-		}
-		return nil
-	})
-	if err != nil {
-		db.Close()
-		return nil, fmt.Errorf("initialising analytics store %q: %w", path, err)
+		return nil, err
 	}
 	return &Store{db: db}, nil
 }
@@ -184,13 +166,7 @@ func (s *Store) Close() error { return s.db.Close() }
 // Backup writes a consistent copy of the store to w, taken in one read transaction while
 // writes go on, and returns the number of bytes written.
 func (s *Store) Backup(w io.Writer) (int64, error) {
-	var n int64
-	err := s.db.View(func(tx *bolt.Tx) error {
-		var err error
-		n, err = tx.WriteTo(w)
-		return err
-	})
-	return n, err
+	return boltfile.Backup(s.db, w)
 }
 
 func (s *Store) now() time.Time {

@@ -230,4 +230,3 @@ func TestGate(t *testing.T) {
 		t.Errorf("audit events:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
 	}
 }
-

@@ -9,16 +9,16 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"os"
-	"path/filepath"
 	"slices"
 	"strings"
 	"time"
 
 	bolt "go.etcd.io/bbolt"
+
 	"golang.org/x/crypto/argon2"
 
 	"github.com/fixgraph/fixgraph"
+	"github.com/fixgraph/fixgraph/internal/boltfile"
 )
 
 var (
@@ -56,27 +56,9 @@ type Store struct {
 
 // Open opens or creates the store at path.
 func Open(path string) (*Store, error) {
-	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
-		return nil, fmt.Errorf("creating auth directory: %w", err)
-	}
-	db, err := bolt.Open(path, 0o600, &bolt.Options{Timeout: time.Second})
+	db, err := boltfile.Open(path, "auth store", bucketKeys, bucketUsers, bucketSessions)
 	if err != nil {
-		if err == bolt.ErrTimeout {
-			return nil, fixgraph.Errorf(fixgraph.EUNAVAILABLE, "auth store %s is locked by another fixgraph process", path)
-		}
-		return nil, fmt.Errorf("opening auth store %q: %w", path, err)
-	}
-	err = db.Update(func(tx *bolt.Tx) error {
-		for _, b := range [][]byte{bucketKeys, bucketUsers, bucketSessions} {
-			if _, err := tx.CreateBucketIfNotExists(b); err != nil {
-				return err
-			}
-		}
-		return nil
-	})
-	if err != nil {
-		db.Close()
-		return nil, fmt.Errorf("initialising auth store %q: %w", path, err)
+		return nil, err
 	}
 	return &Store{db: db}, nil
 }
@@ -86,13 +68,7 @@ func (s *Store) Close() error { return s.db.Close() }
 
 // Backup writes a consistent copy of the store.
 func (s *Store) Backup(w io.Writer) (int64, error) {
-	var n int64
-	err := s.db.View(func(tx *bolt.Tx) error {
-		var err error
-		n, err = tx.WriteTo(w)
-		return err
-	})
-	return n, err
+	return boltfile.Backup(s.db, w)
 }
 
 func (s *Store) now() time.Time {

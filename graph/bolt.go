@@ -7,8 +7,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"os"
-	"path/filepath"
 	"slices"
 	"strings"
 	"time"
@@ -16,6 +14,7 @@ import (
 	bolt "go.etcd.io/bbolt"
 
 	"github.com/fixgraph/fixgraph"
+	"github.com/fixgraph/fixgraph/internal/boltfile"
 )
 
 // PushOwner owns what was written through the API rather than read from a document (stock pushes).
@@ -47,27 +46,9 @@ type Bolt struct {
 
 // OpenBolt opens or creates the graph file at path.
 func OpenBolt(path string) (*Bolt, error) {
-	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
-		return nil, fmt.Errorf("creating graph directory: %w", err)
-	}
-	db, err := bolt.Open(path, 0o600, &bolt.Options{Timeout: time.Second})
+	db, err := boltfile.Open(path, "graph store", allBuckets...)
 	if err != nil {
-		if err == bolt.ErrTimeout {
-			return nil, fixgraph.Errorf(fixgraph.EUNAVAILABLE, "graph store %s is locked by another fixgraph process", path)
-		}
-		return nil, fmt.Errorf("opening graph store %q: %w", path, err)
-	}
-	err = db.Update(func(tx *bolt.Tx) error {
-		for _, b := range allBuckets {
-			if _, err := tx.CreateBucketIfNotExists(b); err != nil {
-				return err
-			}
-		}
-		return nil
-	})
-	if err != nil {
-		db.Close()
-		return nil, fmt.Errorf("initialising graph store %q: %w", path, err)
+		return nil, err
 	}
 	return &Bolt{db: db}, nil
 }
@@ -78,13 +59,7 @@ func (s *Bolt) Close() error { return s.db.Close() }
 // Backup writes a consistent copy of the store's file to w, taken in one read transaction while
 // writes go on, and returns the number of bytes written.
 func (s *Bolt) Backup(w io.Writer) (int64, error) {
-	var n int64
-	err := s.db.View(func(tx *bolt.Tx) error {
-		var err error
-		n, err = tx.WriteTo(w)
-		return err
-	})
-	return n, err
+	return boltfile.Backup(s.db, w)
 }
 
 // Apply writes a document's batch in one transaction. When the stored document has the same content

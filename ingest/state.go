@@ -1,15 +1,11 @@
 package ingest
 
 import (
-	"fmt"
 	"io"
-	"os"
-	"path/filepath"
-	"time"
 
 	bolt "go.etcd.io/bbolt"
 
-	"github.com/fixgraph/fixgraph"
+	"github.com/fixgraph/fixgraph/internal/boltfile"
 )
 
 // State is the pipeline's own bookkeeping: background jobs and what crawls have fetched. It is a
@@ -20,15 +16,9 @@ type State struct {
 
 // OpenState opens or creates the state file at path.
 func OpenState(path string) (*State, error) {
-	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
-		return nil, fmt.Errorf("creating state directory: %w", err)
-	}
-	db, err := bolt.Open(path, 0o600, &bolt.Options{Timeout: time.Second})
+	db, err := boltfile.Open(path, "ingest state")
 	if err != nil {
-		if err == bolt.ErrTimeout {
-			return nil, fixgraph.Errorf(fixgraph.EUNAVAILABLE, "ingest state %s is locked by another fixgraph process", path)
-		}
-		return nil, fmt.Errorf("opening ingest state %q: %w", path, err)
+		return nil, err
 	}
 	return &State{db: db}, nil
 }
@@ -39,13 +29,7 @@ func (s *State) Close() error { return s.db.Close() }
 // Backup writes a consistent copy of the state file to w, taken in one read transaction while
 // writes go on, and returns the number of bytes written.
 func (s *State) Backup(w io.Writer) (int64, error) {
-	var n int64
-	err := s.db.View(func(tx *bolt.Tx) error {
-		var err error
-		n, err = tx.WriteTo(w)
-		return err
-	})
-	return n, err
+	return boltfile.Backup(s.db, w)
 }
 
 // update runs fn in a write transaction on bucket, created when missing.

@@ -10,16 +10,15 @@ import (
 	"io"
 	"math"
 	"math/bits"
-	"os"
 	"path/filepath"
 	"slices"
 	"strings"
 	"sync"
-	"time"
 
 	bolt "go.etcd.io/bbolt"
 
 	"github.com/fixgraph/fixgraph"
+	"github.com/fixgraph/fixgraph/internal/boltfile"
 )
 
 // Vectors is the embedded vector index of sections: every section's embedding, kept in memory and
@@ -80,13 +79,10 @@ const (
 // OpenVectors opens or creates the vector index in dir for the embeddings of emb. An index built
 // with vectors of another dimension (another model) is emptied; Sync refills it.
 func OpenVectors(dir string, emb Embedder) (*Vectors, error) {
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return nil, err
-	}
 	path := filepath.Join(dir, "vectors.db")
-	db, err := bolt.Open(path, 0o600, &bolt.Options{Timeout: time.Second})
+	db, err := boltfile.Open(path, "vector index")
 	if err != nil {
-		return nil, fmt.Errorf("opening vector index %q: %w", path, err)
+		return nil, err
 	}
 	v := &Vectors{db: db, emb: emb, dim: emb.Dim(), words: (emb.Dim() + 63) / 64, byID: map[string]int{}, groupOf: map[group]uint16{}}
 	v.sum, v.centre = make([]float64, v.dim), make([]float32, v.dim)
@@ -137,13 +133,7 @@ func (v *Vectors) Close() error { return v.db.Close() }
 // Backup writes a consistent copy of the index's file to w, taken in one read transaction while
 // writes go on, and returns the number of bytes written.
 func (v *Vectors) Backup(w io.Writer) (int64, error) {
-	var n int64
-	err := v.db.View(func(tx *bolt.Tx) error {
-		var err error
-		n, err = tx.WriteTo(w)
-		return err
-	})
-	return n, err
+	return boltfile.Backup(v.db, w)
 }
 
 // Len returns the number of vectors.
