@@ -49,6 +49,9 @@ const ClusterThreshold = 0.5
 // MaxGroupPhrasings is how many distinct phrasings a [Group] lists.
 const MaxGroupPhrasings = 10
 
+// MaxGroupEvents is how many ask ids a [Group] lists: the latest; Count has them all.
+const MaxGroupEvents = 100
+
 // exampleSample is how many of a code's or product's most recent asks [Store.Top] reads to pick
 // its representative question.
 const exampleSample = 50
@@ -98,7 +101,7 @@ type Group struct {
 	Question  string    `json:"question"`  // the most common phrasing
 	Count     int       `json:"count"`     // asks in the group
 	Questions []string  `json:"questions"` // distinct phrasings, most common first, at most MaxGroupPhrasings
-	Events    []string  `json:"events"`    // ids, oldest first
+	Events    []string  `json:"events"`    // ids, oldest first, at most MaxGroupEvents (the latest)
 	Last      time.Time `json:"last"`      // the latest ask
 	Unhelpful int       `json:"unhelpful"` // asks marked unhelpful
 	Handoffs  int       `json:"handoffs"`  // asks handed off
@@ -949,6 +952,9 @@ func (s *Store) Unanswered(from, to time.Time, limit int) ([]Group, error) {
 		}
 		g.Question = c.members[0].text()
 		slices.Sort(g.Events) // ids sort by time
+		if len(g.Events) > MaxGroupEvents {
+			g.Events = g.Events[len(g.Events)-MaxGroupEvents:] // the latest
+		}
 		groups = append(groups, g)
 	}
 	sort.SliceStable(groups, func(i, j int) bool {

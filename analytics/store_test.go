@@ -540,3 +540,22 @@ func TestJaccard(t *testing.T) {
 		})
 	}
 }
+
+// TestUnansweredListsTheLatestIDs: a group asked more often than MaxGroupEvents counts every ask
+// but lists only the latest ids.
+func TestUnansweredListsTheLatestIDs(t *testing.T) {
+	s, _ := MustOpen(t)
+	var events []Event
+	for range MaxGroupEvents + 50 {
+		events = append(events, Event{Question: "冰箱不制冷怎么办", Kind: "none"})
+	}
+	recorded := MustRecord(t, s, events...)
+	groups, err := s.Unanswered(time.Time{}, time.Time{}, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(groups) != 1 || groups[0].Count != MaxGroupEvents+50 || len(groups[0].Events) != MaxGroupEvents ||
+		groups[0].Events[MaxGroupEvents-1] != recorded[len(recorded)-1].ID {
+		t.Fatalf("groups = %d, count %d, %d ids; want one group of %d listing the latest %d", len(groups), groups[0].Count, len(groups[0].Events), MaxGroupEvents+50, MaxGroupEvents)
+	}
+}

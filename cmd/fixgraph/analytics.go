@@ -26,6 +26,24 @@ func (a *app) openAnalytics() error {
 	return nil
 }
 
+// pruneAnalytics deletes asks older than keep, now and every day, until ctx ends.
+func (a *app) pruneAnalytics(ctx context.Context, keep time.Duration) {
+	for {
+		n, err := a.asks.Prune(time.Now().Add(-keep))
+		switch {
+		case err != nil:
+			a.log.Error("pruning the analytics", "err", err)
+		case n > 0:
+			a.log.Info("pruned old asks from the analytics", "asks", n, "older than", keep)
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-time.After(24 * time.Hour):
+		}
+	}
+}
+
 // askLog records answered questions in the analytics store, masked as documents are.
 type askLog struct {
 	store *analytics.Store

@@ -66,6 +66,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer, log 
 	stockFeed := fs.String("stock-feed", os.Getenv("FIXGRAPH_STOCK_FEED"), "stock feed to poll: a CSV or JSON file path or http(s) URL ($FIXGRAPH_STOCK_FEED)")
 	stockEvery := fs.Duration("stock-interval", ingest.DefaultStockInterval, "how often to poll the stock feed")
 	stockMaxAge := fs.Duration("stock-max-age", fixgraph.DefaultStockMaxAge, "how old a stock count may be before answers call it stale")
+	retention := fs.Duration("analytics-retention", 365*24*time.Hour, "how long asked questions are kept in the analytics (0: for ever)")
 	open := fs.Bool("insecure-open", false, "serve requests without credentials as an anonymous reader (local development only; never on a network)")
 	rateLimit := fs.Float64("rate-limit", 20, "requests per second per API key or user (0: no limit)")
 	introspection := fs.Bool("introspection", true, "allow GraphQL introspection (GraphiQL needs it)")
@@ -128,6 +129,9 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer, log 
 			log.Error("the job runner stopped", "err", err)
 		}
 	}()
+	if *retention > 0 {
+		go a.pruneAnalytics(ctx, *retention)
+	}
 	if *stockFeed != "" {
 		feed := &ingest.StockFeed{Source: *stockFeed, Interval: *stockEvery, Push: a.graph.SetStock, Log: log}
 		go feed.Run(ctx)
