@@ -23,7 +23,7 @@ var (
 	// asksForPerson matches a customer asking for a human agent.
 	asksForPerson = regexp.MustCompile(`(?i)人工|真人|客服人员|接线员|找个人|转接|\bhuman\b|\bagent\b|real person|representative|speak to (someone|a person)|talk to (someone|a person)|\boperator\b`)
 	// stillBroken matches a customer saying that what was suggested did not help.
-	stillBroken = regexp.MustCompile(`(?i)还是不行|还不行|还是没用|没有用|不管用|没解决|还是报|还是显示|还是一样|依然|仍然|又出现|还是不|still|(does|did)n'?t (work|help|fix)|not working|no luck|same (error|problem|code)|keeps? (showing|coming)`)
+	stillBroken = regexp.MustCompile(`(?i)还是不行|还不行|还是没用|没有用|不管用|没解决|还是报|还是显示|还是一样|依然|仍然|又出现|还是不(转|排|进|加热|工作|出水|启动|开)|\bstill (does ?n'?o?t|did ?n'?o?t|won'?t|will not|is ?n'?o?t|not|no\b|shows?|showing|the same|keeps?|broken|leak|drips?|dripping|beeps?|beeping|fails?|failing|hums?|full|stuck)|(does|did) ?n'?o?t (work|help|fix)|not working|no luck|same (error|problem|code)|keeps? (showing|coming)`)
 	// aboutTheFix matches a follow-up about the parts, video or steps of the fix in hand.
 	aboutTheFix = regexp.MustCompile(`(?i)零件|配件|备件|视频|步骤|怎么换|哪里买|库存|有货|\bparts?\b|\bvideo\b|\bsteps?\b|replace|in stock|where (can|do) i (buy|get)`)
 )
