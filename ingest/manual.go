@@ -317,27 +317,11 @@ func severity(s string) string {
 func readTroubleshootingRow(b *fixgraph.Batch, doc *fixgraph.Document, model string, row troubleRow, code string, order int,
 	tableSec *fixgraph.Section, lookup func(anchor string) (*htmlSection, *fixgraph.Section)) {
 	lang := doc.Language
-	ec := &fixgraph.ErrorCode{
-		ID:       fixgraph.ErrorCodeID(model, code),
-		Code:     code,
-		Product:  model,
-		Symptom:  text(lang, row.symptom),
-		Cause:    text(lang, row.cause),
-		Severity: row.severity,
-		FixedIn:  extract.FixedInFirmware(row.cause + " " + row.raw),
-	}
-	b.Add(ec)
-	if model != "" {
-		b.Link(fixgraph.ProductID(model), fixgraph.RelHasError, ec.ID)
-	}
-
 	path := append(append([]string(nil), tableSec.HeadingPath...), row.code)
 	rowSec := newSection(doc, order, row.code, path, row.raw)
 	rowSec.Anchor = tableSec.Anchor
 	rowSec.Products = tableSec.Products
-	b.Add(rowSec)
-	b.Link(rowSec.ID, fixgraph.RelPartOf, doc.ID)
-	b.Link(rowSec.ID, fixgraph.RelMentions, ec.ID)
+	ec := addCodeRow(b, doc, model, code, row.symptom, row.cause, row.severity, rowSec)
 
 	guide := &fixgraph.RepairGuide{
 		Code:       code,
@@ -381,15 +365,7 @@ func readTroubleshootingRow(b *fixgraph.Batch, doc *fixgraph.Document, model str
 			}
 		}
 	}
-	if len(guide.Steps) > 0 {
-		guide.ID = fixgraph.HashID(fixgraph.PrefixGuide, doc.ID, code, guide.SectionID)
-		b.Add(guide)
-		b.Link(ec.ID, fixgraph.RelFixedBy, guide.ID)
-		b.Link(rowSec.ID, fixgraph.RelDescribes, guide.ID)
-		if guide.SectionID != rowSec.ID {
-			b.Link(guide.SectionID, fixgraph.RelDescribes, guide.ID)
-		}
-	}
+	addGuide(b, ec, rowSec, guide)
 
 	if row.video != nil {
 		for _, a := range findAll(row.video, atom.A) {
@@ -397,11 +373,7 @@ func readTroubleshootingRow(b *fixgraph.Batch, doc *fixgraph.Document, model str
 			if url == "" || strings.HasPrefix(url, "#") {
 				continue
 			}
-			v := &fixgraph.Video{ID: fixgraph.VideoID(url), URL: url, Title: text(lang, extract.Clean(nodeText(a)))}
-			b.Add(v)
-			if guide.ID != "" {
-				b.Link(guide.ID, fixgraph.RelHasVideo, v.ID)
-			}
+			addVideo(b, guide, url, text(lang, extract.Clean(nodeText(a))))
 		}
 	}
 	if row.part != nil {
@@ -411,18 +383,72 @@ func readTroubleshootingRow(b *fixgraph.Batch, doc *fixgraph.Document, model str
 				continue
 			}
 			name := strings.TrimSpace(strings.Trim(strings.TrimSpace(strings.Replace(line, skus[0], "", 1)), "-–—:：()（）"))
-			part := &fixgraph.Part{ID: fixgraph.PartID(skus[0]), SKU: skus[0], Name: text(lang, name)}
-			if model != "" {
-				part.Compatible = []string{model}
-				b.Link(part.ID, fixgraph.RelFitsIn, fixgraph.ProductID(model))
-			}
-			b.Add(part)
-			if guide.ID != "" {
-				b.Link(guide.ID, fixgraph.RelNeedsPart, part.ID)
-			}
-			b.Link(rowSec.ID, fixgraph.RelMentions, part.ID)
+			addPart(b, model, guide, rowSec, skus[0], text(lang, name))
 		}
 	}
+}
+
+// The rows of troubleshooting tables, in HTML manuals and in PDFs, become the same nodes through
+// addCodeRow, addGuide, addVideo and addPart.
+
+// addCodeRow adds a row's error code, linked to its product, and the row's section, which belongs
+// to doc and mentions the code. A note in the row that a firmware version fixes the fault is kept.
+func addCodeRow(b *fixgraph.Batch, doc *fixgraph.Document, model, code, symptom, cause, severity string, rowSec *fixgraph.Section) *fixgraph.ErrorCode {
+	ec := &fixgraph.ErrorCode{
+		ID:       fixgraph.ErrorCodeID(model, code),
+		Code:     code,
+		Product:  model,
+		Symptom:  text(doc.Language, symptom),
+		Cause:    text(doc.Language, cause),
+		Severity: severity,
+		FixedIn:  extract.FixedInFirmware(cause + " " + rowSec.Text),
+	}
+	b.Add(ec)
+	if model != "" {
+		b.Link(fixgraph.ProductID(model), fixgraph.RelHasError, ec.ID)
+	}
+	b.Add(rowSec)
+	b.Link(rowSec.ID, fixgraph.RelPartOf, doc.ID)
+	b.Link(rowSec.ID, fixgraph.RelMentions, ec.ID)
+	return ec
+}
+
+// addGuide adds guide when it has steps: it fixes ec, and the row's section (and the guide's own
+// section, when that is elsewhere) describes it. A guide without steps gets no id and is not added.
+func addGuide(b *fixgraph.Batch, ec *fixgraph.ErrorCode, rowSec *fixgraph.Section, guide *fixgraph.RepairGuide) {
+	if len(guide.Steps) == 0 {
+		return
+	}
+	guide.ID = fixgraph.HashID(fixgraph.PrefixGuide, guide.DocumentID, ec.Code, guide.SectionID)
+	b.Add(guide)
+	b.Link(ec.ID, fixgraph.RelFixedBy, guide.ID)
+	b.Link(rowSec.ID, fixgraph.RelDescribes, guide.ID)
+	if guide.SectionID != rowSec.ID {
+		b.Link(guide.SectionID, fixgraph.RelDescribes, guide.ID)
+	}
+}
+
+// addVideo adds a video of the guide.
+func addVideo(b *fixgraph.Batch, guide *fixgraph.RepairGuide, url string, title fixgraph.Text) {
+	v := &fixgraph.Video{ID: fixgraph.VideoID(url), URL: url, Title: title}
+	b.Add(v)
+	if guide.ID != "" {
+		b.Link(guide.ID, fixgraph.RelHasVideo, v.ID)
+	}
+}
+
+// addPart adds a part the guide needs, which fits model and which the row's section mentions.
+func addPart(b *fixgraph.Batch, model string, guide *fixgraph.RepairGuide, rowSec *fixgraph.Section, sku string, name fixgraph.Text) {
+	part := &fixgraph.Part{ID: fixgraph.PartID(sku), SKU: sku, Name: name}
+	if model != "" {
+		part.Compatible = []string{model}
+		b.Link(part.ID, fixgraph.RelFitsIn, fixgraph.ProductID(model))
+	}
+	b.Add(part)
+	if guide.ID != "" {
+		b.Link(guide.ID, fixgraph.RelNeedsPart, part.ID)
+	}
+	b.Link(rowSec.ID, fixgraph.RelMentions, part.ID)
 }
 
 // findAll returns the elements of type a under n, in document order.

@@ -422,19 +422,6 @@ func readPDFTableRow(b *fixgraph.Batch, doc *fixgraph.Document, model string, t 
 	code := extract.CanonicalCode(t.cell(r, colCode))
 	lang := doc.Language
 	symptom := t.cell(r, colSymptom)
-	ec := &fixgraph.ErrorCode{
-		ID:       fixgraph.ErrorCodeID(model, code),
-		Code:     code,
-		Product:  model,
-		Symptom:  text(lang, symptom),
-		Cause:    text(lang, t.cell(r, colCause)),
-		Severity: severity(t.cell(r, colSeverity)),
-	}
-	b.Add(ec)
-	if model != "" {
-		b.Link(fixgraph.ProductID(model), fixgraph.RelHasError, ec.ID)
-	}
-
 	var raw []string
 	for _, c := range r.cells {
 		if s := joinWrapped(c); s != "" {
@@ -445,9 +432,7 @@ func readPDFTableRow(b *fixgraph.Batch, doc *fixgraph.Document, model string, t 
 	rowSec := newSection(doc, order, code, path, strings.Join(raw, "\n"))
 	rowSec.Page = r.page
 	rowSec.Products = tableSec.Products
-	b.Add(rowSec)
-	b.Link(rowSec.ID, fixgraph.RelPartOf, doc.ID)
-	b.Link(rowSec.ID, fixgraph.RelMentions, ec.ID)
+	ec := addCodeRow(b, doc, model, code, symptom, t.cell(r, colCause), severity(t.cell(r, colSeverity)), rowSec)
 
 	guide := &fixgraph.RepairGuide{
 		Code:       code,
@@ -458,19 +443,9 @@ func readPDFTableRow(b *fixgraph.Batch, doc *fixgraph.Document, model string, t 
 		DocumentID: doc.ID,
 		Language:   lang,
 	}
-	if len(guide.Steps) > 0 {
-		guide.ID = fixgraph.HashID(fixgraph.PrefixGuide, doc.ID, code, guide.SectionID)
-		b.Add(guide)
-		b.Link(ec.ID, fixgraph.RelFixedBy, guide.ID)
-		b.Link(rowSec.ID, fixgraph.RelDescribes, guide.ID)
-	}
-
+	addGuide(b, ec, rowSec, guide)
 	for _, url := range urlRE.FindAllString(t.cell(r, colVideo), -1) {
-		v := &fixgraph.Video{ID: fixgraph.VideoID(url), URL: url}
-		b.Add(v)
-		if guide.ID != "" {
-			b.Link(guide.ID, fixgraph.RelHasVideo, v.ID)
-		}
+		addVideo(b, guide, url, nil)
 	}
 
 	parts := extract.Normalize(t.cell(r, colPart))
@@ -484,15 +459,6 @@ func readPDFTableRow(b *fixgraph.Batch, doc *fixgraph.Document, model string, t 
 			}
 		}
 		name := strings.TrimSpace(strings.Trim(strings.TrimSpace(rest), "-–—:：()（）,，;；/、"))
-		part := &fixgraph.Part{ID: fixgraph.PartID(sku), SKU: sku, Name: text(lang, name)}
-		if model != "" {
-			part.Compatible = []string{model}
-			b.Link(part.ID, fixgraph.RelFitsIn, fixgraph.ProductID(model))
-		}
-		b.Add(part)
-		if guide.ID != "" {
-			b.Link(guide.ID, fixgraph.RelNeedsPart, part.ID)
-		}
-		b.Link(rowSec.ID, fixgraph.RelMentions, part.ID)
+		addPart(b, model, guide, rowSec, sku, text(lang, name))
 	}
 }
