@@ -21,12 +21,9 @@ const MaxQuestionRunes = 1000
 // guide, or a passage of a manual. Confidence reflects how certain the match is; an answer with
 // nothing behind it has kind none and confidence 0.
 func (s *Service) Ask(ctx context.Context, question string) (*fixgraph.Answer, error) {
-	q := extract.Normalize(question)
-	if q == "" {
-		return nil, fixgraph.Errorf(fixgraph.EINVALID, "question is empty")
-	}
-	if utf8.RuneCountInString(q) > MaxQuestionRunes {
-		return nil, fixgraph.Errorf(fixgraph.EINVALID, "question is longer than %d characters", MaxQuestionRunes)
+	q, err := normalizeQuestion(question)
+	if err != nil {
+		return nil, err
 	}
 	ans := &fixgraph.Answer{Question: question, Language: extract.DetectLanguage(q), Kind: fixgraph.AnswerNone}
 	hits, err := s.Search(ctx, q, 10, Published)
@@ -108,6 +105,18 @@ targets:
 	ans.Citations = []fixgraph.Citation{Cite(top.Section, top.Document)}
 	ans.Confidence = conf
 	return ans, nil
+}
+
+// normalizeQuestion returns the question normalised, or EINVALID when it is empty or too long.
+func normalizeQuestion(question string) (string, error) {
+	q := extract.Normalize(question)
+	if q == "" {
+		return "", fixgraph.Errorf(fixgraph.EINVALID, "question is empty")
+	}
+	if utf8.RuneCountInString(q) > MaxQuestionRunes {
+		return "", fixgraph.Errorf(fixgraph.EINVALID, "question is longer than %d characters", MaxQuestionRunes)
+	}
+	return q, nil
 }
 
 // pickErrorCode chooses among the products that have a code: the one the question names, else
@@ -272,13 +281,27 @@ func (s *Service) product(ctx context.Context, model string) (*fixgraph.Product,
 // searchConfidence estimates how likely the top hit answers q: how much of the question the hit
 // covers, discounted when the runner-up scores nearly as well.
 func (s *Service) searchConfidence(q string, hits []fixgraph.Hit) float64 {
-	top := hits[0]
-	qt := s.Index.Analyze(q)
-	cov := coverage(qt, s.Index.Analyze(top.Section.Heading+" "+top.Section.Text))
-	head := coverage(qt, s.Index.Analyze(top.Section.Heading))
-	z := confidenceBias + confidenceCoverage*cov + confidenceHeading*head +
-		confidenceLexical*math.Log1p(top.Lexical) + confidenceLength*math.Log1p(float64(len(qt)))
+	f := s.confidenceFeatures(q, hits[0])
+	z := confidenceBias + confidenceCoverage*f.coverage + confidenceHeading*f.heading +
+		confidenceLexical*math.Log1p(f.lexical) + confidenceLength*math.Log1p(f.terms)
 	return round2(1 / (1 + math.Exp(-z)))
+}
+
+// features are what the confidence of a search answer is computed from.
+type features struct {
+	coverage, heading float64 // shares of the question's terms in the section and its heading
+	lexical           float64 // the section's BM25 score
+	terms             float64 // the question's terms
+}
+
+func (s *Service) confidenceFeatures(q string, top fixgraph.Hit) features {
+	qt := s.Index.Analyze(q)
+	return features{
+		coverage: coverage(qt, s.Index.Analyze(top.Section.Heading+" "+top.Section.Text)),
+		heading:  coverage(qt, s.Index.Analyze(top.Section.Heading)),
+		lexical:  top.Lexical,
+		terms:    float64(len(qt)),
+	}
 }
 
 // The confidence of an answer chosen by search is a logistic function of what makes a match

@@ -38,16 +38,12 @@ func (s *Service) AskIn(ctx context.Context, question string, conv *fixgraph.Con
 	if conv == nil {
 		conv = &fixgraph.Conversation{}
 	}
-	q := extract.Normalize(question)
-	if q == "" {
-		return nil, fixgraph.Errorf(fixgraph.EINVALID, "question is empty")
-	}
-	if utf8.RuneCountInString(q) > MaxQuestionRunes {
-		return nil, fixgraph.Errorf(fixgraph.EINVALID, "question is longer than %d characters", MaxQuestionRunes)
+	q, err := normalizeQuestion(question)
+	if err != nil {
+		return nil, err
 	}
 	product, code := s.inHand(ctx, conv)
 	var ans *fixgraph.Answer
-	var err error
 	own := extract.ErrorCodes(q)
 	switch {
 	case asksForPerson.MatchString(q):
