@@ -3,6 +3,7 @@ package fixgraph
 import (
 	"errors"
 	"fmt"
+	"net/http"
 )
 
 // Application error codes. Each maps to one HTTP status and one GraphQL extensions.code at the edge.
@@ -16,8 +17,36 @@ const (
 	EUNAVAILABLE  = "unavailable"  // a configured server cannot be reached
 	EUNAUTHORIZED = "unauthorized" // no or bad credentials
 	EFORBIDDEN    = "forbidden"    // credentials without the right
+	ERATELIMITED  = "rate_limited" // over a rate limit; try again later
 	EINTERNAL     = "internal"     // a bug or an unexpected failure; its details are logged, not shown
 )
+
+// HTTPStatus returns the HTTP status of an error code, 500 for an unknown one.
+func HTTPStatus(code string) int {
+	switch code {
+	case EINVALID:
+		return http.StatusBadRequest
+	case ENOTFOUND:
+		return http.StatusNotFound
+	case ECONFLICT:
+		return http.StatusConflict
+	case EUNSUPPORTED:
+		return http.StatusUnsupportedMediaType
+	case EUNREADABLE:
+		return http.StatusUnprocessableEntity
+	case ETOOLARGE:
+		return http.StatusRequestEntityTooLarge
+	case EUNAVAILABLE:
+		return http.StatusServiceUnavailable
+	case EUNAUTHORIZED:
+		return http.StatusUnauthorized
+	case EFORBIDDEN:
+		return http.StatusForbidden
+	case ERATELIMITED:
+		return http.StatusTooManyRequests
+	}
+	return http.StatusInternalServerError
+}
 
 // Error is the application error: a code and a message that is safe to show to a user.
 // Err, when set, is the underlying cause; it is logged, never shown.

@@ -65,15 +65,12 @@ func (g *Gate) Wrap(h http.Handler) http.Handler {
 		}
 		if !g.allow(p.ID) {
 			w.Header().Set("Retry-After", "1")
-			writeError(w, fixgraph.Errorf(ERATELIMIT, "rate limit of %g requests per second exceeded; slow down", g.Rate))
+			writeError(w, fixgraph.Errorf(fixgraph.ERATELIMITED, "rate limit of %g requests per second exceeded; slow down", g.Rate))
 			return
 		}
 		h.ServeHTTP(w, r.WithContext(fixgraph.WithPrincipal(r.Context(), p)))
 	})
 }
-
-// ERATELIMIT is the code of a request over its rate limit (HTTP 429).
-const ERATELIMIT = "rate_limited"
 
 func (g *Gate) authenticate(r *http.Request) (*fixgraph.Principal, error) {
 	if h := r.Header.Get("Authorization"); h != "" {
@@ -189,7 +186,7 @@ func (g *Gate) SignIn() http.Handler {
 		signInLimit.Unlock()
 		if !allowed {
 			w.Header().Set("Retry-After", "12")
-			writeError(w, fixgraph.Errorf(ERATELIMIT, "too many sign-in attempts from this address; wait a minute"))
+			writeError(w, fixgraph.Errorf(fixgraph.ERATELIMITED, "too many sign-in attempts from this address; wait a minute"))
 			return
 		}
 		var in struct{ Name, Password string }
@@ -227,22 +224,11 @@ func (g *Gate) SignOut() http.Handler {
 	})
 }
 
-var statusOf = map[string]int{
-	fixgraph.EUNAUTHORIZED: http.StatusUnauthorized,
-	fixgraph.EFORBIDDEN:    http.StatusForbidden,
-	fixgraph.EINVALID:      http.StatusBadRequest,
-	ERATELIMIT:             http.StatusTooManyRequests,
-}
-
 // writeError answers in the shape GraphQL clients read ({"errors": [{message, extensions.code}]}),
 // with the HTTP status of the code, so scripts and GraphQL clients both understand it.
 func writeError(w http.ResponseWriter, err error) {
 	code := fixgraph.CodeOf(err)
-	status, ok := statusOf[code]
-	if !ok {
-		status = http.StatusInternalServerError
-	}
 	w.Header().Set("Content-Type", "application/json")
-	w.WriteHeader(status)
+	w.WriteHeader(fixgraph.HTTPStatus(code))
 	json.NewEncoder(w).Encode(map[string]any{"errors": []any{map[string]any{"message": fixgraph.MessageOf(err), "extensions": map[string]string{"code": code}}}})
 }

@@ -112,7 +112,7 @@ func TestRepairMojibake(t *testing.T) {
 	for _, tc := range []struct{ in, want string }{
 		{"a friend\u00e2\u0080\u0099s phone", "a friend\u2019s phone"},
 		{"\u00e2\u0080\u009cGalaxy Buds\u00e2\u0080\u009d", "\u201cGalaxy Buds\u201d"},
-		{"caf\u00e9 cr\u00e8me", "caf\u00e9 cr\u00e8me"},       // accented letters stay
+		{"caf\u00e9 cr\u00e8me", "caf\u00e9 cr\u00e8me"},           // accented letters stay
 		{"\u00c3\u00a9t\u00c3\u00a9", "\u00c3\u00a9t\u00c3\u00a9"}, // no C1 control: could be real text, left alone
 		{"洗衣机 E102", "洗衣机 E102"},
 	} {

@@ -144,26 +144,12 @@ func JobHandler(jobs JobReader, log *slog.Logger) http.Handler {
 	})
 }
 
-// statusOf maps application error codes to HTTP statuses, in one place.
-var statusOf = map[string]int{
-	fixgraph.EINVALID:      http.StatusBadRequest,
-	fixgraph.ENOTFOUND:     http.StatusNotFound,
-	fixgraph.ECONFLICT:     http.StatusConflict,
-	fixgraph.EUNSUPPORTED:  http.StatusUnsupportedMediaType,
-	fixgraph.EUNREADABLE:   http.StatusUnprocessableEntity,
-	fixgraph.ETOOLARGE:     http.StatusRequestEntityTooLarge,
-	fixgraph.EUNAVAILABLE:  http.StatusServiceUnavailable,
-	fixgraph.EUNAUTHORIZED: http.StatusUnauthorized,
-	fixgraph.EFORBIDDEN:    http.StatusForbidden,
-	fixgraph.EINTERNAL:     http.StatusInternalServerError,
-}
-
 // writeError answers with err as JSON {"error": {"code", "message"}}, with status when not 0 and
 // else the code's status. Internal errors are logged and their details withheld.
 func writeError(w http.ResponseWriter, log *slog.Logger, err error, status int) {
 	code := fixgraph.CodeOf(err)
 	if status == 0 {
-		status = statusOf[code]
+		status = fixgraph.HTTPStatus(code)
 	}
 	if code == fixgraph.EINTERNAL && log != nil {
 		log.Error("http", "err", err)
