@@ -76,7 +76,7 @@ func TestAskFeedbackAndQueue(t *testing.T) {
 		t.Errorf("top codes: %+v; want E104 twice first", queue.TopAsked)
 	}
 	var missing map[string]any
-	if err := gqlPostErr(base, `mutation { feedback(answerId: "nope", helpful: true) }`, &missing); err == nil || !strings.Contains(err.Error(), "not_found") {
+	if err := gqlPostErr(base, `mutation { feedback(answerId: "nope", helpful: true) }`, nil, &missing); err == nil || !strings.Contains(err.Error(), "not_found") {
 		t.Errorf("feedback on an unknown answer: %v", err)
 	}
 }

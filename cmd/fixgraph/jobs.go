@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -120,12 +121,9 @@ func (a *app) runJob(ctx context.Context, job *fixgraph.Job, stdout, stderr io.W
 		bar.draw(j, time.Since(start))
 	})
 	bar.clear()
-	if err != nil && fixgraph.CodeOf(err) != fixgraph.EINTERNAL {
-		return err
-	}
 	j, gerr := a.jobs.Get(ctx, job.ID)
 	if gerr != nil {
-		return gerr
+		return errors.Join(err, gerr)
 	}
 	if !asJSON {
 		c := j.Counts
@@ -140,10 +138,7 @@ func (a *app) runJob(ctx context.Context, job *fixgraph.Job, stdout, stderr io.W
 		}
 	}
 	if err != nil {
-		return err
-	}
-	if j.State == fixgraph.JobFailed {
-		return fixgraph.Errorf(fixgraph.EINVALID, "%s", j.Error)
+		return err // the job as a whole failed; Process recorded it
 	}
 	if failOnFile && j.Counts.Failed > 0 {
 		return exitError{1}

@@ -403,20 +403,19 @@ func TestUploadOverGraphQL(t *testing.T) {
 // gqlPost runs a GraphQL request against base and decodes its data into out.
 func gqlPost(t *testing.T, base, query string, vars map[string]any, out any) {
 	t.Helper()
-	body, _ := json.Marshal(map[string]any{"query": query, "variables": vars})
-	if err := gqlPostErr(base, string(body), out); err != nil {
+	if err := gqlPostErr(base, query, vars, out); err != nil {
 		t.Fatal(err)
 	}
 }
 
-// gqlPostErr sends a GraphQL request body (or a bare query) and returns its errors as one,
-// with their codes.
-func gqlPostErr(base, body string, out any) error {
-	if !strings.HasPrefix(strings.TrimSpace(body), "{\"") {
-		b, _ := json.Marshal(map[string]any{"query": body})
-		body = string(b)
+// gqlPostErr runs a GraphQL request against base; its GraphQL errors, with their codes, come
+// back as one error.
+func gqlPostErr(base, query string, vars map[string]any, out any) error {
+	body, err := json.Marshal(map[string]any{"query": query, "variables": vars})
+	if err != nil {
+		return err
 	}
-	resp, err := http.Post(base+"/graphql", "application/json", strings.NewReader(body))
+	resp, err := http.Post(base+"/graphql", "application/json", bytes.NewReader(body))
 	if err != nil {
 		return err
 	}
