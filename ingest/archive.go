@@ -118,7 +118,9 @@ func (z *Zip) Read(e ZipEntry) ([]byte, error) {
 		return nil, fixgraph.WrapError(fixgraph.EUNREADABLE, err, "cannot open entry %q", e.Name)
 	}
 	defer rc.Close()
-	limit := min(int64(cmpOr(z.p.MaxFileSize, DefaultMaxFileSize)), z.budget)
+	limit := int64(cmpOr(z.p.MaxFileSize, DefaultMaxFileSize))
+	budgetFirst := z.budget < limit // the archive's budget runs out before the file limit
+	limit = min(limit, z.budget)
 	data, err := io.ReadAll(io.LimitReader(rc, limit+1))
 	z.budget -= int64(len(data))
 	switch {
@@ -126,7 +128,7 @@ func (z *Zip) Read(e ZipEntry) ([]byte, error) {
 		return nil, fixgraph.WrapError(fixgraph.EUNREADABLE, err, "entry %q is corrupt", e.Name)
 	case err != nil:
 		return nil, fixgraph.WrapError(fixgraph.EUNREADABLE, err, "cannot read entry %q", e.Name)
-	case int64(len(data)) > limit && limit == z.budget+int64(len(data)):
+	case int64(len(data)) > limit && budgetFirst:
 		return nil, fixgraph.Errorf(fixgraph.ETOOLARGE, "archive expanded past the limit of %d bytes in entry %q", cmpOr(z.p.MaxZipBytes, DefaultMaxZipBytes), e.Name)
 	case int64(len(data)) > limit:
 		return nil, fixgraph.Errorf(fixgraph.ETOOLARGE, "entry %q expands past %d bytes, more than it declared; refused as a zip bomb", e.Name, limit)
