@@ -13,21 +13,30 @@ import (
 	"github.com/fixgraph/fixgraph/internal/fixgraphtest"
 )
 
-// uncovered reads the questions about things the corpus does not cover.
-func uncovered(tb testing.TB) []string {
+// readJSONL reads a JSON-lines file of fixtures/eval.
+func readJSONL[T any](tb testing.TB, name string) []T {
 	tb.Helper()
-	f, err := fixtures.Eval.Open("eval/uncovered.jsonl")
+	f, err := fixtures.Eval.Open(name)
 	if err != nil {
 		tb.Fatal(err)
 	}
 	defer f.Close()
-	var out []string
+	var out []T
 	sc := bufio.NewScanner(f)
 	for sc.Scan() {
-		var q struct{ Question string }
-		if err := json.Unmarshal(sc.Bytes(), &q); err != nil {
-			tb.Fatal(err)
+		var v T
+		if err := json.Unmarshal(sc.Bytes(), &v); err != nil {
+			tb.Fatalf("%s: %v", name, err)
 		}
+		out = append(out, v)
+	}
+	return out
+}
+
+// uncovered reads the questions about things the corpus does not cover.
+func uncovered(tb testing.TB) []string {
+	var out []string
+	for _, q := range readJSONL[struct{ Question string }](tb, "eval/uncovered.jsonl") {
 		out = append(out, q.Question)
 	}
 	return out

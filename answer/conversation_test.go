@@ -1,16 +1,13 @@
 package answer_test
 
 import (
-	"bufio"
 	"context"
-	"encoding/json"
 	"fmt"
 	"strings"
 	"testing"
 
 	"github.com/fixgraph/fixgraph"
 	"github.com/fixgraph/fixgraph/answer"
-	"github.com/fixgraph/fixgraph/fixtures"
 )
 
 // convCase is one conversation of fixtures/eval/conversations.jsonl: the customer's turns, each
@@ -36,22 +33,7 @@ type convCase struct {
 }
 
 func loadConversations(tb testing.TB) []convCase {
-	tb.Helper()
-	f, err := fixtures.Eval.Open("eval/conversations.jsonl")
-	if err != nil {
-		tb.Fatal(err)
-	}
-	defer f.Close()
-	var out []convCase
-	sc := bufio.NewScanner(f)
-	for sc.Scan() {
-		var c convCase
-		if err := json.Unmarshal(sc.Bytes(), &c); err != nil {
-			tb.Fatal(err)
-		}
-		out = append(out, c)
-	}
-	return out
+	return readJSONL[convCase](tb, "eval/conversations.jsonl")
 }
 
 // partsOf returns the SKUs of the parts the answer's guide needs.
