@@ -6,10 +6,8 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
-	"io"
 	"io/fs"
 	"net/url"
-	"os"
 	"path"
 	"path/filepath"
 	"slices"
@@ -277,23 +275,9 @@ func (p *Pipeline) IngestPaths(ctx context.Context, paths []string, progress fun
 }
 
 func (p *Pipeline) ingestOSFile(ctx context.Context, name string) FileResult {
-	max := p.MaxFileSize
-	if max <= 0 {
-		max = DefaultMaxFileSize
-	}
-	f, err := os.Open(name)
+	data, err := readFileLimited(p, name)
 	if err != nil {
-		return FileResult{Source: name, Outcome: Failed, Err: err, Error: "cannot open file"}
-	}
-	defer f.Close()
-	// Read one byte past the limit so an oversized file is refused without reading all of it.
-	data, err := io.ReadAll(io.LimitReader(f, max+1))
-	if err != nil {
-		return FileResult{Source: name, Outcome: Failed, Err: err, Error: "cannot read file"}
-	}
-	if int64(len(data)) > max {
-		err := fixgraph.Errorf(fixgraph.ETOOLARGE, "file is over the limit of %d bytes", max)
-		return FileResult{Source: name, Outcome: Failed, Err: err, Error: err.Message}
+		return FileResult{Source: name, Outcome: Failed, Err: err, Error: fixgraph.MessageOf(err)}
 	}
 	return p.IngestFile(ctx, name, data)
 }
