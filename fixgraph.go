@@ -112,6 +112,11 @@ type Document struct {
 	Version     int        `json:"version"`
 	Pages       int        `json:"pages,omitempty"`
 	IngestedAt  time.Time  `json:"ingestedAt"`
+
+	// Detached lists edges that other documents made and that this one, an editorial document,
+	// says are wrong. While it is published, queries do not follow them (graph.Guarded); the
+	// documents that made them keep them, so removing or re-publishing it restores them.
+	Detached []Edge `json:"detached,omitempty"`
 }
 
 // Section is one headed part of a document: the unit that search returns and answers cite.
@@ -299,8 +304,38 @@ func HashID(prefix string, parts ...string) string {
 	return prefix + ":" + hex.EncodeToString(h.Sum(nil)[:10])
 }
 
-// DocumentID returns the id of the document read from source.
-func DocumentID(source string) string { return HashID(PrefixDocument, source) }
+// DocumentID returns the id of the document read from source. An editorial source keeps its
+// entity id readable ("doc:editor:code:WF-8012D:E102"), so the editor and the graph can find an
+// entity's editorial document without a lookup; any other source is hashed.
+func DocumentID(source string) string {
+	if strings.HasPrefix(source, EditorialPrefix) {
+		return PrefixDocument + ":" + source
+	}
+	return HashID(PrefixDocument, source)
+}
+
+// EditorialPrefix starts the source of an editorial document: the editor's version of one
+// entity (an FAQ, an error code, a repair guide…), written through the ingest pipeline like any
+// other document. Its contribution to a node wins over what ingested documents contributed.
+const EditorialPrefix = "editor:"
+
+// EditorialDocPrefix starts the id of every editorial document: scanning it lists them all.
+const EditorialDocPrefix = PrefixDocument + ":" + EditorialPrefix
+
+// EditorialSource returns the source of the editorial document of the entity with entityID.
+func EditorialSource(entityID string) string { return EditorialPrefix + entityID }
+
+// IsEditorial reports whether docID is the id of an editorial document.
+func IsEditorial(docID string) bool { return strings.HasPrefix(docID, EditorialDocPrefix) }
+
+// EditorialEntity returns the id of the entity whose editorial document is docID, or "" when
+// docID is not an editorial document's.
+func EditorialEntity(docID string) string {
+	if !IsEditorial(docID) {
+		return ""
+	}
+	return docID[len(EditorialDocPrefix):]
+}
 
 // ProductID returns the id of a product model.
 func ProductID(model string) string { return PrefixProduct + ":" + strings.ToUpper(model) }

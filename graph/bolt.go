@@ -82,7 +82,7 @@ func (s *Bolt) Apply(ctx context.Context, b *fixgraph.Batch) (fixgraph.ApplyResu
 		}
 		doc.Version = 1
 		if p, ok := prev.(*fixgraph.Document); ok {
-			if p.ContentHash == doc.ContentHash && p.Status == doc.Status && p.Visibility == doc.Visibility && p.Department == doc.Department {
+			if sameVersion(p, doc) {
 				res = fixgraph.ApplyResult{Unchanged: true, Version: p.Version}
 				return nil
 			}
@@ -443,11 +443,11 @@ func (w writer) removeOwner(owner string) ([]string, error) {
 
 // remerge folds all contributions to id into the stored node, or deletes it when none is left.
 func (w writer) remerge(id string) error {
-	var contribs [][]byte
+	var contribs []contrib
 	prefix := []byte(id + sep)
 	c := w.tx.Bucket(bucketContrib).Cursor()
 	for k, v := c.Seek(prefix); k != nil && bytes.HasPrefix(k, prefix); k, v = c.Next() {
-		contribs = append(contribs, v) // in owner order: keys are id \x00 owner
+		contribs = append(contribs, contrib{owner: string(k[len(prefix):]), data: string(v)})
 	}
 	merged, err := fold(id, contribs)
 	if err != nil {

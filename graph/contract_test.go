@@ -2,6 +2,7 @@ package graph
 
 import (
 	"context"
+	"fmt"
 	"slices"
 	"strings"
 	"testing"
@@ -108,5 +109,108 @@ func TestNeo4jUnreachable(t *testing.T) {
 	}
 	if _, err := OpenNeo4j(ctx, "http://example.com"); fixgraph.CodeOf(err) != fixgraph.EINVALID {
 		t.Errorf("OpenNeo4j(http URL) = %v, want invalid", err)
+	}
+}
+
+// editorialBatch is the editor's version of entity, published with status as its editorial
+// document: nodes are what the editor says of it, detached the edges it says are wrong. hash
+// stands for the content; a write with a new one is a new version.
+func editorialBatch(entity, hash string, status fixgraph.Status, detached []fixgraph.Edge, nodes ...fixgraph.Node) *fixgraph.Batch {
+	src := fixgraph.EditorialSource(entity)
+	doc := &fixgraph.Document{ID: fixgraph.DocumentID(src), Source: src, ContentHash: hash, Status: status, Visibility: fixgraph.VisibilityPublic, Detached: detached}
+	b := &fixgraph.Batch{Document: doc}
+	b.Add(nodes...)
+	return b
+}
+
+// guideOf returns the repair guide of a batch.
+func guideOf(tb testing.TB, b *fixgraph.Batch) *fixgraph.RepairGuide {
+	tb.Helper()
+	for _, n := range b.Nodes {
+		if g, ok := n.(*fixgraph.RepairGuide); ok {
+			return g
+		}
+	}
+	tb.Fatal("the batch has no repair guide")
+	return nil
+}
+
+func TestEditorialContributionWins(t *testing.T) { forEachStore(t, testEditorialContributionWins) }
+
+// testEditorialContributionWins: the editor's version of a guide replaces the one a manual
+// contributed, whether the manual's id sorts before or after the editorial document's, and
+// whichever was written last; removing the editorial document brings the manual's back. For an
+// error code, the editor's texts win per language and the manual's other languages stay.
+func testEditorialContributionWins(t *testing.T, s store) {
+	ctx := context.Background()
+	var sources []string // one whose document id sorts before the editorial ones, one after
+	var before, after bool
+	for i := 0; !before || !after; i++ {
+		src := fmt.Sprintf("m%d.html", i)
+		if id := fixgraph.DocumentID(src); id < fixgraph.EditorialDocPrefix && !before {
+			before, sources = true, append(sources, src)
+		} else if id > fixgraph.EditorialDocPrefix && !after {
+			after, sources = true, append(sources, src)
+		}
+	}
+	edited := []string{"关闭水龙头", "拆下排水泵并清理"}
+	for _, src := range sources {
+		ingested := manualBatch(src, "h1", "不排水")
+		g := guideOf(t, ingested)
+		mine := *g
+		mine.Steps = edited
+		if _, err := s.Apply(ctx, ingested); err != nil {
+			t.Fatal(err)
+		}
+		ed := editorialBatch(g.ID, "e1", fixgraph.StatusPublished, nil, &mine)
+		if _, err := s.Apply(ctx, ed); err != nil {
+			t.Fatal(err)
+		}
+		steps := func() []string {
+			n, err := s.Node(ctx, g.ID)
+			if err != nil {
+				t.Fatalf("%s: %v", src, err)
+			}
+			return n.(*fixgraph.RepairGuide).Steps
+		}
+		if got := steps(); !slices.Equal(got, edited) {
+			t.Errorf("%s (id %s): guide steps = %v, want the editor's %v", src, ingested.Document.ID, got, edited)
+		}
+		// A new version of the manual, written after the editor's, does not win either.
+		if _, err := s.Apply(ctx, manualBatch(src, "h2", "不排水")); err != nil {
+			t.Fatal(err)
+		}
+		if got := steps(); !slices.Equal(got, edited) {
+			t.Errorf("%s: guide steps after the manual's new version = %v, want the editor's", src, got)
+		}
+		if _, err := s.Remove(ctx, ed.Document.ID); err != nil {
+			t.Fatal(err)
+		}
+		if got := steps(); !slices.Equal(got, g.Steps) {
+			t.Errorf("%s: guide steps after removing the editorial document = %v, want the manual's %v", src, got, g.Steps)
+		}
+	}
+
+	code := fixgraph.ErrorCodeID("WF-8012D", "E102")
+	en := manualBatch("en.html", "h1", "does not drain")
+	for _, n := range en.Nodes {
+		if ec, ok := n.(*fixgraph.ErrorCode); ok {
+			ec.Symptom = fixgraph.Text{"en": "does not drain"}
+		}
+	}
+	if _, err := s.Apply(ctx, en); err != nil {
+		t.Fatal(err)
+	}
+	ed := editorialBatch(code, "e1", fixgraph.StatusPublished, nil,
+		&fixgraph.ErrorCode{ID: code, Code: "E102", Product: "WF-8012D", Symptom: fixgraph.Text{"zh": "排水超时"}})
+	if _, err := s.Apply(ctx, ed); err != nil {
+		t.Fatal(err)
+	}
+	ecs, err := s.ErrorCodes(ctx, "E102")
+	if err != nil || len(ecs) != 1 {
+		t.Fatalf("ErrorCodes = %v, %v", ecs, err)
+	}
+	if sym := ecs[0].Symptom; sym["zh"] != "排水超时" || sym["en"] != "does not drain" {
+		t.Errorf("symptom = %v, want the editor's zh and the manual's en", sym)
 	}
 }

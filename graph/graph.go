@@ -1,8 +1,10 @@
 package graph
 
 import (
+	"cmp"
 	"encoding/json"
 	"fmt"
+	"slices"
 
 	"github.com/fixgraph/fixgraph"
 )
@@ -47,12 +49,39 @@ func decode(id string, v []byte) (fixgraph.Node, error) {
 	return n, nil
 }
 
-// fold merges the contributions of the owners to node id, given in owner order, into one node;
-// nil when there are none. Both stores merge this way, so they agree on every node.
-func fold(id string, contribs [][]byte) (fixgraph.Node, error) {
+// sameVersion reports whether the stored document p and the document doc about to be written are
+// the same version: the same content, published the same way, detaching the same edges. Writing
+// such a document again changes nothing. The detached edges count apart from the content, so the
+// editor may change them alone.
+func sameVersion(p, doc *fixgraph.Document) bool {
+	return p.ContentHash == doc.ContentHash && p.Status == doc.Status && p.Visibility == doc.Visibility &&
+		p.Department == doc.Department && slices.Equal(p.Detached, doc.Detached)
+}
+
+// contrib is one owner's version of a node, as JSON.
+type contrib struct{ owner, data string }
+
+// foldOrder compares two contributions to a node in the order fold merges them: ingested
+// documents' and pushes' first, then editorial documents', each in owner order. MergeNodes lets
+// the later contribution win, so the editor's version of an entity replaces (or, for texts, wins
+// per language over) what ingest read, whatever the ids of the documents.
+func foldOrder(a, b contrib) int {
+	if ea, eb := fixgraph.IsEditorial(a.owner), fixgraph.IsEditorial(b.owner); ea != eb {
+		if ea {
+			return 1
+		}
+		return -1
+	}
+	return cmp.Compare(a.owner, b.owner)
+}
+
+// fold merges the contributions to node id into one node, in foldOrder; nil when there are none.
+// Both stores merge this way, so they agree on every node. It sorts cs.
+func fold(id string, cs []contrib) (fixgraph.Node, error) {
+	slices.SortFunc(cs, foldOrder)
 	var merged fixgraph.Node
-	for _, v := range contribs {
-		n, err := decode(id, v)
+	for _, c := range cs {
+		n, err := decode(id, []byte(c.data))
 		if err != nil {
 			return nil, err
 		}

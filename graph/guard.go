@@ -2,6 +2,9 @@ package graph
 
 import (
 	"context"
+	"fmt"
+	"reflect"
+	"sync"
 
 	"github.com/fixgraph/fixgraph"
 )
@@ -20,6 +23,10 @@ type GuardedStore interface {
 // did not exist. A node that a readable document contributed is visible whole. Stock pushed
 // through the API (PushOwner) is visible to all. Everything that answers queries reads through
 // it; only the ingest pipeline and the editor's writes use the store itself.
+//
+// Guarded also carries out what editorial documents say, for every principal: an edge that a
+// published editorial document detaches is not followed, and an entity whose editorial document
+// is archived is missing. The store keeps both as written, so the editor can undo them.
 type Guarded struct {
 	Store GuardedStore
 }
@@ -45,10 +52,39 @@ func (g Guarded) Node(ctx context.Context, id string) (fixgraph.Node, error) {
 	return nodes[0], nil
 }
 
-// Neighbors returns the ids at the other end of the ids' rel edges. The ids themselves reveal
-// nothing: reading the nodes goes through Nodes.
+// Neighbors returns the ids at the other end of the ids' rel edges, without the edges that
+// published editorial documents detach. The ids themselves reveal nothing: reading the nodes
+// goes through Nodes.
 func (g Guarded) Neighbors(ctx context.Context, ids []string, rel fixgraph.Rel, dir fixgraph.Direction) (map[string][]string, error) {
-	return g.Store.Neighbors(ctx, ids, rel, dir)
+	out, err := g.Store.Neighbors(ctx, ids, rel, dir)
+	if err != nil {
+		return nil, err
+	}
+	ed, err := g.editorial(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if len(ed.detached) == 0 {
+		return out, nil
+	}
+	for id, others := range out {
+		kept := others[:0]
+		for _, o := range others {
+			e := fixgraph.Edge{From: id, Rel: rel, To: o}
+			if dir == fixgraph.In {
+				e.From, e.To = o, id
+			}
+			if !ed.detached[e] {
+				kept = append(kept, o)
+			}
+		}
+		if len(kept) == 0 {
+			delete(out, id)
+		} else {
+			out[id] = kept
+		}
+	}
+	return out, nil
 }
 
 // ErrorCodes returns the visible error codes with code.
@@ -106,8 +142,19 @@ func (g Guarded) Scan(ctx context.Context, prefix string, fn func(fixgraph.Node)
 	return flush()
 }
 
-// hide sets to nil the nodes the context's principal may not see.
+// hide sets to nil the nodes the context's principal may not see, and archived entities.
 func (g Guarded) hide(ctx context.Context, nodes []fixgraph.Node) error {
+	ed, err := g.editorial(ctx)
+	if err != nil {
+		return err
+	}
+	if len(ed.archived) > 0 {
+		for i, n := range nodes {
+			if n != nil && ed.archived[n.NodeID()] {
+				nodes[i] = nil
+			}
+		}
+	}
 	p := fixgraph.PrincipalFrom(ctx)
 	if p.Audiences() == nil && p.SeesDrafts() {
 		return nil
@@ -168,4 +215,97 @@ func (g Guarded) hide(ctx context.Context, nodes []fixgraph.Node) error {
 		}
 	}
 	return nil
+}
+
+// editorialState is what editorial documents say about the rest of the graph.
+type editorialState struct {
+	detached map[fixgraph.Edge]bool // edges that published editorial documents detach
+	archived map[string]bool        // entities whose editorial document is archived
+}
+
+// generationer is a store that counts its writes (both stores do).
+type generationer interface {
+	Generation(ctx context.Context) (uint64, error)
+}
+
+// editorialCache keeps each store's editorialState with the generation it was read at, so that
+// queries scan the editorial documents once per write rather than once per call. It is shared
+// by all Guarded values, which are copied freely, and keyed by the store.
+var editorialCache struct {
+	sync.Mutex
+	by map[GuardedStore]cachedEditorial
+}
+
+type cachedEditorial struct {
+	gen   uint64
+	state *editorialState
+}
+
+// editorialCacheMax bounds the cache: a process has a store or two, tests open many.
+const editorialCacheMax = 64
+
+// editorial returns what the store's editorial documents say: from the cache when the store has
+// not been written since, else read by scanning them. A store without a generation, or one that
+// cannot be a map key, is scanned on each call.
+func (g Guarded) editorial(ctx context.Context) (*editorialState, error) {
+	gs, ok := g.Store.(generationer)
+	if !ok || !reflect.TypeOf(g.Store).Comparable() {
+		return scanEditorial(ctx, g.Store)
+	}
+	// The generation is read before the scan: a write between the two leaves an entry that
+	// the next call finds outdated, never one that claims a state newer than it holds.
+	gen, err := gs.Generation(ctx)
+	if err != nil {
+		return nil, err
+	}
+	editorialCache.Lock()
+	c, ok := editorialCache.by[g.Store]
+	editorialCache.Unlock()
+	if ok && c.gen == gen {
+		return c.state, nil
+	}
+	st, err := scanEditorial(ctx, g.Store)
+	if err != nil {
+		return nil, err
+	}
+	editorialCache.Lock()
+	defer editorialCache.Unlock()
+	if editorialCache.by == nil || len(editorialCache.by) >= editorialCacheMax {
+		editorialCache.by = map[GuardedStore]cachedEditorial{}
+	}
+	editorialCache.by[g.Store] = cachedEditorial{gen: gen, state: st}
+	return st, nil
+}
+
+// scanEditorial reads the editorial documents of s: the edges the published ones detach and the
+// entities the archived ones hide. The state is not changed once made; callers share it.
+func scanEditorial(ctx context.Context, s GuardedStore) (*editorialState, error) {
+	st := &editorialState{}
+	err := s.Scan(ctx, fixgraph.EditorialDocPrefix, func(n fixgraph.Node) error {
+		d, ok := n.(*fixgraph.Document)
+		if !ok {
+			return nil
+		}
+		switch d.Status {
+		case fixgraph.StatusPublished, "":
+			for _, e := range d.Detached {
+				if st.detached == nil {
+					st.detached = map[fixgraph.Edge]bool{}
+				}
+				st.detached[e] = true
+			}
+		case fixgraph.StatusArchived:
+			if id := fixgraph.EditorialEntity(d.ID); id != "" {
+				if st.archived == nil {
+					st.archived = map[string]bool{}
+				}
+				st.archived[id] = true
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("reading editorial documents: %w", err)
+	}
+	return st, nil
 }

@@ -160,7 +160,7 @@ func (s *Neo4j) Apply(ctx context.Context, b *fixgraph.Batch) (fixgraph.ApplyRes
 		version := 1
 		p, hadDoc := prev[doc.ID].(*fixgraph.Document)
 		if hadDoc {
-			if p.ContentHash == doc.ContentHash && p.Status == doc.Status && p.Visibility == doc.Visibility && p.Department == doc.Department {
+			if sameVersion(p, doc) {
 				res = fixgraph.ApplyResult{Unchanged: true, Version: p.Version}
 				return nil
 			}
@@ -487,8 +487,6 @@ func ownedBy(ctx context.Context, tx neo4j.ManagedTransaction, owner string) ([]
 	return slices.Compact(ids), nil
 }
 
-type contrib struct{ owner, data string }
-
 // replace makes nodes owner's whole contribution to the nodes in ids and to their own ids, and
 // writes the merged nodes again. All reads come before the writes: the stand-in server's index
 // look-ups do not see what the same transaction wrote.
@@ -577,7 +575,7 @@ func putEdges(ctx context.Context, tx neo4j.ManagedTransaction, owner string, ed
 	return err
 }
 
-// writeMerged folds the contributions to each id into its FGNode, in owner order as the
+// writeMerged folds the contributions to each id into its FGNode, in fold's order as the
 // embedded store does; a node left without contributions keeps no data (its edges from other
 // owners stay, as they do in the embedded store).
 func writeMerged(ctx context.Context, tx neo4j.ManagedTransaction, ids []string, by map[string][]contrib) error {
@@ -588,12 +586,7 @@ func writeMerged(ctx context.Context, tx neo4j.ManagedTransaction, ids []string,
 			clearIDs = append(clearIDs, id)
 			continue
 		}
-		slices.SortFunc(cs, func(a, b contrib) int { return cmp.Compare(a.owner, b.owner) })
-		datas := make([][]byte, len(cs))
-		for i, c := range cs {
-			datas[i] = []byte(c.data)
-		}
-		merged, err := fold(id, datas)
+		merged, err := fold(id, cs)
 		if err != nil {
 			return err
 		}

@@ -82,14 +82,26 @@ type FileResult = fixgraph.FileResult
 // IngestFile parses data read from source and writes it. Failures are in the result, never partial
 // writes: a file is written whole in one transaction or not at all.
 func (p *Pipeline) IngestFile(ctx context.Context, source string, data []byte) FileResult {
+	b, err := p.Parse(ctx, source, data)
+	if err != nil {
+		return FileResult{Source: source, Outcome: Failed, Err: err, Error: fixgraph.MessageOf(err)}
+	}
+	return p.Write(ctx, source, b)
+}
+
+// Write writes a batch read or made from source: it masks personal data (PII), applies the batch
+// to the graph in one transaction and then brings the index in step. It is how a parsed file is
+// stored, and how the editor stores an editorial document (fixgraph.EditorialSource), so both
+// go the same way. When the graph has the batch's version already, the index is still checked
+// and repaired if it missed that version. Failures are in the result.
+func (p *Pipeline) Write(ctx context.Context, source string, b *fixgraph.Batch) FileResult {
 	res := FileResult{Source: source}
 	fail := func(err error) FileResult {
 		res.Outcome, res.Err, res.Error = Failed, err, fixgraph.MessageOf(err)
 		return res
 	}
-	b, err := p.Parse(ctx, source, data)
-	if err != nil {
-		return fail(err)
+	if b == nil || b.Document == nil {
+		return fail(fixgraph.Errorf(fixgraph.EINVALID, "nothing to write for %q: the batch has no document", source))
 	}
 	MaskBatch(b, p.PII)
 	res.DocumentID, res.Kind = b.Document.ID, b.Document.Kind
@@ -103,7 +115,7 @@ func (p *Pipeline) IngestFile(ctx context.Context, source string, data []byte) F
 	case applied.Unchanged:
 		res.Outcome = Unchanged
 		// The graph has this version; the index may not, when writing to it failed after the
-		// graph's write (a search server that was down). Ingesting the file again repairs it.
+		// graph's write (a search server that was down). Writing the batch again repairs it.
 		if h, ok := p.Index.(holder); ok {
 			b.Document.Version = applied.Version
 			current, err := h.Holds(b.Document)
@@ -131,7 +143,9 @@ func (p *Pipeline) IngestFile(ctx context.Context, source string, data []byte) F
 }
 
 // Remove takes the document read from source out of the graph and the index, keeping its last
-// version in the graph's history: what a crawl does when a page is gone.
+// version in the graph's history: what a crawl does when a page is gone, and what the editor
+// does to withdraw an editorial document (its source is fixgraph.EditorialSource), which lets
+// what ingested documents say of the entity show again.
 func (p *Pipeline) Remove(ctx context.Context, source string) FileResult {
 	res := FileResult{Source: source, DocumentID: fixgraph.DocumentID(source)}
 	fail := func(err error) FileResult {

@@ -2,11 +2,14 @@ package ingest_test
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"fmt"
 	"io/fs"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -281,4 +284,87 @@ func TestPersonalDataIsMaskedBeforeStorage(t *testing.T) {
 	if !off.servedText(t, "13812345678") {
 		t.Error("with masking off, the number is not kept")
 	}
+}
+
+// TestWriteEditorialDocument: the editor's version of a repair guide, written through the
+// pipeline as an editorial document over an ingested manual, is what the graph serves, with its
+// personal data masked, and its section is searchable; the same write again changes nothing;
+// removing it by its source brings back the manual's guide and takes its section out of search.
+func TestWriteEditorialDocument(t *testing.T) {
+	ctx := context.Background()
+	s := mustStores(t)
+	if r := s.p.IngestFile(ctx, "manuals/wf-8012d-zh.html", fixture(t, "manuals/wf-8012d-zh.html")); r.Err != nil {
+		t.Fatal(r.Err)
+	}
+	var ingested *fixgraph.RepairGuide
+	s.Graph.Scan(ctx, fixgraph.PrefixGuide+":", func(n fixgraph.Node) error {
+		if g := n.(*fixgraph.RepairGuide); g.Code == "E102" && ingested == nil {
+			ingested = g
+		}
+		return nil
+	})
+	if ingested == nil {
+		t.Fatal("the manual has no guide for E102")
+	}
+
+	source := fixgraph.EditorialSource(ingested.ID)
+	steps := []string{"关闭进水阀并断电", "取下底部检修盖，清理排水泵叶轮里的絮状异物", "仍不排水请致电王师傅 13812345678"}
+	b := editorialGuide(ingested, source, steps)
+	res := s.p.Write(ctx, source, b)
+	if res.Err != nil || res.Outcome != ingest.Added || res.DocumentID != "doc:editor:"+ingested.ID || res.Sections != 1 {
+		t.Fatalf("Write = %+v; want the editorial document added with its section", res)
+	}
+	guideSteps := func() []string {
+		t.Helper()
+		n, err := s.Graph.Node(ctx, ingested.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return n.(*fixgraph.RepairGuide).Steps
+	}
+	got := guideSteps()
+	if len(got) != 3 || got[1] != steps[1] || strings.Contains(got[2], "13812345678") || !strings.Contains(got[2], "138****5678") {
+		t.Errorf("guide steps = %q; want the editor's, with the phone number masked", got)
+	}
+	if !s.searchHas(t, "排水泵叶轮絮状异物", source) {
+		t.Error("the editorial section is not searchable")
+	}
+	if s.servedText(t, "13812345678") {
+		t.Error("search finds the unmasked phone number")
+	}
+	if again := s.p.Write(ctx, source, editorialGuide(ingested, source, steps)); again.Err != nil || again.Outcome != ingest.Unchanged {
+		t.Errorf("writing the same editorial document again = %+v; want unchanged", again)
+	}
+
+	if r := s.p.Remove(ctx, source); r.Err != nil || r.Outcome != ingest.Removed || r.DocumentID != res.DocumentID {
+		t.Fatalf("Remove(%q) = %+v", source, r)
+	}
+	if got := guideSteps(); !slices.Equal(got, ingested.Steps) {
+		t.Errorf("guide steps after removing the editorial document = %q; want the manual's %q", got, ingested.Steps)
+	}
+	if s.searchHas(t, "排水泵叶轮絮状异物", source) {
+		t.Error("the removed editorial section is still searchable")
+	}
+	if r := s.p.Write(ctx, source, nil); fixgraph.CodeOf(r.Err) != fixgraph.EINVALID {
+		t.Errorf("Write(nil batch) = %+v; want an invalid error", r)
+	}
+}
+
+// editorialGuide is what the editor writes for its version of guide g: an editorial document
+// from source with one section holding the steps, and the guide drawn from it.
+func editorialGuide(g *fixgraph.RepairGuide, source string, steps []string) *fixgraph.Batch {
+	text := strings.Join(steps, "\n")
+	sum := sha256.Sum256([]byte(text))
+	doc := &fixgraph.Document{
+		ID: fixgraph.DocumentID(source), Source: source, Title: g.Title, Kind: fixgraph.KindManual, Language: "zh",
+		ContentHash: hex.EncodeToString(sum[:]), Visibility: fixgraph.VisibilityPublic, Status: fixgraph.StatusPublished,
+	}
+	sec := &fixgraph.Section{ID: fixgraph.HashID(fixgraph.PrefixSection, doc.ID, text), DocumentID: doc.ID, Heading: g.Title, HeadingPath: []string{g.Title}, Text: text, Language: "zh"}
+	mine := *g
+	mine.Steps, mine.SectionID, mine.DocumentID = slices.Clone(steps), sec.ID, doc.ID
+	b := &fixgraph.Batch{Document: doc}
+	b.Add(sec, &mine)
+	b.Link(sec.ID, fixgraph.RelPartOf, doc.ID)
+	b.Link(sec.ID, fixgraph.RelDescribes, mine.ID)
+	return b
 }

@@ -1,0 +1,169 @@
+package graph
+
+import (
+	"context"
+	"slices"
+	"testing"
+
+	"github.com/fixgraph/fixgraph"
+)
+
+// noGeneration hides the store's generation, so Guarded reads the editorial documents on every
+// call instead of caching them.
+type noGeneration struct{ GuardedStore }
+
+// principals are who the editorial rules apply to: all, the least and the most trusted.
+var principals = []*fixgraph.Principal{fixgraph.Anonymous, fixgraph.Local}
+
+func TestGuardedDetachedEdges(t *testing.T) { forEachStore(t, testGuardedDetachedEdges) }
+
+// testGuardedDetachedEdges: an edge that a published editorial document detaches is gone from
+// Neighbors, both ways, while the store keeps it; a draft does not detach; publishing again
+// without it brings the edge back.
+func testGuardedDetachedEdges(t *testing.T, s store) {
+	ctx := context.Background()
+	m := manualBatch("m.html", "h1", "不排水")
+	if _, err := s.Apply(ctx, m); err != nil {
+		t.Fatal(err)
+	}
+	code, guide := fixgraph.ErrorCodeID("WF-8012D", "E102"), guideOf(t, m).ID
+	wrong := fixgraph.Edge{From: code, Rel: fixgraph.RelFixedBy, To: guide}
+
+	// linked reports whether g follows the wrong edge from either end, as p.
+	linked := func(g Guarded, p *fixgraph.Principal) (out, in bool) {
+		t.Helper()
+		pctx := fixgraph.WithPrincipal(ctx, p)
+		o, err := g.Neighbors(pctx, []string{code}, fixgraph.RelFixedBy, fixgraph.Out)
+		if err != nil {
+			t.Fatal(err)
+		}
+		i, err := g.Neighbors(pctx, []string{guide}, fixgraph.RelFixedBy, fixgraph.In)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return slices.Contains(o[code], guide), slices.Contains(i[guide], code)
+	}
+	guards := map[string]Guarded{"cached": {Store: s}, "uncached": {Store: noGeneration{s}}}
+	check := func(when string, want bool) {
+		t.Helper()
+		for name, g := range guards {
+			for _, p := range principals {
+				if out, in := linked(g, p); out != want || in != want {
+					t.Errorf("%s, %s as %s: edge followed out %v, in %v; want %v", when, name, p.ID, out, in, want)
+				}
+			}
+		}
+	}
+	check("before any editorial document", true)
+
+	ec := &fixgraph.ErrorCode{ID: code, Code: "E102", Product: "WF-8012D", Symptom: fixgraph.Text{"zh": "排水超时"}}
+	if _, err := s.Apply(ctx, editorialBatch(code, "e1", fixgraph.StatusDraft, []fixgraph.Edge{wrong}, ec)); err != nil {
+		t.Fatal(err)
+	}
+	check("with a draft detaching it", true)
+
+	if _, err := s.Apply(ctx, editorialBatch(code, "e2", fixgraph.StatusPublished, []fixgraph.Edge{wrong}, ec)); err != nil {
+		t.Fatal(err)
+	}
+	check("detached by a published editorial document", false)
+	if raw, err := s.Neighbors(ctx, []string{code}, fixgraph.RelFixedBy, fixgraph.Out); err != nil || !slices.Contains(raw[code], guide) {
+		t.Errorf("the store itself lost the detached edge: %v, %v", raw, err)
+	}
+	// Other edges of the same nodes stay.
+	if parts, err := (Guarded{Store: s}).Neighbors(ctx, []string{guide}, fixgraph.RelNeedsPart, fixgraph.Out); err != nil || len(parts[guide]) != 1 {
+		t.Errorf("NEEDS_PART of the guide = %v, %v; want its part", parts, err)
+	}
+
+	// The same content published again without the detached edge is a new version.
+	if res, err := s.Apply(ctx, editorialBatch(code, "e2", fixgraph.StatusPublished, nil, ec)); err != nil || res.Unchanged {
+		t.Fatalf("publishing again without the detached edge = %+v, %v; want a new version", res, err)
+	}
+	check("published again without the detached edge", true)
+}
+
+func TestGuardedArchivedEntities(t *testing.T) { forEachStore(t, testGuardedArchivedEntities) }
+
+// testGuardedArchivedEntities: an entity whose editorial document is archived is missing for
+// every principal, through every read that hides, while the store keeps it; removing the
+// editorial document shows it again.
+func testGuardedArchivedEntities(t *testing.T, s store) {
+	ctx := context.Background()
+	m := manualBatch("m.html", "h1", "不排水")
+	if _, err := s.Apply(ctx, m); err != nil {
+		t.Fatal(err)
+	}
+	code, guide := fixgraph.ErrorCodeID("WF-8012D", "E102"), guideOf(t, m).ID
+	mine := *guideOf(t, m)
+	mine.Steps = []string{"关闭水龙头"}
+	ec := &fixgraph.ErrorCode{ID: code, Code: "E102", Product: "WF-8012D"}
+
+	// visible reports, for each way of reading, whether g shows id to p.
+	visible := func(g Guarded, p *fixgraph.Principal, id string) map[string]bool {
+		t.Helper()
+		pctx := fixgraph.WithPrincipal(ctx, p)
+		out := map[string]bool{}
+		_, err := g.Node(pctx, id)
+		out["Node"] = err == nil
+		ns, err := g.Nodes(pctx, []string{id})
+		if err != nil {
+			t.Fatal(err)
+		}
+		out["Nodes"] = ns[0] != nil
+		if err := g.Scan(pctx, fixgraph.KindOf(id)+":", func(n fixgraph.Node) error {
+			out["Scan"] = out["Scan"] || n.NodeID() == id
+			return nil
+		}); err != nil {
+			t.Fatal(err)
+		}
+		if fixgraph.KindOf(id) == fixgraph.PrefixErrorCode {
+			ecs, err := g.ErrorCodes(pctx, "E102")
+			if err != nil {
+				t.Fatal(err)
+			}
+			out["ErrorCodes"] = len(ecs) == 1 && ecs[0].ID == id
+		}
+		return out
+	}
+	guards := map[string]Guarded{"cached": {Store: s}, "uncached": {Store: noGeneration{s}}}
+	check := func(when string, want bool) {
+		t.Helper()
+		for name, g := range guards {
+			for _, p := range principals {
+				for _, id := range []string{code, guide} {
+					for read, got := range visible(g, p, id) {
+						if got != want {
+							t.Errorf("%s, %s as %s: %s(%s) visible %v, want %v", when, name, p.ID, read, id, got, want)
+						}
+					}
+				}
+			}
+		}
+	}
+
+	edGuide := editorialBatch(guide, "e1", fixgraph.StatusPublished, nil, &mine)
+	edCode := editorialBatch(code, "e1", fixgraph.StatusPublished, nil, ec)
+	for _, b := range []*fixgraph.Batch{edGuide, edCode} {
+		if _, err := s.Apply(ctx, b); err != nil {
+			t.Fatal(err)
+		}
+	}
+	check("published", true)
+
+	for _, b := range []*fixgraph.Batch{edGuide, edCode} {
+		b.Document.Status = fixgraph.StatusArchived
+		if _, err := s.Apply(ctx, b); err != nil {
+			t.Fatal(err)
+		}
+	}
+	check("archived", false)
+	if ns, err := s.Nodes(ctx, []string{code, guide}); err != nil || ns[0] == nil || ns[1] == nil {
+		t.Errorf("the store itself lost the archived entities: %v, %v", ns, err)
+	}
+
+	for _, b := range []*fixgraph.Batch{edGuide, edCode} {
+		if _, err := s.Remove(ctx, b.Document.ID); err != nil {
+			t.Fatal(err)
+		}
+	}
+	check("editorial documents removed", true)
+}
