@@ -120,7 +120,8 @@ func (p *Principal) Narrow(f SearchFilter) SearchFilter {
 }
 
 // Can reports whether p's role allows an action on knowledge of a department: uploads and crawls
-// (uploader for its own department, editors and up anywhere), and administration (admin).
+// (uploader for its own department, editors and up anywhere), editing (editors and up), publishing
+// what editors wrote (reviewers and admins), and administration (admin).
 func (p *Principal) Can(action string, department string) bool {
 	switch action {
 	case "upload":
@@ -130,6 +131,8 @@ func (p *Principal) Can(action string, department string) bool {
 		return p.Role == RoleAdmin || p.Role == RoleUploader
 	case "analytics", "edit":
 		return p.Role == RoleAdmin || p.Role == RoleEditor || p.Role == RoleReviewer
+	case "publish":
+		return p.Role == RoleAdmin || p.Role == RoleReviewer
 	case "admin":
 		return p.Role == RoleAdmin
 	}

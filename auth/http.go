@@ -165,6 +165,20 @@ var signInLimit = struct {
 	m map[string]*rate.Limiter
 }{m: map[string]*rate.Limiter{}}
 
+// AllowSignIn reports whether the request's client address may try to sign in now: five tries a
+// minute per address, for every sign-in form.
+func AllowSignIn(r *http.Request) bool {
+	host, _, _ := net.SplitHostPort(r.RemoteAddr)
+	signInLimit.Lock()
+	defer signInLimit.Unlock()
+	l, ok := signInLimit.m[host]
+	if !ok {
+		l = rate.NewLimiter(rate.Every(12*time.Second), 5)
+		signInLimit.m[host] = l
+	}
+	return l.Allow()
+}
+
 // SignIn serves POST /auth/login with JSON {"name", "password"} (or a form): on success it sets
 // the session cookie and answers {"name", "role", "csrf"}; the CSRF token must accompany every
 // later request that changes something.
@@ -175,16 +189,7 @@ func (g *Gate) SignIn() http.Handler {
 			writeError(w, fixgraph.Errorf(fixgraph.EINVALID, "sign in with POST"))
 			return
 		}
-		host, _, _ := net.SplitHostPort(r.RemoteAddr)
-		signInLimit.Lock()
-		l, ok := signInLimit.m[host]
-		if !ok {
-			l = rate.NewLimiter(rate.Every(12*time.Second), 5)
-			signInLimit.m[host] = l
-		}
-		allowed := l.Allow()
-		signInLimit.Unlock()
-		if !allowed {
+		if !AllowSignIn(r) {
 			w.Header().Set("Retry-After", "12")
 			writeError(w, fixgraph.Errorf(fixgraph.ERATELIMITED, "too many sign-in attempts from this address; wait a minute"))
 			return

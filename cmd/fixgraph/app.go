@@ -15,6 +15,7 @@ import (
 	"github.com/fixgraph/fixgraph/answer"
 	"github.com/fixgraph/fixgraph/audit"
 	"github.com/fixgraph/fixgraph/auth"
+	"github.com/fixgraph/fixgraph/editor"
 	"github.com/fixgraph/fixgraph/extract"
 	"github.com/fixgraph/fixgraph/fixtures"
 	"github.com/fixgraph/fixgraph/gql"
@@ -36,6 +37,7 @@ type app struct {
 	accounts *auth.Store
 	auditLog *audit.Log
 	asks     *analytics.Store
+	edits    *editor.Store // the editor's working copies and their history
 	serving  serving
 	log      *slog.Logger
 }
@@ -190,6 +192,11 @@ func openApp(ctx context.Context, cfg config, log *slog.Logger) (*app, error) {
 		a.Close()
 		return nil, err
 	}
+	if a.edits, err = editor.OpenStore(filepath.Join(dir, "editor.db")); err != nil {
+		a.Close()
+		return nil, err
+	}
+	a.closers = append(a.closers, a.edits)
 	return a, nil
 }
 
@@ -253,6 +260,15 @@ func (a *app) resolver() *gql.Resolver {
 	return &gql.Resolver{Answers: a.answers, Graph: graph.Guarded{Store: a.graph}, Stock: a.graph, Jobs: jobQueue{a.jobs}, JobLog: a.jobs, History: a.graph,
 		StockMaxAge: a.answers.StockMaxAge, Accounts: a.accounts, Audit: a.audit,
 		AskLog: askLog{store: a.asks, pii: a.pipeline.PII}, Analytics: analyticsView{a.asks}}
+}
+
+// editor returns the web editor's handler, on the same stores as the API; its writes go
+// through the pipeline like every other write.
+func (a *app) editor(secure bool) (*editor.Handler, error) {
+	svc := &editor.Service{Store: a.edits, Graph: graph.Guarded{Store: a.graph}, Owners: a.graph, Writer: a.pipeline,
+		Answers: a.answers, Audit: a.audit}
+	h := &editor.Handler{Service: svc, Accounts: a.accounts, Unanswered: a.asks, Jobs: a.jobs, Secure: secure, Log: a.log}
+	return h, h.Init()
 }
 
 // empty reports whether the graph holds no document yet.

@@ -97,6 +97,9 @@ func (a *app) backupParts() ([]backupPart, error) {
 	if a.asks != nil {
 		parts = append(parts, backupPart{"analytics.db", a.asks.Backup})
 	}
+	if a.edits != nil {
+		parts = append(parts, backupPart{"editor.db", a.edits.Backup})
+	}
 	return parts, nil
 }
 

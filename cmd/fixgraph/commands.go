@@ -20,6 +20,7 @@ import (
 
 	"github.com/fixgraph/fixgraph"
 	"github.com/fixgraph/fixgraph/auth"
+	"github.com/fixgraph/fixgraph/editor"
 	"github.com/fixgraph/fixgraph/extract"
 	"github.com/fixgraph/fixgraph/gql"
 	"github.com/fixgraph/fixgraph/ingest"
@@ -186,6 +187,11 @@ func (a *app) handler(timeout time.Duration) http.Handler {
 	if g := a.serving.gate; g != nil {
 		mux.Handle("/auth/login", g.SignIn())
 		mux.Handle("/auth/logout", g.SignOut())
+	}
+	if ed, err := a.editor(a.serving.gate != nil && a.serving.gate.Secure); err != nil {
+		a.log.Error("the editor cannot start", "err", err)
+	} else {
+		mux.Handle(editor.Prefix, ed)
 	}
 	mux.Handle("/{$}", gql.Playground("/graphql"))
 	mux.HandleFunc("/healthz", func(w http.ResponseWriter, r *http.Request) { fmt.Fprintln(w, "ok") })
