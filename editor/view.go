@@ -87,8 +87,8 @@ func flatten(e *Entity, lang string) []string {
 			continue
 		}
 		if f.List != nil {
-			for i, s := range f.List {
-				out = append(out, fmt.Sprintf("%s %d: %s", f.Name, i+1, s))
+			for _, s := range f.List {
+				out = append(out, f.Name+": "+s) // unnumbered: a step put in shifts no other line
 			}
 			continue
 		}
@@ -156,6 +156,7 @@ type picture struct {
 	Width, Height int
 	Nodes         []picNode
 	Edges         []picEdge
+	Rels          []picRel
 }
 
 type picNode struct {
@@ -165,9 +166,17 @@ type picNode struct {
 }
 
 type picEdge struct {
-	X1, Y1, X2, Y2 int
-	MX, MY         int // where the label goes
-	Label          string
+	Path  string // SVG path data
+	Back  bool   // drawn against the columns' order (a part FITS a product)
+	Qty   string // stock at the warehouse end, "×12"
+	QX    int
+	QY    int
+}
+
+// picRel is a relation named once above the gap between two columns.
+type picRel struct {
+	X     int
+	Label string
 }
 
 // pictureRels are the relations the picture follows; section and document plumbing is left to
@@ -277,6 +286,7 @@ func (h *Handler) neighbourhood(ctx context.Context, id, lang string) (*picture,
 		}
 	}
 	pic := &picture{}
+	const top = 24 // room for the relation names above the columns
 	rows := map[int]int{}
 	pos := map[string]picNode{}
 	for _, nid := range order {
@@ -289,31 +299,45 @@ func (h *Handler) neighbourhood(ctx context.Context, id, lang string) (*picture,
 			col = 2
 		}
 		pn := picNode{ID: nid, Kind: fixgraph.KindOf(nid), Label: clip(label(n, lang), 16), Self: nid == id,
-			X: 10 + col*picColW, Y: 10 + rows[col]*picRowH}
+			X: 10 + col*picColW, Y: top + rows[col]*picRowH}
 		rows[col]++
 		pos[nid] = pn
 		pic.Nodes = append(pic.Nodes, pn)
 	}
+	for col, n := range rows {
+		pic.Width = max(pic.Width, 10+col*picColW+picBoxW+10)
+		pic.Height = max(pic.Height, top+n*picRowH)
+	}
+	gapRels := map[int][]string{}
 	for _, e := range edges {
 		a, ok1 := pos[e.from]
 		b, ok2 := pos[e.to]
 		if !ok1 || !ok2 {
 			continue
 		}
-		pe := picEdge{X1: a.X + picBoxW, Y1: a.Y + picBoxH/2, X2: b.X, Y2: b.Y + picBoxH/2, Label: string(e.rel)}
-		if b.X <= a.X { // drawn right to left or within a column: from the left side
-			pe.X1, pe.X2 = a.X, b.X+picBoxW
+		var pe picEdge
+		if b.X > a.X {
+			x1, y1, x2, y2 := a.X+picBoxW, a.Y+picBoxH/2, b.X, b.Y+picBoxH/2
+			pe.Path = fmt.Sprintf("M %d %d C %d %d %d %d %d %d", x1, y1, x1+30, y1, x2-30, y2, x2, y2)
+			if gap := b.X / picColW; !slices.Contains(gapRels[gap], string(e.rel)) {
+				gapRels[gap] = append(gapRels[gap], string(e.rel))
+			}
+		} else {
+			// Against the flow: a dashed curve under the picture, from bottom to bottom.
+			x1, y1, x2, y2 := a.X+picBoxW/2, a.Y+picBoxH, b.X+picBoxW/2, b.Y+picBoxH
+			pe.Path = fmt.Sprintf("M %d %d C %d %d %d %d %d %d", x1, y1, x1, pic.Height+10, x2, pic.Height+10, x2, y2)
+			pe.Back = true
 		}
 		if s := stock[stockIDs[e]]; s != nil {
-			pe.Label = fmt.Sprintf("%s ×%d", e.rel, s.Quantity)
+			pe.Qty, pe.QX, pe.QY = fmt.Sprintf("×%d", s.Quantity), b.X-4, b.Y+picBoxH/2-4
 		}
-		pe.MX, pe.MY = (pe.X1+pe.X2)/2, (pe.Y1+pe.Y2)/2-4
 		pic.Edges = append(pic.Edges, pe)
 	}
-	for col, n := range rows {
-		pic.Width = max(pic.Width, 10+col*picColW+picBoxW+10)
-		pic.Height = max(pic.Height, 10+n*picRowH)
+	for gap, rels := range gapRels {
+		pic.Rels = append(pic.Rels, picRel{X: gap*picColW - (picColW-picBoxW)/2 + 10, Label: strings.Join(rels, " · ")})
 	}
+	slices.SortFunc(pic.Rels, func(a, b picRel) int { return a.X - b.X })
+	pic.Height += 20
 	return pic, nil
 }
 

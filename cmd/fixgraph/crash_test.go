@@ -14,6 +14,7 @@ import (
 	"testing"
 
 	"github.com/fixgraph/fixgraph"
+	"github.com/fixgraph/fixgraph/internal/browser"
 	"github.com/fixgraph/fixgraph/internal/fixgraphtest"
 	"github.com/fixgraph/fixgraph/search"
 )
@@ -27,7 +28,9 @@ func TestMain(m *testing.M) {
 		main()
 		os.Exit(0)
 	}
-	os.Exit(m.Run())
+	code := m.Run()
+	browser.Shutdown() // the editor's end-to-end tests share one Chromium
+	os.Exit(code)
 }
 
 // fixgraphCommand returns the fixgraph command with args as a process of the test binary.

@@ -54,7 +54,19 @@ func saveScreenshot(ctx context.Context, name string) (string, error) {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return "", err
 	}
-	png, err := chromedp.Run(ctx, chromedp.FullScreenshot(100)) // quality 100 means PNG
+	// Chromium now and then refuses a capture while it lays the page out ("Cannot take
+	// screenshot with 0 width"), more often on a busy machine: try again a few times.
+	var png []byte
+	for try := 0; try < 5; try++ {
+		if png, err = chromedp.Run(ctx, chromedp.FullScreenshot(100)); err == nil { // quality 100 means PNG
+			break
+		}
+		select {
+		case <-ctx.Done():
+			return "", ctx.Err()
+		case <-time.After(200 * time.Millisecond):
+		}
+	}
 	if err != nil {
 		return "", err
 	}
