@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"context"
 	"crypto/rand"
+	"encoding/base64"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
@@ -70,7 +71,8 @@ func (a *app) gate(localToken string, anonymous bool, rate float64, secure bool)
 }
 
 // firstStart creates an admin API key when the server has neither keys nor accounts, and prints
-// it this once; and an admin account when $FIXGRAPH_ADMIN_PASSWORD is set.
+// it this once; and an admin account "admin" for the editor, with $FIXGRAPH_ADMIN_PASSWORD or a
+// random password printed this once.
 func (a *app) firstStart(stdout io.Writer) error {
 	empty, err := a.accounts.Empty()
 	if err != nil || !empty {
@@ -83,12 +85,22 @@ func (a *app) firstStart(stdout io.Writer) error {
 	a.auditAs(fixgraph.Local, "", "key.create", "key:"+k.ID, map[string]string{"name": k.Name, "role": "admin"})
 	fmt.Fprintf(stdout, "\nFirst start: an admin API key was created. It is shown only this once; keep it safe:\n\n    %s\n\n"+
 		"Send it as `Authorization: Bearer <key>`. Make keys for bots with `fixgraph keys create --role reader --name NAME`.\n\n", secret)
-	if pw := os.Getenv("FIXGRAPH_ADMIN_PASSWORD"); pw != "" {
-		if _, err := a.accounts.CreateUser("admin", pw, fixgraph.RoleAdmin, ""); err != nil {
-			return fmt.Errorf("creating the admin account from $FIXGRAPH_ADMIN_PASSWORD: %w", err)
-		}
-		a.auditAs(fixgraph.Local, "", "user.create", "user:admin", map[string]string{"role": "admin"})
-		fmt.Fprintln(stdout, "An admin account \"admin\" was created with the password in $FIXGRAPH_ADMIN_PASSWORD.")
+	// The editor signs people in with accounts: make the first one, with the password from the
+	// environment or a random one shown this once.
+	pw, shown := os.Getenv("FIXGRAPH_ADMIN_PASSWORD"), false
+	if pw == "" {
+		b := make([]byte, 12)
+		rand.Read(b)
+		pw, shown = base64.RawURLEncoding.EncodeToString(b), true
+	}
+	if _, err := a.accounts.CreateUser("admin", pw, fixgraph.RoleAdmin, ""); err != nil {
+		return fmt.Errorf("creating the admin account: %w", err)
+	}
+	a.auditAs(fixgraph.Local, "", "user.create", "user:admin", map[string]string{"role": "admin"})
+	if shown {
+		fmt.Fprintf(stdout, "An admin account for the editor at /editor/ was created. Its password is shown only this once:\n\n    admin / %s\n\n", pw)
+	} else {
+		fmt.Fprintln(stdout, "An admin account \"admin\" for the editor at /editor/ was created with the password in $FIXGRAPH_ADMIN_PASSWORD.")
 	}
 	return nil
 }
