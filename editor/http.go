@@ -431,7 +431,9 @@ func (h *Handler) entity(w http.ResponseWriter, r *http.Request, pg *page) {
 			h.fail(w, r, pg, err)
 			return
 		}
-		wc = e
+		if e != nil && readable(pg.User, e) {
+			wc = e // another department's working copy is not shown, as Current does not give it
+		}
 	}
 	n, err := h.Service.Graph.Node(ctx, id)
 	if err != nil && (fixgraph.CodeOf(err) != fixgraph.ENOTFOUND || wc == nil) {

@@ -79,12 +79,18 @@ func (s *Service) Current(ctx context.Context, id string) (*Entity, error) {
 	}
 	e, err := s.Store.Get(id)
 	if err != nil || e != nil {
-		if e != nil && !fixgraph.PrincipalFrom(ctx).CanRead(&fixgraph.Document{Visibility: e.Visibility, Department: e.Department, Status: fixgraph.StatusPublished}) {
+		if e != nil && !readable(fixgraph.PrincipalFrom(ctx), e) {
 			return nil, fixgraph.Errorf(fixgraph.ENOTFOUND, "no node %q", id)
 		}
 		return e, err
 	}
 	return s.seed(ctx, id)
+}
+
+// readable reports whether p may read the working copy e: its audience is what publishing it
+// would give its editorial document.
+func readable(p *fixgraph.Principal, e *Entity) bool {
+	return p.CanRead(&fixgraph.Document{Visibility: e.Visibility, Department: e.Department, Status: fixgraph.StatusPublished})
 }
 
 // seed makes the working copy of an ingested node, with the audience of the documents that
@@ -149,9 +155,22 @@ func (s *Service) Save(ctx context.Context, id string, base int, c Change) (*Ent
 			if seed, err = s.seed(ctx, id); err != nil && fixgraph.CodeOf(err) != fixgraph.ENOTFOUND {
 				return nil, err
 			}
+			if seed == nil {
+				// Not in the graph as p sees it: new, unless the store holds it out of p's sight.
+				owners, err := s.Owners.Owners(ctx, []string{id})
+				if err != nil {
+					return nil, err
+				}
+				if len(owners[id]) > 0 {
+					return nil, fixgraph.Errorf(fixgraph.ENOTFOUND, "no node %q", id)
+				}
+			}
 		}
 	}
 	e, err := s.Store.Commit(id, base, p.ID, s.now(), seed, func(cur *Entity) (*Entity, string, string, error) {
+		if cur != nil && !readable(p, cur) {
+			return nil, "", "", fixgraph.Errorf(fixgraph.ENOTFOUND, "no node %q", id)
+		}
 		next := &Entity{Node: raw, Links: dedupEdges(c.Links), Detached: dedupEdges(c.Detached),
 			Visibility: cmpOr(c.Visibility, fixgraph.VisibilityPublic), Department: c.Department, Status: fixgraph.StatusDraft}
 		action := ActCreated

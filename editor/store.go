@@ -155,6 +155,9 @@ func (s *Store) Commit(id string, base int, by string, at time.Time, seed *Entit
 			rev = cur.Rev
 		}
 		if base >= 0 && base != rev {
+			if cur == nil {
+				return fixgraph.Errorf(fixgraph.ECONFLICT, "%s has no revision %d: the editor has no changes to it; reopen it", id, base)
+			}
 			return fixgraph.Errorf(fixgraph.ECONFLICT, "%s was changed by %s at %s (revision %d) after you opened revision %d; your changes were not saved over it",
 				id, cur.UpdatedBy, cur.UpdatedAt.Format(time.DateTime), rev, base)
 		}
