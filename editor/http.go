@@ -301,7 +301,7 @@ func (h *Handler) home(w http.ResponseWriter, r *http.Request, pg *page) {
 		return
 	}
 	pg.Title = translate(pg.Lang, "fixgraph editor")
-	pg.Data = map[string]any{"Review": h.summaries(r.Context(), review), "Drafts": h.summaries(r.Context(), drafts), "Recent": h.summaries(r.Context(), recent)}
+	pg.Data = map[string]any{"Review": h.summaries(r.Context(), review, pg.Lang), "Drafts": h.summaries(r.Context(), drafts, pg.Lang), "Recent": h.summaries(r.Context(), recent, pg.Lang)}
 	h.render(w, http.StatusOK, "home", pg)
 }
 
@@ -313,7 +313,7 @@ type summary struct {
 	At              time.Time
 }
 
-func (h *Handler) summaries(ctx context.Context, l []*Entity) []summary {
+func (h *Handler) summaries(ctx context.Context, l []*Entity, lang string) []summary {
 	var out []summary
 	for _, e := range l {
 		if !fixgraph.PrincipalFrom(ctx).CanRead(&fixgraph.Document{Visibility: e.Visibility, Department: e.Department, Status: fixgraph.StatusPublished}) {
@@ -323,7 +323,7 @@ func (h *Handler) summaries(ctx context.Context, l []*Entity) []summary {
 		if err != nil {
 			continue
 		}
-		out = append(out, summary{ID: e.ID, Kind: fixgraph.KindOf(e.ID), Label: label(n, "zh"), Status: e.Status, By: e.UpdatedBy, At: e.UpdatedAt})
+		out = append(out, summary{ID: e.ID, Kind: fixgraph.KindOf(e.ID), Label: label(n, lang), Status: e.Status, By: e.UpdatedBy, At: e.UpdatedAt})
 	}
 	return out
 }
@@ -447,7 +447,7 @@ func (h *Handler) entity(w http.ResponseWriter, r *http.Request, pg *page) {
 			return
 		}
 	}
-	links, err := h.links(ctx, id, wc)
+	links, err := h.links(ctx, id, wc, pg.Lang)
 	if err != nil {
 		h.fail(w, r, pg, err)
 		return
@@ -531,7 +531,7 @@ var allRels = []fixgraph.Rel{fixgraph.RelHasError, fixgraph.RelFixedBy, fixgraph
 
 // links returns the edges at id as the graph serves them, and those the working copy adds or
 // detaches.
-func (h *Handler) links(ctx context.Context, id string, wc *Entity) ([]link, error) {
+func (h *Handler) links(ctx context.Context, id string, wc *Entity, lang string) ([]link, error) {
 	g := h.Service.Graph
 	var out []link
 	seen := map[fixgraph.Edge]bool{}
@@ -583,7 +583,7 @@ func (h *Handler) links(ctx context.Context, id string, wc *Entity) ([]link, err
 		if nodes[i] == nil {
 			continue // hidden from this editor, or gone
 		}
-		l.Other = summary{ID: ids[i], Kind: fixgraph.KindOf(ids[i]), Label: label(nodes[i], "zh")}
+		l.Other = summary{ID: ids[i], Kind: fixgraph.KindOf(ids[i]), Label: label(nodes[i], lang)}
 		if wc != nil {
 			l.Detached = slices.Contains(wc.Detached, l.Edge)
 			l.Added = l.Added || slices.Contains(wc.Links, l.Edge)
@@ -620,7 +620,7 @@ func (h *Handler) editPage(w http.ResponseWriter, r *http.Request, pg *page) {
 		h.fail(w, r, pg, err)
 		return
 	}
-	links, err := h.links(ctx, id, e)
+	links, err := h.links(ctx, id, e, pg.Lang)
 	if err != nil {
 		h.fail(w, r, pg, err)
 		return
@@ -774,22 +774,17 @@ func (h *Handler) saveForm(w http.ResponseWriter, r *http.Request, pg *page, id,
 		vis = fixgraph.VisibilityPublic
 	}
 	dept := strings.TrimSpace(r.PostFormValue("department"))
-	e, err := h.Service.Save(ctx, id, base, Change{Node: n, Links: added, Detached: detached, Visibility: vis, Department: dept, Note: r.PostFormValue("note")})
+	e, err := h.Service.Save(ctx, id, base, Change{Node: n, Links: added, Detached: detached, Visibility: vis, Department: dept, Note: r.PostFormValue("note"),
+		Answers: strings.Fields(r.PostFormValue("events"))})
 	if fixgraph.CodeOf(err) == fixgraph.ECONFLICT {
 		pg.Title = translate(pg.Lang, "Conflict")
-		pg.Data = &form{ID: id, Kind: kind, Base: base, Node: n, Visibility: vis, Department: dept, Conflict: fixgraph.MessageOf(err)}
+		pg.Data = &form{ID: id, Kind: kind, Base: base, Node: n, Visibility: vis, Department: dept, Events: r.PostFormValue("events"), Conflict: fixgraph.MessageOf(err)}
 		h.render(w, http.StatusConflict, "edit", pg)
 		return
 	}
 	if err != nil {
 		h.fail(w, r, pg, err)
 		return
-	}
-	if evs := strings.Fields(r.PostFormValue("events")); len(evs) > 0 {
-		if err := h.Service.Store.MarkHandled(evs, id); err != nil {
-			h.fail(w, r, pg, err)
-			return
-		}
 	}
 	if step := r.PostFormValue("then"); step == "submit" || step == "publish" {
 		if _, err := h.Service.Transition(ctx, id, e.Rev, step); err != nil {

@@ -130,6 +130,7 @@ type Change struct {
 	Visibility fixgraph.Visibility
 	Department string
 	Note       string
+	Answers    []string // analytics asks (event ids) the entity is written to answer, from the unanswered queue
 }
 
 // Save stores a change as a draft. base is the revision the editor opened; when someone else
@@ -173,6 +174,7 @@ func (s *Service) Save(ctx context.Context, id string, base int, c Change) (*Ent
 		}
 		next := &Entity{Node: raw, Links: dedupEdges(c.Links), Detached: dedupEdges(c.Detached),
 			Visibility: cmpOr(c.Visibility, fixgraph.VisibilityPublic), Department: c.Department, Status: fixgraph.StatusDraft}
+		next.Answers = slices.Compact(slices.Sorted(slices.Values(append(slices.Clone(c.Answers), cur.answers()...))))
 		action := ActCreated
 		if cur != nil {
 			next.Live, next.Created, action = cur.Live, cur.Created, ActSaved
@@ -239,6 +241,12 @@ func (s *Service) Transition(ctx context.Context, id string, base int, action st
 	})
 	if err != nil {
 		return nil, err
+	}
+	if act == ActPublished && len(e.Answers) > 0 {
+		// The asks it answers leave the unanswered queue now that bots get the answer.
+		if err := s.Store.MarkHandled(e.Answers, id); err != nil {
+			return nil, err
+		}
 	}
 	s.audit(ctx, "editor."+action, id, map[string]string{"rev": fmt.Sprint(e.Rev)})
 	return e, nil
@@ -395,6 +403,13 @@ func validate(n fixgraph.Node) error {
 		return fixgraph.Errorf(fixgraph.EINVALID, "%s cannot be edited", n.NodeID())
 	}
 	return nil
+}
+
+func (e *Entity) answers() []string {
+	if e == nil {
+		return nil
+	}
+	return e.Answers
 }
 
 func dedupEdges(l []fixgraph.Edge) []fixgraph.Edge {

@@ -500,13 +500,10 @@ func TestArchiveFAQ(t *testing.T) {
 	}
 }
 
-// An archived FAQ's answer should not reach the bots in any form. It still does: the section of
-// the FAQ page the FAQ was read from stays in the index and is published, so Ask falls back to
-// answering with that section's text, which is the archived answer word for word. The editor
-// cannot hide another document's section; this needs the answer or search side to drop hits
-// whose section describes an archived entity.
+// An archived FAQ's answer does not reach the bots in any form: the section of the FAQ page it
+// was read from describes nothing else, so the graph's guard hides it with the FAQ, and Ask does
+// not fall back to answering with that section's text.
 func TestArchivedFAQTextNotServed(t *testing.T) {
-	t.Skip("known gap, outside the editor: an archived FAQ's answer is still served as a section answer (see the comment)")
 	e := newEnv(t)
 	a, err := e.answers.Ask(reader, saltQuestion)
 	if err != nil {
@@ -545,7 +542,7 @@ func TestNewFAQPublished(t *testing.T) {
 	wantCode(t, err, fixgraph.EINVALID) // no answer
 	_, err = e.svc.Save(editor1, "faq:other", 0, editor.Change{Node: faq})
 	wantCode(t, err, fixgraph.EINVALID) // not the entity's node
-	d, err := e.svc.Save(editor1, id, 0, editor.Change{Node: faq})
+	d, err := e.svc.Save(editor1, id, 0, editor.Change{Node: faq, Answers: []string{"ev-9"}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -563,6 +560,10 @@ func TestNewFAQPublished(t *testing.T) {
 		t.Fatalf("Preview of the new FAQ = %+v, %v", prev, err)
 	}
 
+	// The asks the FAQ answers stay in the queue while it is a draft.
+	if h, err := e.svc.Store.Handled([]string{"ev-9"}); err != nil || len(h) != 0 {
+		t.Fatalf("a draft took its asks out of the queue: %v, %v", h, err)
+	}
 	events := []string{"ev-1", "ev-2"}
 	if err := e.svc.Store.MarkHandled(events, id); err != nil {
 		t.Fatal(err)
@@ -577,6 +578,9 @@ func TestNewFAQPublished(t *testing.T) {
 
 	if _, err := e.svc.Transition(reviewer1, id, d.Rev, "publish"); err != nil {
 		t.Fatal(err)
+	}
+	if h, err := e.svc.Store.Handled([]string{"ev-9"}); err != nil || h["ev-9"] != id {
+		t.Fatalf("publishing did not take its asks out of the queue: %v, %v", h, err)
 	}
 	a, err := e.answers.Ask(reader, q)
 	if err != nil {

@@ -33,8 +33,9 @@ type Entity struct {
 	Visibility fixgraph.Visibility `json:"visibility"`
 	Department string              `json:"department,omitempty"`
 	Status     fixgraph.Status     `json:"status"`
-	Rev        int                 `json:"rev"`  // the latest revision; a save must name it (see Save)
-	Live       int                 `json:"live"` // the revision the graph serves; 0: the ingested node, or nothing for a new entity
+	Rev        int                 `json:"rev"`               // the latest revision; a save must name it (see Save)
+	Live       int                 `json:"live"`              // the revision the graph serves; 0 for a new entity not yet published, 1 (the ingested revision) for an ingested node
+	Answers    []string            `json:"answers,omitempty"` // analytics asks it was written to answer (the unanswered queue); marked handled when it is published
 	Created    bool                `json:"created,omitempty"` // made in the editor, not ingested
 	UpdatedBy  string              `json:"updatedBy"`
 	UpdatedAt  time.Time           `json:"updatedAt"`

@@ -166,11 +166,11 @@ type picNode struct {
 }
 
 type picEdge struct {
-	Path  string // SVG path data
-	Back  bool   // drawn against the columns' order (a part FITS a product)
-	Qty   string // stock at the warehouse end, "×12"
-	QX    int
-	QY    int
+	Path string // SVG path data
+	Back bool   // drawn against the columns' order (a part FITS a product)
+	Qty  string // stock at the warehouse end, "×12"
+	QX   int
+	QY   int
 }
 
 // picRel is a relation named once above the gap between two columns.

@@ -220,7 +220,7 @@ func (g Guarded) hide(ctx context.Context, nodes []fixgraph.Node) error {
 // editorialState is what editorial documents say about the rest of the graph.
 type editorialState struct {
 	detached map[fixgraph.Edge]bool // edges that published editorial documents detach
-	archived map[string]bool        // entities whose editorial document is archived
+	archived map[string]bool        // entities whose editorial document is archived, and sections that only describe such entities
 }
 
 // generationer is a store that counts its writes (both stores do).
@@ -306,6 +306,35 @@ func scanEditorial(ctx context.Context, s GuardedStore) (*editorialState, error)
 	})
 	if err != nil {
 		return nil, fmt.Errorf("reading editorial documents: %w", err)
+	}
+	// A section that only describes archived entities (an FAQ's own section on its FAQ page)
+	// would still give their text to bots through search: it is hidden with them.
+	if len(st.archived) > 0 {
+		ids := make([]string, 0, len(st.archived))
+		for id := range st.archived {
+			ids = append(ids, id)
+		}
+		in, err := s.Neighbors(ctx, ids, fixgraph.RelDescribes, fixgraph.In)
+		if err != nil {
+			return nil, fmt.Errorf("reading the sections of archived entities: %w", err)
+		}
+		var secs []string
+		for _, l := range in {
+			secs = append(secs, l...)
+		}
+		out, err := s.Neighbors(ctx, secs, fixgraph.RelDescribes, fixgraph.Out)
+		if err != nil {
+			return nil, fmt.Errorf("reading the sections of archived entities: %w", err)
+		}
+		for _, sec := range secs {
+			all := true
+			for _, t := range out[sec] {
+				all = all && st.archived[t]
+			}
+			if all {
+				st.archived[sec] = true
+			}
+		}
 	}
 	return st, nil
 }

@@ -167,3 +167,51 @@ func testGuardedArchivedEntities(t *testing.T, s store) {
 	}
 	check("editorial documents removed", true)
 }
+
+func TestGuardedArchivedSections(t *testing.T) { forEachStore(t, testGuardedArchivedSections) }
+
+// testGuardedArchivedSections: a section that describes only archived entities is hidden with
+// them, so search cannot serve their text; one that still describes a live entity stays.
+func testGuardedArchivedSections(t *testing.T, s store) {
+	ctx := fixgraph.WithPrincipal(context.Background(), fixgraph.Anonymous)
+	doc := &fixgraph.Document{ID: fixgraph.DocumentID("faq.html"), Source: "faq.html", ContentHash: "f1", Kind: fixgraph.KindFAQ,
+		Status: fixgraph.StatusPublished, Visibility: fixgraph.VisibilityPublic}
+	f1 := &fixgraph.FAQ{ID: "faq:one", Question: "一？", Answer: "一。", DocumentID: doc.ID}
+	f2 := &fixgraph.FAQ{ID: "faq:two", Question: "二？", Answer: "二。", DocumentID: doc.ID}
+	only := &fixgraph.Section{ID: "sec:only-one", DocumentID: doc.ID, Heading: "一？", Text: "一。"}
+	both := &fixgraph.Section{ID: "sec:both", DocumentID: doc.ID, Heading: "一和二", Text: "一。二。"}
+	b := &fixgraph.Batch{Document: doc}
+	b.Add(f1, f2, only, both)
+	b.Link(only.ID, fixgraph.RelDescribes, f1.ID)
+	b.Link(both.ID, fixgraph.RelDescribes, f1.ID)
+	b.Link(both.ID, fixgraph.RelDescribes, f2.ID)
+	if _, err := s.Apply(context.Background(), b); err != nil {
+		t.Fatal(err)
+	}
+	g := Guarded{Store: s}
+	visible := func() map[string]bool {
+		t.Helper()
+		ns, err := g.Nodes(ctx, []string{only.ID, both.ID})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return map[string]bool{only.ID: ns[0] != nil, both.ID: ns[1] != nil}
+	}
+	archive := func(f *fixgraph.FAQ) {
+		t.Helper()
+		if _, err := s.Apply(context.Background(), editorialBatch(f.ID, "a", fixgraph.StatusArchived, nil, f)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if v := visible(); !v[only.ID] || !v[both.ID] {
+		t.Fatalf("before archiving: %v", v)
+	}
+	archive(f1)
+	if v := visible(); v[only.ID] || !v[both.ID] {
+		t.Errorf("with the first FAQ archived: %v, want only %s hidden", v, only.ID)
+	}
+	archive(f2)
+	if v := visible(); v[only.ID] || v[both.ID] {
+		t.Errorf("with both FAQs archived: %v, want both sections hidden", v)
+	}
+}

@@ -71,9 +71,12 @@ type botAnswer struct {
 	Kind       string
 	Text       string
 	Confidence float64
-	Guide      *struct{ Title string; Steps []string }
-	FAQ        *struct{ Question, Answer string }
-	Handoff    struct{ Recommended bool }
+	Guide      *struct {
+		Title string
+		Steps []string
+	}
+	FAQ     *struct{ Question, Answer string }
+	Handoff struct{ Recommended bool }
 }
 
 // ask asks the question over GraphQL with the bot's reader key, as a support bot does.
