@@ -143,7 +143,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer, log 
 	if *tlsCert != "" {
 		scheme = "https"
 	}
-	fmt.Fprintf(stdout, "fixgraph serving GraphQL at %s://%s/graphql, GraphiQL at %s://%s/ and the editor at %s://%s/editor/ (data %s)\n", scheme, ln.Addr(), scheme, ln.Addr(), scheme, ln.Addr(), a.dir)
+	fmt.Fprintf(stdout, "fixgraph serving GraphQL at %[1]s://%[2]s/graphql (GraphiQL at %[1]s://%[2]s/) and the editor at %[1]s://%[2]s/editor/ (data %[3]s)\n", scheme, ln.Addr(), a.dir)
 	errc := make(chan error, 1)
 	go func() {
 		if *tlsCert != "" {
