@@ -605,6 +605,7 @@ type form struct {
 	Links      []link
 	Events     string // analytics events the new FAQ answers (from the unanswered queue)
 	Conflict   string
+	Targets    []summary // what a new link may point to, offered as the form's suggestions
 }
 
 func (h *Handler) editPage(w http.ResponseWriter, r *http.Request, pg *page) {
@@ -626,9 +627,39 @@ func (h *Handler) editPage(w http.ResponseWriter, r *http.Request, pg *page) {
 		return
 	}
 	pg.Title = translate(pg.Lang, "Edit") + " · " + label(n, pg.Lang)
-	pg.Data = &form{ID: id, Kind: fixgraph.KindOf(id), Base: e.Rev, Node: n, Visibility: e.Visibility, Department: e.Department, Links: links}
+	targets, err := h.targets(ctx, pg.Lang)
+	if err != nil {
+		h.fail(w, r, pg, err)
+		return
+	}
+	pg.Data = &form{ID: id, Kind: fixgraph.KindOf(id), Base: e.Rev, Node: n, Visibility: e.Visibility, Department: e.Department, Links: links, Targets: targets}
 	h.render(w, http.StatusOK, "edit", pg)
 }
+
+// maxTargets bounds the suggestions of each kind in a form.
+const maxTargets = 300
+
+// targets lists what links usually point to (products, parts, videos, guides), so the editor
+// picks a target by name rather than typing its id.
+func (h *Handler) targets(ctx context.Context, lang string) ([]summary, error) {
+	var out []summary
+	for _, prefix := range []string{fixgraph.PrefixProduct, fixgraph.PrefixPart, fixgraph.PrefixVideo, fixgraph.PrefixGuide} {
+		n := 0
+		err := h.Service.Graph.Scan(ctx, prefix+":", func(node fixgraph.Node) error {
+			if n++; n > maxTargets {
+				return errEnough
+			}
+			out = append(out, summary{ID: node.NodeID(), Kind: prefix, Label: label(node, lang)})
+			return nil
+		})
+		if err != nil && !errors.Is(err, errEnough) {
+			return nil, err
+		}
+	}
+	return out, nil
+}
+
+var errEnough = errors.New("enough")
 
 // readForm reads the posted edit form of an entity of kind into a node.
 func readForm(r *http.Request, id, kind string) (fixgraph.Node, error) {

@@ -146,6 +146,16 @@ func (s *Service) Save(ctx context.Context, id string, base int, c Change) (*Ent
 	if err := validate(c.Node); err != nil {
 		return nil, err
 	}
+	// New links must lead somewhere; ones saved before are kept even if their target has gone
+	// since, so that the rest of the entity stays editable.
+	prev, err := s.Store.Get(id)
+	if err != nil {
+		return nil, err
+	}
+	fresh := slices.DeleteFunc(slices.Clone(c.Links), func(e fixgraph.Edge) bool { return prev != nil && slices.Contains(prev.Links, e) })
+	if err := s.checkLinks(ctx, id, fresh); err != nil {
+		return nil, err
+	}
 	raw, err := json.Marshal(c.Node)
 	if err != nil {
 		return nil, err
@@ -379,6 +389,35 @@ func Batch(e *Entity, now time.Time) (*fixgraph.Batch, error) {
 	sum := sha256.Sum256(content)
 	doc.ContentHash = hex.EncodeToString(sum[:])
 	return b, nil
+}
+
+// checkLinks refuses links that do not touch the entity, or whose other end the editor cannot
+// see in the graph (a mistyped id would make an edge to nothing).
+func (s *Service) checkLinks(ctx context.Context, id string, links []fixgraph.Edge) error {
+	var others []string
+	for _, e := range links {
+		switch id {
+		case e.From:
+			others = append(others, e.To)
+		case e.To:
+			others = append(others, e.From)
+		default:
+			return fixgraph.Errorf(fixgraph.EINVALID, "the link %s %s %s does not touch %s", e.From, e.Rel, e.To, id)
+		}
+	}
+	if len(others) == 0 {
+		return nil
+	}
+	nodes, err := s.Graph.Nodes(ctx, others)
+	if err != nil {
+		return err
+	}
+	for i, n := range nodes {
+		if n == nil {
+			return fixgraph.Errorf(fixgraph.EINVALID, "cannot link to %q: there is no such node", others[i])
+		}
+	}
+	return nil
 }
 
 // validate refuses content that would make a useless or broken node.
