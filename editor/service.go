@@ -152,6 +152,10 @@ func (s *Service) Save(ctx context.Context, id string, base int, c Change) (*Ent
 	if err != nil {
 		return nil, err
 	}
+	if prev != nil && !readable(p, prev) {
+		// Not even a conflict's details (who changed it, when) for someone who may not read it.
+		return nil, fixgraph.Errorf(fixgraph.ENOTFOUND, "no node %q", id)
+	}
 	fresh := slices.DeleteFunc(slices.Clone(c.Links), func(e fixgraph.Edge) bool { return prev != nil && slices.Contains(prev.Links, e) })
 	if err := s.checkLinks(ctx, id, fresh); err != nil {
 		return nil, err
