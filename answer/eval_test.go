@@ -113,8 +113,9 @@ func TestFixtureQuestions(t *testing.T) {
 }
 
 // TestFixtureRetrievalModes runs the fixture questions through search with the real embedder in
-// each mode. The floors sit just under what this code measured (hybrid Recall@1 0.86); a change
-// that makes retrieval worse fails here. Hybrid must beat both of its parts on MRR@10.
+// each mode. The floors sit just under what this code measured (hybrid Recall@1 0.856,
+// paraphrases 0.688); a change that makes retrieval worse fails here. Hybrid must beat both of
+// its parts on MRR@10.
 func TestFixtureRetrievalModes(t *testing.T) {
 	s := fixgraphtest.MustOpenHybrid(t)
 	s.MustLoadFixtures(t)
@@ -141,10 +142,10 @@ func TestFixtureRetrievalModes(t *testing.T) {
 		got   float64
 		floor float64
 	}{
-		{"hybrid recall@1", h.Overall.Recall1, 0.83},
+		{"hybrid recall@1", h.Overall.Recall1, 0.85},
 		{"hybrid recall@1, typo", h.Groups["variant=typo"].Recall1, 0.85},
 		{"hybrid recall@1, plain", h.Groups["variant=plain"].Recall1, 0.90},
-		{"hybrid recall@1, paraphrase", h.Groups["variant=paraphrase"].Recall1, 0.65},
+		{"hybrid recall@1, paraphrase", h.Groups["variant=paraphrase"].Recall1, 0.68},
 	} {
 		if c.got < c.floor {
 			t.Errorf("%s = %.3f, below the floor of %.2f", c.name, c.got, c.floor)

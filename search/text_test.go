@@ -202,7 +202,7 @@ func TestSyncRepairsIndex(t *testing.T) {
 	}
 }
 
-// TestBM25Scores checks the scores against BM25 computed by hand (k1 1.2, b 0.75) on a corpus
+// TestBM25Scores checks the scores against BM25 computed by hand (k1 1.2, b 0.4) on a corpus
 // small enough to count: bleve's own BM25 differs (see bm25.go) and would fail this.
 func TestBM25Scores(t *testing.T) {
 	ctx := context.Background()
@@ -217,7 +217,7 @@ func TestBM25Scores(t *testing.T) {
 	}
 	bm25 := func(tf, length, avg, n, df float64) float64 {
 		idf := math.Log(1 + (n-df+0.5)/(df+0.5))
-		return idf * tf * 2.2 / (tf + 1.2*(0.25+0.75*length/avg))
+		return idf * tf * 2.2 / (tf + 1.2*(0.6+0.4*length/avg))
 	}
 	// "pump": field all (weight 1, avg 10/3) and field heading (weight 0.5, avg 1); no path.
 	want := map[string]float64{

@@ -155,9 +155,34 @@ func (w *Weaviate) ensureClasses(ctx context.Context) error {
 			if err := w.client.Schema().ClassCreator().WithClass(c).Do(ctx); err != nil {
 				return err
 			}
+			continue
+		}
+		if c.InvertedIndexConfig != nil {
+			if err := w.updateBM25(ctx, c.Class, c.InvertedIndexConfig.Bm25); err != nil {
+				return err
+			}
 		}
 	}
 	return nil
+}
+
+// updateBM25 gives an existing class the BM25 parameters of the embedded index, when it was
+// created with others (an older fixgraph): they are mutable, and the postings do not change.
+func (w *Weaviate) updateBM25(ctx context.Context, class string, want *models.BM25Config) error {
+	have, err := w.client.Schema().ClassGetter().WithClassName(class).Do(ctx)
+	if err != nil {
+		return err
+	}
+	cfg := have.InvertedIndexConfig
+	if cfg == nil {
+		cfg = &models.InvertedIndexConfig{}
+		have.InvertedIndexConfig = cfg
+	}
+	if cfg.Bm25 != nil && cfg.Bm25.K1 == want.K1 && cfg.Bm25.B == want.B {
+		return nil
+	}
+	cfg.Bm25 = &models.BM25Config{K1: want.K1, B: want.B}
+	return w.client.Schema().ClassUpdater().WithClass(have).Do(ctx)
 }
 
 // Reset deletes everything fixgraph keeps in Weaviate and creates the classes again, empty;

@@ -2,7 +2,11 @@ package search_test
 
 import (
 	"context"
+	"encoding/json"
+	"math"
+	"net/http"
 	"slices"
+	"strings"
 	"testing"
 
 	"github.com/fixgraph/fixgraph"
@@ -104,6 +108,45 @@ func TestWeaviateMatchesEmbedded(t *testing.T) {
 	}
 	if got, _ := w.Search(ctx, "发票", 5, fixgraph.SearchFilter{}); len(got) != 0 {
 		t.Errorf("removed document still found: %v", ids(got))
+	}
+}
+
+// TestWeaviateUpdatesBM25 opens a sections class made with other BM25 parameters (by an older
+// fixgraph) and checks that it gets the embedded index's, so both deployments score alike.
+func TestWeaviateUpdatesBM25(t *testing.T) {
+	addr := servertest.WeaviateURL(t, search.WeaviateClasses...)
+	base := strings.SplitN(addr, "?", 2)[0]
+	class := search.WeaviateClasses[0]
+	old := `{"class":"` + class + `","vectorizer":"none","invertedIndexConfig":{"bm25":{"k1":1.2,"b":0.75}},` +
+		`"properties":[{"name":"tokens","dataType":["text"],"tokenization":"whitespace"}]}`
+	resp, err := http.Post(base+"/v1/schema", "application/json", strings.NewReader(old))
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("creating the old class: %s", resp.Status)
+	}
+	w, err := search.OpenWeaviate(context.Background(), addr, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	w.Close()
+	resp, err = http.Get(base + "/v1/schema/" + class)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var got struct {
+		InvertedIndexConfig struct {
+			BM25 struct{ K1, B float64 } `json:"bm25"`
+		} `json:"invertedIndexConfig"`
+	}
+	if err := json.NewDecoder(resp.Body).Decode(&got); err != nil {
+		t.Fatal(err)
+	}
+	if b := got.InvertedIndexConfig.BM25; math.Abs(b.K1-search.BM25K1) > 1e-6 || math.Abs(b.B-search.BM25B) > 1e-6 {
+		t.Errorf("BM25 parameters after opening: k1 %v b %v, want %v and %v", b.K1, b.B, search.BM25K1, search.BM25B)
 	}
 }
 
