@@ -1,6 +1,7 @@
 package editor
 
 import (
+	"cmp"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
@@ -187,7 +188,7 @@ func (s *Service) Save(ctx context.Context, id string, base int, c Change) (*Ent
 			return nil, "", "", fixgraph.Errorf(fixgraph.ENOTFOUND, "no node %q", id)
 		}
 		next := &Entity{Node: raw, Links: dedupEdges(c.Links), Detached: dedupEdges(c.Detached),
-			Visibility: cmpOr(c.Visibility, fixgraph.VisibilityPublic), Department: c.Department, Status: fixgraph.StatusDraft}
+			Visibility: cmp.Or(c.Visibility, fixgraph.VisibilityPublic), Department: c.Department, Status: fixgraph.StatusDraft}
 		next.Answers = slices.Compact(slices.Sorted(slices.Values(append(slices.Clone(c.Answers), cur.answers()...))))
 		action := ActCreated
 		if cur != nil {
@@ -463,12 +464,4 @@ func dedupEdges(l []fixgraph.Edge) []fixgraph.Edge {
 		}
 	}
 	return out
-}
-
-func cmpOr[T comparable](v, def T) T {
-	var zero T
-	if v == zero {
-		return def
-	}
-	return v
 }

@@ -3,6 +3,7 @@ package ingest
 import (
 	"archive/zip"
 	"bytes"
+	"cmp"
 	"errors"
 	"fmt"
 	"io"
@@ -56,11 +57,11 @@ func (p *Pipeline) OpenZip(r io.ReaderAt, size int64) (*Zip, error) {
 	if err != nil {
 		return nil, fixgraph.WrapError(fixgraph.EUNREADABLE, err, "not a readable zip archive")
 	}
-	maxEntries := cmpOr(p.MaxZipEntries, DefaultMaxZipEntries)
+	maxEntries := cmp.Or(p.MaxZipEntries, DefaultMaxZipEntries)
 	if len(zr.File) > maxEntries {
 		return nil, fixgraph.Errorf(fixgraph.ETOOLARGE, "zip archive has %d entries, over the limit of %d entries", len(zr.File), maxEntries)
 	}
-	z := &Zip{p: p, budget: cmpOr(p.MaxZipBytes, DefaultMaxZipBytes)}
+	z := &Zip{p: p, budget: cmp.Or(p.MaxZipBytes, DefaultMaxZipBytes)}
 	for _, f := range zr.File {
 		if f.FileInfo().IsDir() {
 			continue
@@ -90,18 +91,18 @@ func (p *Pipeline) checkZipEntry(f *zip.File) *fixgraph.Error {
 	if archiveExts[strings.ToLower(path.Ext(name))] {
 		return fixgraph.Errorf(fixgraph.EUNSUPPORTED, "entry %q is an archive inside the archive; nested archives are not accepted", name)
 	}
-	if max := cmpOr(p.MaxFileSize, DefaultMaxFileSize); f.UncompressedSize64 > uint64(max) {
+	if max := cmp.Or(p.MaxFileSize, DefaultMaxFileSize); f.UncompressedSize64 > uint64(max) {
 		return fixgraph.Errorf(fixgraph.ETOOLARGE, "entry %q expands to %d bytes, over the file limit of %d bytes", name, f.UncompressedSize64, max)
 	}
 	if p.overRatio(f.UncompressedSize64, f.CompressedSize64) {
 		return fixgraph.Errorf(fixgraph.ETOOLARGE, "entry %q expands %d times (%d to %d bytes), over the limit of %d times: refused as a zip bomb",
-			name, f.UncompressedSize64/max(f.CompressedSize64, 1), f.CompressedSize64, f.UncompressedSize64, cmpOr(p.MaxZipRatio, DefaultMaxZipRatio))
+			name, f.UncompressedSize64/max(f.CompressedSize64, 1), f.CompressedSize64, f.UncompressedSize64, cmp.Or(p.MaxZipRatio, DefaultMaxZipRatio))
 	}
 	return nil
 }
 
 func (p *Pipeline) overRatio(expanded, compressed uint64) bool {
-	return expanded > ratioFloor && expanded > uint64(cmpOr(p.MaxZipRatio, DefaultMaxZipRatio))*max(compressed, 1)
+	return expanded > ratioFloor && expanded > uint64(cmp.Or(p.MaxZipRatio, DefaultMaxZipRatio))*max(compressed, 1)
 }
 
 // Read returns the bytes of entry e. The sizes the archive declares are not trusted: reading
@@ -111,14 +112,14 @@ func (z *Zip) Read(e ZipEntry) ([]byte, error) {
 		return nil, e.Err
 	}
 	if z.budget <= 0 {
-		return nil, fixgraph.Errorf(fixgraph.ETOOLARGE, "archive expanded past the limit of %d bytes before entry %q", cmpOr(z.p.MaxZipBytes, DefaultMaxZipBytes), e.Name)
+		return nil, fixgraph.Errorf(fixgraph.ETOOLARGE, "archive expanded past the limit of %d bytes before entry %q", cmp.Or(z.p.MaxZipBytes, DefaultMaxZipBytes), e.Name)
 	}
 	rc, err := e.file.Open()
 	if err != nil {
 		return nil, fixgraph.WrapError(fixgraph.EUNREADABLE, err, "cannot open entry %q", e.Name)
 	}
 	defer rc.Close()
-	limit := int64(cmpOr(z.p.MaxFileSize, DefaultMaxFileSize))
+	limit := int64(cmp.Or(z.p.MaxFileSize, DefaultMaxFileSize))
 	budgetFirst := z.budget < limit // the archive's budget runs out before the file limit
 	limit = min(limit, z.budget)
 	data, err := io.ReadAll(io.LimitReader(rc, limit+1))
@@ -129,12 +130,12 @@ func (z *Zip) Read(e ZipEntry) ([]byte, error) {
 	case err != nil:
 		return nil, fixgraph.WrapError(fixgraph.EUNREADABLE, err, "cannot read entry %q", e.Name)
 	case int64(len(data)) > limit && budgetFirst:
-		return nil, fixgraph.Errorf(fixgraph.ETOOLARGE, "archive expanded past the limit of %d bytes in entry %q", cmpOr(z.p.MaxZipBytes, DefaultMaxZipBytes), e.Name)
+		return nil, fixgraph.Errorf(fixgraph.ETOOLARGE, "archive expanded past the limit of %d bytes in entry %q", cmp.Or(z.p.MaxZipBytes, DefaultMaxZipBytes), e.Name)
 	case int64(len(data)) > limit:
 		return nil, fixgraph.Errorf(fixgraph.ETOOLARGE, "entry %q expands past %d bytes, more than it declared; refused as a zip bomb", e.Name, limit)
 	case z.p.overRatio(uint64(len(data)), e.file.CompressedSize64):
 		return nil, fixgraph.Errorf(fixgraph.ETOOLARGE, "entry %q expands %d times, over the limit of %d times: refused as a zip bomb",
-			e.Name, uint64(len(data))/max(e.file.CompressedSize64, 1), cmpOr(z.p.MaxZipRatio, DefaultMaxZipRatio))
+			e.Name, uint64(len(data))/max(e.file.CompressedSize64, 1), cmp.Or(z.p.MaxZipRatio, DefaultMaxZipRatio))
 	}
 	return data, nil
 }

@@ -2,6 +2,7 @@ package ingest
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
@@ -200,11 +201,11 @@ func (c *Crawler) newCrawl(cfg CrawlConfig, progress func(FileResult)) (*crawl, 
 	if cfg.MaxDepth < 0 || cfg.MaxPages < 0 || cfg.Concurrency < 0 {
 		return nil, fixgraph.Errorf(fixgraph.EINVALID, "crawl depth, page limit and concurrency cannot be negative")
 	}
-	cfg.MaxDepth = cmpOr(cfg.MaxDepth, DefaultCrawlDepth)
-	cfg.MaxPages = cmpOr(cfg.MaxPages, DefaultCrawlPages)
-	cfg.Concurrency = cmpOr(cfg.Concurrency, DefaultCrawlConcurrency)
-	cfg.Rate = cmpOr(cfg.Rate, DefaultCrawlRate)
-	cfg.UserAgent = cmpOr(strings.TrimSpace(cfg.UserAgent), DefaultUserAgent)
+	cfg.MaxDepth = cmp.Or(cfg.MaxDepth, DefaultCrawlDepth)
+	cfg.MaxPages = cmp.Or(cfg.MaxPages, DefaultCrawlPages)
+	cfg.Concurrency = cmp.Or(cfg.Concurrency, DefaultCrawlConcurrency)
+	cfg.Rate = cmp.Or(cfg.Rate, DefaultCrawlRate)
+	cfg.UserAgent = cmp.Or(strings.TrimSpace(cfg.UserAgent), DefaultUserAgent)
 
 	cr := &crawl{
 		c: c, cfg: cfg, progress: progress,
@@ -742,7 +743,7 @@ func (cr *crawl) body(ctx context.Context, chain []string, depth int, rec *Crawl
 	ct := resp.Header.Get("Content-Type")
 	media, _, _ := mime.ParseMediaType(ct)
 	if !ingestible(media, u) {
-		cr.skip(u, fmt.Sprintf("content type %q is neither HTML nor PDF", cmpOr(ct, "none")), false)
+		cr.skip(u, fmt.Sprintf("content type %q is neither HTML nor PDF", cmp.Or(ct, "none")), false)
 		return nil
 	}
 	if resp.ContentLength > cr.maxSize {

@@ -1,6 +1,7 @@
 package ingest_test
 
 import (
+	"cmp"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
@@ -361,7 +362,7 @@ func (s *testSite) serve(w http.ResponseWriter, r *http.Request) {
 	case !ok:
 		http.NotFound(w, r)
 	case p.location != "":
-		http.Redirect(w, r, p.location, cmpOr(p.status, http.StatusFound))
+		http.Redirect(w, r, p.location, cmp.Or(p.status, http.StatusFound))
 	case p.status != 0:
 		http.Error(w, http.StatusText(p.status), p.status)
 	default:
@@ -374,7 +375,7 @@ func (s *testSite) serve(w http.ResponseWriter, r *http.Request) {
 			w.WriteHeader(http.StatusNotModified)
 			return
 		}
-		w.Header().Set("Content-Type", cmpOr(p.ctype, "text/html; charset=utf-8"))
+		w.Header().Set("Content-Type", cmp.Or(p.ctype, "text/html; charset=utf-8"))
 		fmt.Fprint(w, p.body)
 	}
 }
@@ -389,14 +390,6 @@ func (s *testSite) hitsOf(p string) int {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.hits[p]
-}
-
-func cmpOr[T comparable](v, def T) T {
-	var zero T
-	if v == zero {
-		return def
-	}
-	return v
 }
 
 func html(title string, body string) page {

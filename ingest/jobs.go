@@ -2,6 +2,7 @@ package ingest
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"encoding/binary"
 	"encoding/json"
@@ -198,9 +199,9 @@ func (u *Upload) Add(name string, r io.Reader) error {
 		name = "unnamed"
 	}
 	in := fixgraph.JobInput{Name: name, Path: filepath.Join(u.dir, fmt.Sprintf("%04d-%s", len(u.job.Inputs), name))}
-	limit := int64(cmpOr(u.js.Pipeline.MaxFileSize, DefaultMaxFileSize))
+	limit := int64(cmp.Or(u.js.Pipeline.MaxFileSize, DefaultMaxFileSize))
 	if IsZip(name, nil) {
-		limit = cmpOr(u.js.MaxUploadSize, DefaultMaxUploadSize)
+		limit = cmp.Or(u.js.MaxUploadSize, DefaultMaxUploadSize)
 	}
 	f, err := os.OpenFile(in.Path, os.O_CREATE|os.O_EXCL|os.O_WRONLY, 0o600)
 	if err != nil {
@@ -395,7 +396,7 @@ func (js *Jobs) Process(ctx context.Context, id string, progress func(*fixgraph.
 	}
 	js.notify()
 	p := *js.Pipeline
-	p.Department, p.Visibility = cmpOr(j.Department, p.Department), cmpOr(j.Visibility, p.Visibility)
+	p.Department, p.Visibility = cmp.Or(j.Department, p.Department), cmp.Or(j.Visibility, p.Visibility)
 	emit := func(f fixgraph.JobFile) error {
 		if err := js.record(j, f); err != nil {
 			return fmt.Errorf("recording job %q: %w", j.ID, err)
@@ -511,7 +512,7 @@ func (js *Jobs) files(ctx context.Context, p *Pipeline, j *fixgraph.Job, emit fu
 // name, so uploading a file again, alone or in an archive, makes a new version of one document.
 func sourceOf(j *fixgraph.Job, in fixgraph.JobInput, name string) string {
 	if j.Kind == fixgraph.JobUpload {
-		return "upload:" + cmpOr(j.Department, "default") + "/" + name
+		return "upload:" + cmp.Or(j.Department, "default") + "/" + name
 	}
 	return name
 }
@@ -521,7 +522,7 @@ func (js *Jobs) expand(p *Pipeline, j *fixgraph.Job, in fixgraph.JobInput) []ite
 		return []item{{name: name, source: sourceOf(j, in, name), err: err}}
 	}
 	if in.Error != "" {
-		return refuse(in.Name, &fixgraph.Error{Code: cmpOr(in.Code, fixgraph.EINVALID), Message: in.Error})
+		return refuse(in.Name, &fixgraph.Error{Code: cmp.Or(in.Code, fixgraph.EINVALID), Message: in.Error})
 	}
 	st, err := os.Stat(in.Path)
 	if err != nil {
@@ -605,7 +606,7 @@ func head(name string) []byte {
 
 // readFileLimited reads a file, refusing it without reading when it is over the size limit.
 func readFileLimited(p *Pipeline, name string) ([]byte, error) {
-	max := int64(cmpOr(p.MaxFileSize, DefaultMaxFileSize))
+	max := int64(cmp.Or(p.MaxFileSize, DefaultMaxFileSize))
 	f, err := os.Open(name)
 	if err != nil {
 		return nil, fixgraph.WrapError(fixgraph.EUNREADABLE, err, "cannot open file")

@@ -2,6 +2,7 @@ package ingest
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
@@ -192,8 +193,8 @@ func (p *Pipeline) Parse(ctx context.Context, source string, data []byte) (*fixg
 		Source:      source,
 		ContentHash: hex.EncodeToString(sum[:]),
 		Department:  p.Department,
-		Visibility:  cmpOr(p.Visibility, fixgraph.VisibilityPublic),
-		Status:      cmpOr(p.Status, fixgraph.StatusPublished),
+		Visibility:  cmp.Or(p.Visibility, fixgraph.VisibilityPublic),
+		Status:      cmp.Or(p.Status, fixgraph.StatusPublished),
 		IngestedAt:  now().UTC(),
 	}
 	ext := extOf(source)
@@ -235,14 +236,6 @@ func extOf(source string) string {
 func looksLikeHTML(data []byte) bool {
 	data = bytes.TrimLeft(bytes.TrimPrefix(data, []byte("\xef\xbb\xbf")), " \t\r\n")
 	return bytes.HasPrefix(data, []byte("<"))
-}
-
-func cmpOr[T comparable](v, def T) T {
-	var zero T
-	if v == zero {
-		return def
-	}
-	return v
 }
 
 // IngestPaths ingests files and the files under directories, in lexical order, skipping hidden
