@@ -228,9 +228,9 @@ func Snippet(text string, terms []string, n int) string {
 	return out
 }
 
-// coverage is the share of the query's tokens that the text has, weighting words and bigrams over
-// single CJK characters.
-func coverage(queryTerms, textTerms []string) float64 {
+// Coverage is the share of the query's tokens that the text has, weighting words and bigrams over
+// single CJK characters: how much of a question a section answers, as confidence reads it.
+func Coverage(queryTerms, textTerms []string) float64 {
 	have := make(map[string]bool, len(textTerms))
 	for _, t := range textTerms {
 		have[t] = true

@@ -297,8 +297,8 @@ type features struct {
 func (s *Service) confidenceFeatures(q string, top fixgraph.Hit) features {
 	qt := s.Index.Analyze(q)
 	return features{
-		coverage: coverage(qt, s.Index.Analyze(top.Section.Heading+" "+top.Section.Text)),
-		heading:  coverage(qt, s.Index.Analyze(top.Section.Heading)),
+		coverage: Coverage(qt, s.Index.Analyze(top.Section.Heading+" "+top.Section.Text)),
+		heading:  Coverage(qt, s.Index.Analyze(top.Section.Heading)),
 		lexical:  top.Lexical,
 		terms:    float64(len(qt)),
 	}

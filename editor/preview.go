@@ -7,7 +7,6 @@ import (
 
 	"github.com/fixgraph/fixgraph"
 	"github.com/fixgraph/fixgraph/answer"
-	"github.com/fixgraph/fixgraph/graph"
 )
 
 // Preview answers question as the bots would if the entity's working copy were published: the
@@ -180,7 +179,6 @@ func (o *overlay) Scan(ctx context.Context, prefix string, fn func(fixgraph.Node
 }
 
 var _ answer.Graph = (*overlay)(nil)
-var _ answer.Graph = graph.Guarded{}
 
 // overlayIndex is the index with the live editorial section left out and the draft's section
 // ranked among the hits (see Preview).
@@ -206,7 +204,7 @@ func (x *overlayIndex) Search(ctx context.Context, q string, limit int, f fixgra
 		return hits, nil
 	}
 	terms := x.base.Analyze(q)
-	mine := coverage(terms, x.base.Analyze(x.draft.Heading+" "+x.draft.Text))
+	mine := answer.Coverage(terms, x.base.Analyze(x.draft.Heading+" "+x.draft.Text))
 	if mine == 0 {
 		if len(hits) > limit {
 			hits = hits[:limit]
@@ -224,7 +222,7 @@ func (x *overlayIndex) Search(ctx context.Context, q string, limit int, f fixgra
 	at := len(hits)
 	for i, n := range secs {
 		sec, ok := n.(*fixgraph.Section)
-		if !ok || mine >= coverage(terms, x.base.Analyze(sec.Heading+" "+sec.Text)) {
+		if !ok || mine >= answer.Coverage(terms, x.base.Analyze(sec.Heading+" "+sec.Text)) {
 			at = i
 			break
 		}
@@ -238,22 +236,4 @@ func (x *overlayIndex) Search(ctx context.Context, q string, limit int, f fixgra
 		hits = hits[:limit]
 	}
 	return hits, nil
-}
-
-// coverage is the share of the terms of q found in text's terms.
-func coverage(q, text []string) float64 {
-	if len(q) == 0 {
-		return 0
-	}
-	have := map[string]bool{}
-	for _, t := range text {
-		have[t] = true
-	}
-	n := 0
-	for _, t := range q {
-		if have[t] {
-			n++
-		}
-	}
-	return float64(n) / float64(len(q))
 }

@@ -2,7 +2,6 @@ package editor
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"reflect"
 	"slices"
@@ -351,9 +350,3 @@ func clip(s string, n int) string {
 
 // edgeValue is how an edge travels in a form field.
 func edgeValue(e fixgraph.Edge) string { return e.From + "\x1f" + string(e.Rel) + "\x1f" + e.To }
-
-// nodeJSON is for templates that show a node as JSON.
-func nodeJSON(n any) string {
-	b, _ := json.MarshalIndent(n, "", "  ")
-	return string(b)
-}
