@@ -165,6 +165,17 @@ var signInLimit = struct {
 	m map[string]*rate.Limiter
 }{m: map[string]*rate.Limiter{}}
 
+// SetSessionCookie gives the client the session cookie of token: HttpOnly, SameSite=Strict, for
+// SessionTTL, over HTTPS only when secure. An empty token clears the cookie (sign-out).
+func SetSessionCookie(w http.ResponseWriter, token string, secure bool) {
+	c := &http.Cookie{Name: SessionCookie, Value: token, Path: "/", HttpOnly: true, Secure: secure,
+		SameSite: http.SameSiteStrictMode, MaxAge: int(SessionTTL.Seconds())}
+	if token == "" {
+		c.MaxAge = -1
+	}
+	http.SetCookie(w, c)
+}
+
 // AllowSignIn reports whether the request's client address may try to sign in now: five tries a
 // minute per address, for every sign-in form.
 func AllowSignIn(r *http.Request) bool {
@@ -211,8 +222,7 @@ func (g *Gate) SignIn() http.Handler {
 			return
 		}
 		g.audit(r, p, "signin", p.ID, nil)
-		http.SetCookie(w, &http.Cookie{Name: SessionCookie, Value: token, Path: "/", HttpOnly: true, Secure: g.Secure,
-			SameSite: http.SameSiteStrictMode, MaxAge: int(SessionTTL.Seconds())})
+		SetSessionCookie(w, token, g.Secure)
 		w.Header().Set("Content-Type", "application/json")
 		json.NewEncoder(w).Encode(map[string]string{"name": p.Name, "role": string(p.Role), "department": p.Department, "csrf": csrf})
 	})
@@ -224,7 +234,7 @@ func (g *Gate) SignOut() http.Handler {
 		if c, err := r.Cookie(SessionCookie); err == nil {
 			g.Store.SignOut(c.Value)
 		}
-		http.SetCookie(w, &http.Cookie{Name: SessionCookie, Value: "", Path: "/", HttpOnly: true, Secure: g.Secure, MaxAge: -1})
+		SetSessionCookie(w, "", g.Secure)
 		w.WriteHeader(http.StatusNoContent)
 	})
 }

@@ -254,8 +254,7 @@ func (h *Handler) signIn(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	h.Service.audit(fixgraph.WithPrincipal(r.Context(), p), "signin", p.ID, map[string]string{"via": "editor"})
-	http.SetCookie(w, &http.Cookie{Name: auth.SessionCookie, Value: token, Path: "/", HttpOnly: true, Secure: h.Secure,
-		SameSite: http.SameSiteStrictMode, MaxAge: int(auth.SessionTTL.Seconds())})
+	auth.SetSessionCookie(w, token, h.Secure)
 	http.Redirect(w, r, next, http.StatusSeeOther)
 }
 
@@ -271,7 +270,7 @@ func (h *Handler) signOut(w http.ResponseWriter, r *http.Request, pg *page) {
 	if c, err := r.Cookie(auth.SessionCookie); err == nil {
 		h.Accounts.SignOut(c.Value)
 	}
-	http.SetCookie(w, &http.Cookie{Name: auth.SessionCookie, Value: "", Path: "/", HttpOnly: true, Secure: h.Secure, MaxAge: -1})
+	auth.SetSessionCookie(w, "", h.Secure)
 	http.Redirect(w, r, "/editor/signin", http.StatusSeeOther)
 }
 
