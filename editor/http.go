@@ -607,15 +607,20 @@ type form struct {
 	Targets    []summary // what a new link may point to, offered as the form's suggestions
 }
 
+// current returns the working copy of an editable entity and its node.
+func (h *Handler) current(ctx context.Context, id string) (*Entity, fixgraph.Node, error) {
+	e, err := h.Service.Current(ctx, id)
+	if err != nil {
+		return nil, nil, err
+	}
+	n, err := e.Decode()
+	return e, n, err
+}
+
 func (h *Handler) editPage(w http.ResponseWriter, r *http.Request, pg *page) {
 	ctx := r.Context()
 	id := r.URL.Query().Get("id")
-	e, err := h.Service.Current(ctx, id)
-	if err != nil {
-		h.fail(w, r, pg, err)
-		return
-	}
-	n, err := e.Decode()
+	e, n, err := h.current(ctx, id)
 	if err != nil {
 		h.fail(w, r, pg, err)
 		return
@@ -868,7 +873,7 @@ type revisionView struct {
 
 func (h *Handler) history(w http.ResponseWriter, r *http.Request, pg *page) {
 	id := r.URL.Query().Get("id")
-	e, err := h.Service.Current(r.Context(), id)
+	e, n, err := h.current(r.Context(), id)
 	if err != nil {
 		h.fail(w, r, pg, err)
 		return
@@ -886,7 +891,6 @@ func (h *Handler) history(w http.ResponseWriter, r *http.Request, pg *page) {
 		}
 		views[i] = revisionView{Revision: rev, Diff: diffLines(before, flatten(&rev.Entity, pg.Lang)), Current: rev.Rev == e.Rev, Live: rev.Rev == e.Live}
 	}
-	n, _ := e.Decode()
 	pg.Title = translate(pg.Lang, "History") + " · " + label(n, pg.Lang)
 	pg.Data = map[string]any{"ID": id, "Rev": e.Rev, "Revisions": views, "Department": e.Department}
 	h.render(w, http.StatusOK, "history", pg)
@@ -910,12 +914,7 @@ func (h *Handler) rollback(w http.ResponseWriter, r *http.Request, pg *page) {
 func (h *Handler) preview(w http.ResponseWriter, r *http.Request, pg *page) {
 	ctx := r.Context()
 	id := r.URL.Query().Get("id")
-	e, err := h.Service.Current(ctx, id)
-	if err != nil {
-		h.fail(w, r, pg, err)
-		return
-	}
-	n, err := e.Decode()
+	_, n, err := h.current(ctx, id)
 	if err != nil {
 		h.fail(w, r, pg, err)
 		return
