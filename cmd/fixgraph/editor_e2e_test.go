@@ -5,9 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"log/slog"
 	"net/http"
-	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
@@ -35,35 +33,24 @@ const (
 
 func newEditorServer(t *testing.T) *editorServer {
 	t.Helper()
-	ctx, cancel := context.WithCancel(context.Background())
-	a, err := openApp(ctx, config{data: t.TempDir(), embedder: "none"}, slog.New(slog.DiscardHandler))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := a.loadFixtures(ctx); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := a.accounts.CreateUser(e2eAdmin, e2ePassword, fixgraph.RoleAdmin, ""); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := a.accounts.CreateUser("wang", e2ePassword, fixgraph.RoleEditor, ""); err != nil {
-		t.Fatal(err)
-	}
-	key, _, err := a.accounts.CreateKey("support bot", fixgraph.RoleReader, "", 0, "test")
-	if err != nil {
-		t.Fatal(err)
-	}
-	a.serving = serving{gate: a.gate("", false, 0, false)}
-	done := make(chan struct{})
-	go func() { a.jobs.Run(ctx); close(done) }()
-	srv := httptest.NewServer(a.handler(time.Minute))
-	t.Cleanup(func() {
-		srv.Close()
-		cancel()
-		<-done
-		a.Close()
+	var key string
+	url, a := serveApp(t, func(ctx context.Context, a *app) {
+		if _, err := a.loadFixtures(ctx); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := a.accounts.CreateUser(e2eAdmin, e2ePassword, fixgraph.RoleAdmin, ""); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := a.accounts.CreateUser("wang", e2ePassword, fixgraph.RoleEditor, ""); err != nil {
+			t.Fatal(err)
+		}
+		var err error
+		if key, _, err = a.accounts.CreateKey("support bot", fixgraph.RoleReader, "", 0, "test"); err != nil {
+			t.Fatal(err)
+		}
+		a.serving = serving{gate: a.gate("", false, 0, false)}
 	})
-	return &editorServer{url: srv.URL, app: a, readerKey: key}
+	return &editorServer{url: url, app: a, readerKey: key}
 }
 
 // botAnswer is what a bot reads of an answer.

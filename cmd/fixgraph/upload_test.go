@@ -24,12 +24,19 @@ import (
 
 // testServer runs the real wiring (openApp, the job runner, the HTTP handler) on a temp data dir,
 // text search only, and returns its base URL and the app.
-func testServer(t *testing.T) (string, *app) {
+func testServer(t *testing.T) (string, *app) { return serveApp(t, nil) }
+
+// serveApp is testServer with prepare, when not nil, run on the app before it serves (to load the
+// fixtures, make accounts, put the gate in front).
+func serveApp(t *testing.T, prepare func(context.Context, *app)) (string, *app) {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	a, err := openApp(ctx, config{data: t.TempDir(), embedder: "none"}, slog.New(slog.DiscardHandler))
 	if err != nil {
 		t.Fatal(err)
+	}
+	if prepare != nil {
+		prepare(ctx, a)
 	}
 	done := make(chan struct{})
 	go func() { a.jobs.Run(ctx); close(done) }()
