@@ -147,8 +147,6 @@ func (s *Service) Save(ctx context.Context, id string, base int, c Change) (*Ent
 	if err := validate(c.Node); err != nil {
 		return nil, err
 	}
-	// New links must lead somewhere; ones saved before are kept even if their target has gone
-	// since, so that the rest of the entity stays editable.
 	prev, err := s.Store.Get(id)
 	if err != nil {
 		return nil, err
@@ -157,6 +155,8 @@ func (s *Service) Save(ctx context.Context, id string, base int, c Change) (*Ent
 		// Not even a conflict's details (who changed it, when) for someone who may not read it.
 		return nil, fixgraph.Errorf(fixgraph.ENOTFOUND, "no node %q", id)
 	}
+	// New links must lead somewhere; ones saved before are kept even if their target has gone
+	// since, so that the rest of the entity stays editable.
 	fresh := slices.DeleteFunc(slices.Clone(c.Links), func(e fixgraph.Edge) bool { return prev != nil && slices.Contains(prev.Links, e) })
 	if err := s.checkLinks(ctx, id, fresh); err != nil {
 		return nil, err
@@ -166,20 +166,18 @@ func (s *Service) Save(ctx context.Context, id string, base int, c Change) (*Ent
 		return nil, err
 	}
 	var seed *Entity
-	if base == 0 {
-		if e, _ := s.Store.Get(id); e == nil {
-			if seed, err = s.seed(ctx, id); err != nil && fixgraph.CodeOf(err) != fixgraph.ENOTFOUND {
+	if base == 0 && prev == nil {
+		if seed, err = s.seed(ctx, id); err != nil && fixgraph.CodeOf(err) != fixgraph.ENOTFOUND {
+			return nil, err
+		}
+		if seed == nil {
+			// Not in the graph as p sees it: new, unless the store holds it out of p's sight.
+			owners, err := s.Owners.Owners(ctx, []string{id})
+			if err != nil {
 				return nil, err
 			}
-			if seed == nil {
-				// Not in the graph as p sees it: new, unless the store holds it out of p's sight.
-				owners, err := s.Owners.Owners(ctx, []string{id})
-				if err != nil {
-					return nil, err
-				}
-				if len(owners[id]) > 0 {
-					return nil, fixgraph.Errorf(fixgraph.ENOTFOUND, "no node %q", id)
-				}
+			if len(owners[id]) > 0 {
+				return nil, fixgraph.Errorf(fixgraph.ENOTFOUND, "no node %q", id)
 			}
 		}
 	}
