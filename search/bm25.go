@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"math"
 	"slices"
-	"strings"
 	"sync"
 
 	index "github.com/blevesearch/bleve_index_api"
@@ -62,7 +61,7 @@ func (t *Text) Search(ctx context.Context, q string, limit int, f fixgraph.Searc
 		return nil, fmt.Errorf("text search: %w", err)
 	}
 	defer r.Close()
-	terms, err = t.corrected(ctx, r, terms)
+	terms, err = t.corrected(ctx, r, terms, newSpellBudget())
 	if err != nil {
 		return nil, fmt.Errorf("text search: %w", err)
 	}
@@ -128,17 +127,22 @@ func (t *Text) Search(ctx context.Context, q string, limit int, f fixgraph.Searc
 // misspelt "warrenty") by the indexed term closest to it in edit distance, the most frequent of
 // equals; one edit for terms of four to six letters, two for longer ones. Terms the index holds
 // are never touched, so a correct query ranks exactly as before. Corrections are remembered until
-// the next write: the fuzzy walk of the term dictionary costs more than scoring the query.
-func (t *Text) corrected(ctx context.Context, r index.IndexReader, terms []string) ([]string, error) {
+// the next write: the fuzzy walk of the term dictionary costs more than scoring the query. The
+// work is held to budget b: terms past it are taken as written.
+func (t *Text) corrected(ctx context.Context, r index.IndexReader, terms []string, b *spellBudget) ([]string, error) {
 	fz, ok := r.(index.IndexReaderFuzzy)
 	if !ok {
 		return terms, nil
 	}
 	out := slices.Clone(terms)
 	for i, term := range terms {
-		if len(term) < 4 || strings.TrimFunc(term, func(c rune) bool { return c >= 'a' && c <= 'z' }) != "" {
+		if !spellable(term) {
 			continue
 		}
+		if b.lookups == 0 {
+			break
+		}
+		b.lookups--
 		df, err := docFreq(ctx, r, "all", term)
 		if err != nil {
 			return nil, err
@@ -150,8 +154,16 @@ func (t *Text) corrected(ctx context.Context, r index.IndexReader, terms []strin
 		best, ok := t.fixes[term]
 		t.fixMu.Unlock()
 		if !ok {
-			if best, err = nearestTerm(fz, term); err != nil {
+			if b.fixes == 0 {
+				continue // a remembered correction may still come for a later term
+			}
+			b.fixes--
+			var done bool
+			if best, done, err = nearestTerm(fz, term, b); err != nil {
 				return nil, err
+			}
+			if !done {
+				continue // the budget ran out: taken as written, and not remembered
 			}
 			t.fixMu.Lock()
 			if len(t.fixes) >= maxFixes {
@@ -172,26 +184,28 @@ func (t *Text) corrected(ctx context.Context, r index.IndexReader, terms []strin
 const maxFixes = 10000
 
 // nearestTerm returns the indexed term closest to term in edit distance, the most frequent of
-// equals, or "" when none is near enough.
-func nearestTerm(fz index.IndexReaderFuzzy, term string) (string, error) {
-	edits := 1
-	if len(term) > 6 {
-		edits = 2
-	}
-	dict, am, err := fz.FieldDictFuzzyAutomaton("all", term, edits, "")
+// equals, or "" when none is near enough. Each dictionary entry the fuzzy automaton yields is a
+// candidate and one distance computation of b; done is false when b ran out first.
+func nearestTerm(fz index.IndexReaderFuzzy, term string, b *spellBudget) (best string, done bool, err error) {
+	dict, am, err := fz.FieldDictFuzzyAutomaton("all", term, maxEdits(term), "")
 	if err != nil {
-		return "", err
+		return "", false, err
 	}
 	defer dict.Close()
-	best, bestDist, bestCount := "", uint8(255), uint64(0)
+	bestDist, bestCount := uint8(255), uint64(0)
 	for {
 		e, err := dict.Next()
 		if err != nil {
-			return "", err
+			return "", false, err
 		}
 		if e == nil {
-			return best, nil
+			return best, true, nil
 		}
+		if b.candidates <= 0 || b.steps <= 0 {
+			return "", false, nil
+		}
+		b.candidates--
+		b.steps--
 		_, d := am.MatchAndDistance(e.Term)
 		if d < bestDist || d == bestDist && e.Count > bestCount {
 			best, bestDist, bestCount = e.Term, d, e.Count

@@ -2,6 +2,7 @@ package search
 
 import (
 	"slices"
+	"sort"
 	"strings"
 	"sync"
 )
@@ -12,16 +13,12 @@ import (
 // graph when it syncs and adds what it writes itself; terms of sections written by other
 // processes since are missing until the next start, which only makes a correction less likely.
 type vocabulary struct {
-	mu sync.RWMutex
-	df map[string]int
+	mu     sync.RWMutex
+	df     map[string]int
+	sorted []string // the terms of df in byte order for nearest; nil after a change, rebuilt on use
 }
 
 func newVocabulary() *vocabulary { return &vocabulary{df: map[string]int{}} }
-
-// latin reports whether a term is one typo correction works on: four or more letters a–z.
-func latin(term string) bool {
-	return len(term) >= 4 && strings.TrimFunc(term, func(c rune) bool { return c >= 'a' && c <= 'z' }) == ""
-}
 
 // add counts the distinct Latin terms of one section.
 func (v *vocabulary) add(terms []string) {
@@ -30,39 +27,153 @@ func (v *vocabulary) add(terms []string) {
 	defer v.mu.Unlock()
 	for _, t := range terms {
 		if latin(t) {
+			if v.df[t] == 0 {
+				v.sorted = nil
+			}
 			v.df[t]++
 		}
 	}
 }
 
+// replace makes v hold what o holds.
+func (v *vocabulary) replace(o *vocabulary) {
+	o.mu.RLock()
+	df := o.df
+	o.mu.RUnlock()
+	v.mu.Lock()
+	v.df, v.sorted = df, nil
+	v.mu.Unlock()
+}
+
+// index sorts the terms when a change has made the order stale; v.mu must be held for writing.
+func (v *vocabulary) index() {
+	if v.sorted == nil {
+		v.sorted = slices.Sorted(func(yield func(string) bool) {
+			for t := range v.df {
+				if !yield(t) {
+					return
+				}
+			}
+		})
+	}
+}
+
 // correct replaces each Latin term the vocabulary lacks by its nearest term within one edit
 // (two for terms over six letters), the most frequent of equals, the first in byte order of
-// those; the rule of Text.corrected.
+// those; the rule of Text.corrected. It spends at most one query's spelling budget.
 func (v *vocabulary) correct(terms []string) []string {
+	return v.correctWithin(terms, newSpellBudget())
+}
+
+// correctWithin is correct on budget b.
+func (v *vocabulary) correctWithin(terms []string, b *spellBudget) []string {
 	v.mu.RLock()
+	if v.sorted == nil {
+		v.mu.RUnlock()
+		v.mu.Lock()
+		v.index()
+		v.mu.Unlock()
+		v.mu.RLock()
+	}
 	defer v.mu.RUnlock()
 	out := slices.Clone(terms)
 	for i, t := range terms {
-		if !latin(t) || v.df[t] > 0 {
+		if !spellable(t) {
 			continue
 		}
-		edits := 1
-		if len(t) > 6 {
-			edits = 2
+		if b.lookups == 0 {
+			break
 		}
-		best, bestDist, bestCount := "", edits+1, 0
-		for cand, count := range v.df {
-			d := editDistance(t, cand, edits)
-			if d < bestDist || d == bestDist && (count > bestCount || count == bestCount && cand < best) {
-				best, bestDist, bestCount = cand, d, count
-			}
+		b.lookups--
+		if v.df[t] > 0 {
+			continue
 		}
-		if bestDist <= edits {
+		if b.fixes == 0 {
+			break
+		}
+		b.fixes--
+		if best, ok := v.nearest(t, maxEdits(t), b); ok && best != "" {
 			out[i] = best
 		}
 	}
 	slices.Sort(out)
 	return slices.Compact(out)
+}
+
+// nearest returns the vocabulary's term nearest t within edits (the most frequent of equals, the
+// first in byte order of those), or "" when none is. It walks the sorted terms as a trie: the rows
+// of the edit-distance table of a term's prefix are shared with the term before it, and every term
+// under a prefix already more than edits from t is skipped in one step. ok is false when b ran out
+// first. v.mu must be held and v.sorted current.
+func (v *vocabulary) nearest(t string, edits int, b *spellBudget) (best string, ok bool) {
+	n := len(t)
+	// table[j], for j up to len(prev), is the row of the table after the first j letters of prev;
+	// rows past it are stale and written again before they are read.
+	table := [][]int{make([]int, n+1)}
+	for k := range table[0] {
+		table[0][k] = k
+	}
+	prev := ""
+	bestDist, bestCount := edits+1, 0
+	for i := 0; i < len(v.sorted); {
+		if b.candidates <= 0 {
+			return "", false
+		}
+		b.candidates--
+		c := v.sorted[i]
+		depth := commonPrefix(prev, c)
+		pruned := 0
+		for j := depth; j < len(c); j++ {
+			if b.steps <= 0 {
+				return "", false
+			}
+			b.steps--
+			if len(table) == j+1 {
+				table = append(table, make([]int, n+1))
+			}
+			above, row := table[j], table[j+1]
+			row[0] = j + 1
+			low := row[0]
+			for k := 1; k <= n; k++ {
+				cost := 1
+				if t[k-1] == c[j] {
+					cost = 0
+				}
+				row[k] = min(above[k]+1, row[k-1]+1, above[k-1]+cost)
+				low = min(low, row[k])
+			}
+			depth = j + 1
+			if low > edits {
+				pruned = depth
+				break
+			}
+		}
+		prev = c[:depth]
+		if pruned > 0 {
+			// Every term that starts with c[:pruned] is as far from t: skip them all.
+			prefix := c[:pruned]
+			i += sort.Search(len(v.sorted)-i, func(k int) bool { return !strings.HasPrefix(v.sorted[i+k], prefix) })
+			continue
+		}
+		if d := table[len(c)][n]; d <= edits {
+			if count := v.df[c]; d < bestDist || d == bestDist && (count > bestCount || count == bestCount && c < best) {
+				best, bestDist, bestCount = c, d, count
+			}
+		}
+		i++
+	}
+	return best, true
+}
+
+// commonPrefix returns the length of the longest common prefix of a and b.
+func commonPrefix(a, b string) int {
+	n := min(len(a), len(b))
+	for i := range n {
+		if a[i] != b[i] {
+			return i
+		}
+	}
+	return n
 }
 
 // editDistance is the Levenshtein distance of a and b, or limit+1 when it is over limit.

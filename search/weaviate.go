@@ -643,8 +643,6 @@ func (w *Weaviate) Sync(ctx context.Context, src Source) (SyncStats, error) {
 	if err != nil {
 		return st, fmt.Errorf("reading the vocabulary from the graph: %w", err)
 	}
-	w.vocab.mu.Lock()
-	w.vocab.df = vocab.df
-	w.vocab.mu.Unlock()
+	w.vocab.replace(vocab)
 	return st, nil
 }
