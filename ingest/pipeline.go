@@ -220,8 +220,16 @@ func (p *Pipeline) Parse(ctx context.Context, source string, data []byte) (*fixg
 			return nil, err
 		}
 		return parseStock(doc, data)
+	case ext == ".docx":
+		return p.parseDOCX(doc, data)
+	case ext == ".xlsx":
+		return p.parseXLSX(doc, data)
+	case ext == ".md" || ext == ".markdown":
+		return parseMarkdown(doc, data)
+	case ext == ".txt":
+		return parseText(doc, data)
 	}
-	return nil, fixgraph.Errorf(fixgraph.EUNSUPPORTED, "unsupported file type %q (fixgraph reads .html, .htm, .pdf and .csv)", ext)
+	return nil, fixgraph.Errorf(fixgraph.EUNSUPPORTED, "unsupported file type %q (fixgraph reads .html, .htm, .pdf, .csv, .docx, .xlsx, .md, .markdown and .txt)", ext)
 }
 
 // extOf returns the lower-cased extension of a file name or of a URL's path.

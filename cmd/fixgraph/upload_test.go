@@ -361,8 +361,8 @@ func TestUploadOverGraphQL(t *testing.T) {
 	mw.WriteField("map", `{"0":["variables.f.0"],"1":["variables.f.1"]}`)
 	fw, _ := mw.CreateFormFile("0", "faq-products-zh.html")
 	fw.Write(mustRead(t, "../../fixtures/faq/faq-products-zh.html"))
-	fw, _ = mw.CreateFormFile("1", "notes.txt")
-	fw.Write([]byte("plain text is not a format fixgraph reads"))
+	fw, _ = mw.CreateFormFile("1", "notes.odt")
+	fw.Write([]byte("an OpenDocument text is not a format fixgraph reads"))
 	mw.Close()
 	resp, err := http.Post(base+"/graphql", mw.FormDataContentType(), &body)
 	if err != nil {
@@ -402,7 +402,7 @@ func TestUploadOverGraphQL(t *testing.T) {
 	resp.Body.Close()
 	j := jq.Data.Job
 	if j.State != "done" || j.Total != 2 || j.Counts.Added != 1 || j.Counts.Failed != 1 || len(j.Files) != 2 ||
-		j.Files[1].Code != "unsupported" || !strings.Contains(j.Files[1].Error, `".txt"`) {
+		j.Files[1].Code != "unsupported" || !strings.Contains(j.Files[1].Error, `".odt"`) {
 		t.Errorf("job query: %+v", j)
 	}
 }

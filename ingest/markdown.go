@@ -1,0 +1,114 @@
+package ingest
+
+import (
+	"bytes"
+	"cmp"
+	"html"
+	"regexp"
+
+	"github.com/yuin/goldmark"
+	"github.com/yuin/goldmark/ast"
+	"github.com/yuin/goldmark/extension"
+	"github.com/yuin/goldmark/parser"
+	goldhtml "github.com/yuin/goldmark/renderer/html"
+	gtext "github.com/yuin/goldmark/text"
+
+	"github.com/fixgraph/fixgraph"
+	"github.com/fixgraph/fixgraph/extract"
+)
+
+// markdown renders CommonMark with GitHub's tables. Raw HTML in the source is kept: the result is
+// read by the HTML reader, never served, and manuals written in Markdown often hold HTML tables.
+// Soft line breaks between Chinese characters are dropped rather than made spaces.
+var markdown = goldmark.New(
+	goldmark.WithExtensions(extension.Table),
+	goldmark.WithParserOptions(parser.WithAutoHeadingID()),
+	goldmark.WithRendererOptions(goldhtml.WithUnsafe(), goldhtml.WithEastAsianLineBreaks(goldhtml.EastAsianLineBreaksSimple)),
+)
+
+// frontTitleRE finds the title field of a front matter block.
+var frontTitleRE = regexp.MustCompile(`(?m)^title:[ \t]*["']?(.*?)["']?[ \t]*$`)
+
+// parseMarkdown reads a Markdown file into a batch through the HTML reader: headings become
+// sections, GitHub tables troubleshooting tables, lists steps. A file without headings is one
+// section headed by its front matter title or its file name.
+func parseMarkdown(doc *fixgraph.Document, data []byte) (*fixgraph.Batch, error) {
+	data, err := textToUTF8(data)
+	if err != nil {
+		return nil, err
+	}
+	title := ""
+	if front, rest, ok := frontMatter(data); ok {
+		if t := frontTitleRE.FindSubmatch(front); t != nil {
+			title = extract.Clean(string(t[1]))
+		}
+		data = rest
+	}
+	root := markdown.Parser().Parse(gtext.NewReader(data))
+	headed := false
+	ast.Walk(root, func(n ast.Node, entering bool) (ast.WalkStatus, error) {
+		if _, ok := n.(*ast.Heading); ok && entering {
+			headed = true
+			return ast.WalkStop, nil
+		}
+		return ast.WalkContinue, nil
+	})
+	var body bytes.Buffer
+	if err := markdown.Renderer().Render(&body, data, root); err != nil {
+		return nil, fixgraph.WrapError(fixgraph.EUNREADABLE, err, "not readable as Markdown")
+	}
+	var page bytes.Buffer
+	page.WriteString("<!DOCTYPE html><html><head><meta charset=\"utf-8\">")
+	if title != "" {
+		page.WriteString("<title>" + html.EscapeString(title) + "</title>")
+	}
+	page.WriteString("</head><body>\n")
+	if !headed {
+		page.WriteString("<h1>" + html.EscapeString(cmp.Or(title, fileTitle(doc.Source), "Document")) + "</h1>\n")
+	}
+	page.Write(body.Bytes())
+	page.WriteString("</body></html>\n")
+	if !hasPageText(body.Bytes()) {
+		return nil, fixgraph.Errorf(fixgraph.EUNREADABLE, "the Markdown file has no text")
+	}
+	return parsePage(doc, page.Bytes())
+}
+
+// maxFrontMatter is the longest front matter block looked for.
+const maxFrontMatter = 8 << 10
+
+// frontMatter splits a YAML front matter block (between lines of ---) off the start of a
+// Markdown file.
+func frontMatter(data []byte) (front, rest []byte, ok bool) {
+	first, after, found := bytes.Cut(data, []byte("\n"))
+	if !found || string(bytes.TrimRight(first, " \t\r")) != "---" {
+		return nil, data, false
+	}
+	for off := 0; off < len(after) && off < maxFrontMatter; {
+		line, next, _ := bytes.Cut(after[off:], []byte("\n"))
+		if l := string(bytes.TrimRight(line, " \t\r")); l == "---" || l == "..." {
+			return after[:off], after[min(off+len(line)+1, len(after)):], true
+		}
+		if len(next) == 0 {
+			break
+		}
+		off += len(line) + 1
+	}
+	return nil, data, false
+}
+
+// hasPageText reports whether rendered HTML has any text outside its tags.
+func hasPageText(b []byte) bool {
+	in := false
+	for _, c := range b {
+		switch {
+		case c == '<':
+			in = true
+		case c == '>':
+			in = false
+		case !in && c != ' ' && c != '\n' && c != '\t' && c != '\r':
+			return true
+		}
+	}
+	return false
+}
