@@ -198,7 +198,7 @@ func TestMaskPIINonHits(t *testing.T) {
 		{"dates and times", "2024-11-23 10:30:15，20241123，2024年11月23日"},
 		{"version numbers", "固件 V2.3.1 build 20241123, version 10.0.13812345678"},
 		{"IP addresses", "192.168.100.200 and 10.13.81.234"},
-		{"URLs with numbers", "https://example.com/u/13812345678?mail=bob@example.com 或 www.example.cn/13812345678"},
+		{"URLs with numbers", "https://example.com/u/13812345678?page=2 或 www.example.cn/13812345678"},
 		{"path with a number", "files/13812345678/manual.pdf"},
 		{"kept e-mail domain", "support@aurora.com.cn"},
 		{"kept e-mail subdomain, any case", "Service@HK.Aurora.com.cn"},
@@ -284,6 +284,8 @@ func FuzzMaskPII(f *testing.F) {
 		"电话13812345678联系", "+86 138-1234-5678", "(021) 6123 4567", "a@b.com", "400-820-1234",
 		"11010519491231002X", "6222 0212 3456 7890 123", "https://x.cn/1?a=b@c.com", "１３８１２３４５６７８",
 		"(+86) 1", "+", "1x", "0086", "86 ",
+		"138.0013.8000", "138–0013–8000", "小红＠例子．中国", "user@例子.中国联系", "https://x.cn/?name=张三&e=a%40b.cn#/p?tel=1",
+		"https://a/?n=%E5&m=%", "www.x.cn/?next=https%3A%2F%2Fy.cn%2F%3Fphone%3D13812345678", "ﬀ@x.com", "⑴①13812345678",
 	} {
 		f.Add(s)
 	}
@@ -297,6 +299,13 @@ func FuzzMaskPII(f *testing.F) {
 		}
 		if again, f2 := MaskPII(got, PIIOptions{}); again != got {
 			t.Fatalf("MaskPII(%q) = %q, masked again %q (%v)", s, got, again, f2)
+		}
+		got, found = MaskSource(s, PIIOptions{})
+		if (got != s) != (found != nil) || utf8.ValidString(s) && !utf8.ValidString(got) {
+			t.Fatalf("MaskSource(%q) = %q, %v", s, got, found)
+		}
+		if again, f2 := MaskSource(got, PIIOptions{}); again != got {
+			t.Fatalf("MaskSource(%q) = %q, masked again %q (%v)", s, got, again, f2)
 		}
 	})
 }

@@ -9,8 +9,12 @@ import (
 // it is stored: the document's title; sections' headings, heading paths and text; FAQ questions,
 // variants and answers; error codes' symptoms and causes; repair guides' titles, steps and
 // warnings; policy clauses' titles and text; product names and categories, part and video titles
-// and warehouse names. Identifiers, models, SKUs, codes, sources and URLs are left alone. It returns
-// how many items of each kind it masked, and nil when it masked none.
+// and warehouse names. It masks the document's source too, as shown with the document and in
+// citations: an uploaded file's name (upload:support/张三_13812345678.pdf) with extract.MaskSource,
+// a URL's query values (a video's URL as well); the document keeps the id made from the source as
+// written, so the same file or page is still the same document. Identifiers, models, SKUs, codes
+// and URL paths are left alone. It returns how many items of each kind it masked, and nil when it
+// masked none.
 //
 // Nodes are changed in place; texts and lists are replaced rather than written into, so a map or
 // slice the batch shares with something else keeps its contents.
@@ -21,7 +25,7 @@ func MaskBatch(b *fixgraph.Batch, opt extract.PIIOptions) map[extract.PIIKind]in
 	m := &masker{opt: opt}
 	seen := make(map[fixgraph.Node]bool)
 	if b.Document != nil {
-		m.str(&b.Document.Title)
+		m.doc(b.Document)
 		seen[b.Document] = true
 	}
 	for _, n := range b.Nodes {
@@ -31,7 +35,7 @@ func MaskBatch(b *fixgraph.Batch, opt extract.PIIOptions) map[extract.PIIKind]in
 		seen[n] = true
 		switch n := n.(type) {
 		case *fixgraph.Document:
-			m.str(&n.Title)
+			m.doc(n)
 		case *fixgraph.Section:
 			m.str(&n.Heading)
 			m.strs(&n.HeadingPath)
@@ -57,6 +61,7 @@ func MaskBatch(b *fixgraph.Batch, opt extract.PIIOptions) map[extract.PIIKind]in
 			m.text(&n.Name)
 		case *fixgraph.Video:
 			m.text(&n.Title)
+			m.source(&n.URL)
 		case *fixgraph.Warehouse:
 			m.str(&n.Name)
 		case *fixgraph.StockLevel:
@@ -76,13 +81,32 @@ func (m *masker) mask(s string) (string, bool) {
 	if found == nil {
 		return s, false
 	}
+	m.add(found)
+	return out, true
+}
+
+// doc masks a document's title and source; its id, made from the source as written, stays.
+func (m *masker) doc(d *fixgraph.Document) {
+	m.str(&d.Title)
+	m.source(&d.Source)
+}
+
+func (m *masker) source(p *string) {
+	out, found := extract.MaskSource(*p, m.opt)
+	if found == nil {
+		return
+	}
+	m.add(found)
+	*p = out
+}
+
+func (m *masker) add(found map[extract.PIIKind]int) {
 	if m.found == nil {
 		m.found = make(map[extract.PIIKind]int)
 	}
 	for k, n := range found {
 		m.found[k] += n
 	}
-	return out, true
 }
 
 func (m *masker) str(p *string) {

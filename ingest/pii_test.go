@@ -54,7 +54,7 @@ func TestMaskBatch(t *testing.T) {
 
 	found := MaskBatch(b, extract.PIIOptions{})
 
-	want := map[extract.PIIKind]int{extract.PIIPhone: 16, extract.PIIEmail: 5}
+	want := map[extract.PIIKind]int{extract.PIIPhone: 17, extract.PIIEmail: 5}
 	if !maps.Equal(found, want) {
 		t.Errorf("MaskBatch found %v, want %v", found, want)
 	}
@@ -116,8 +116,9 @@ func TestMaskBatch(t *testing.T) {
 	faq := b.Nodes[2].(*fixgraph.FAQ)
 	video := b.Nodes[8].(*fixgraph.Video)
 	kept := []struct{ name, got, want string }{
-		{"document source", b.Document.Source, "uploads/" + mobile + ".html"},
-		{"video URL", video.URL, "https://video.example.com/" + mobile},
+		{"document source, masked as a file name", b.Document.Source, "uploads/" + mobileMasked + ".html"},
+		{"document id, made from the source as written", b.Document.ID, "doc:1"},
+		{"video URL's path", video.URL, "https://video.example.com/" + mobile},
 		{"unchanged heading path entry", sec.HeadingPath[2], "其他"},
 		{"unchanged variant", faq.Variants[1], "不变的问法"},
 		{"English symptom", b.Nodes[3].(*fixgraph.ErrorCode).Symptom["en"], "drains slowly"},
