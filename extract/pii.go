@@ -138,11 +138,12 @@ func MaskPII(s string, opt PIIOptions) (masked string, found map[PIIKind]int) {
 	return apply(s, f.mask(s, 0, false)), f.found
 }
 
-// MaskSource masks personal data in the source of a document, as shown with it and in citations:
-// a URL as MaskPII masks one (its query), and a file path or upload name
-// ("upload:support/张三_13812345678_保修单.pdf") with '/', '\' and '_' read as spaces, since file
-// names join words with them. It returns the masked source and what it found; the document keeps
-// the id made from the source as written, so masking never changes which document it is.
+// MaskSource masks personal data in the source of a document, as shown with it and in citations,
+// or in another name built like one, such as a caller's conversation id (wx_13812345678): a URL
+// as MaskPII masks one (its query), and a file path, upload name or identifier
+// ("upload:support/张三_13812345678_保修单.pdf") with '/', '\' and '_' read as spaces, since such
+// names join words with them. It returns the masked source and what it found. A document keeps
+// the id made from its source as written, so masking never changes which document it is.
 func MaskSource(source string, opt PIIOptions) (masked string, found map[PIIKind]int) {
 	if opt.Disabled || !mayHoldPII(source) {
 		return source, nil

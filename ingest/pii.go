@@ -151,3 +151,15 @@ func (m *masker) text(p *fixgraph.Text) {
 		*p = out
 	}
 }
+
+// MaskNode masks personal data in the free-text fields of n, in place, as Write masks a batch's
+// nodes, and reports whether it changed anything. The editor masks its drafts with it.
+func (p *Pipeline) MaskNode(n fixgraph.Node) bool {
+	return MaskBatch(&fixgraph.Batch{Nodes: []fixgraph.Node{n}}, p.PII) != nil
+}
+
+// MaskText returns s with personal data masked by the pipeline's options.
+func (p *Pipeline) MaskText(s string) string {
+	out, _ := extract.MaskPII(s, p.PII)
+	return out
+}

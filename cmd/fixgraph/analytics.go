@@ -44,7 +44,8 @@ func (a *app) pruneAnalytics(ctx context.Context, keep time.Duration) {
 	}
 }
 
-// askLog records answered questions in the analytics store, masked as documents are.
+// askLog records answered questions in the analytics store, masked as documents are, and the
+// conversations they were asked in under masked ids.
 type askLog struct {
 	store *analytics.Store
 	pii   extract.PIIOptions
@@ -56,7 +57,9 @@ func (l askLog) RecordAsk(ctx context.Context, ans *fixgraph.Answer, conv *fixgr
 		Answered: ans.Kind != fixgraph.AnswerNone && !ans.Handoff.Recommended, Handoff: ans.Handoff.Recommended,
 		Product: ans.Handoff.Product, Code: ans.Handoff.ErrorCode, Principal: fixgraph.PrincipalFrom(ctx).ID}
 	if conv != nil {
-		e.Conversation = conv.ID
+		// A caller's conversation id may name the customer (wx_13812345678): it is masked as an
+		// identifier, with '_' and '/' between its words.
+		e.Conversation, _ = extract.MaskSource(conv.ID, l.pii)
 	}
 	rec, err := l.store.Record(e)
 	return rec.ID, err

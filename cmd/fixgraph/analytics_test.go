@@ -1,8 +1,12 @@
 package main
 
 import (
+	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/fixgraph/fixgraph"
+	"github.com/fixgraph/fixgraph/analytics"
 )
 
 // TestAskFeedbackAndQueue: asks through GraphQL are recorded with ids; an uncovered question
@@ -78,5 +82,40 @@ func TestAskFeedbackAndQueue(t *testing.T) {
 	var missing map[string]any
 	if err := gqlPostErr(base, `mutation { feedback(answerId: "nope", helpful: true) }`, nil, &missing); err == nil || !strings.Contains(err.Error(), "not_found") {
 		t.Errorf("feedback on an unknown answer: %v", err)
+	}
+}
+
+// TestAskLogMasksConversationIDs: a bot's conversation id often names the customer (a phone
+// number, an e-mail address); the analytics store keeps it masked, as it keeps questions, and
+// leaves ids without personal data as they are.
+func TestAskLogMasksConversationIDs(t *testing.T) {
+	st, err := analytics.Open(filepath.Join(t.TempDir(), "analytics.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	l := askLog{store: st}
+	for _, tt := range []struct{ conv, want string }{
+		{"wx_13812345678", "wx_138****5678"},
+		{"tel:+86 138 1234 5678", "tel:+86 138 **** 5678"},
+		{"mail:li.lei@example.com/2026-11-20", "mail:l***@example.com/2026-11-20"},
+		{"https://crm.example.com/chat?phone=13812345678&id=9", "https://crm.example.com/chat?phone=138****5678&id=9"},
+		{"conv-2026-11-20-0001", "conv-2026-11-20-0001"},
+		{"o6_bmjrPTlm6_2sgVt7hMZOPfL2M", "o6_bmjrPTlm6_2sgVt7hMZOPfL2M"},
+	} {
+		id, err := l.RecordAsk(t.Context(), &fixgraph.Answer{Question: "洗衣机显示E102，回电13812345678"}, &fixgraph.Conversation{ID: tt.conv})
+		if err != nil {
+			t.Fatal(err)
+		}
+		ev, err := st.Get(id)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if ev.Conversation != tt.want {
+			t.Errorf("conversation %q is stored as %q, want %q", tt.conv, ev.Conversation, tt.want)
+		}
+		if strings.Contains(ev.Question, "13812345678") {
+			t.Errorf("the question is stored as %q", ev.Question)
+		}
 	}
 }
