@@ -340,9 +340,25 @@ func EditorialEntity(docID string) string {
 // ProductID returns the id of a product model.
 func ProductID(model string) string { return PrefixProduct + ":" + strings.ToUpper(model) }
 
-// ErrorCodeID returns the id of code as shown by the product model.
+// ErrorCodeID returns the id of code as shown by the product model. Codes that differ only in case
+// or separators (E-01, e01, E.01) share an id: see CodeKey.
 func ErrorCodeID(model, code string) string {
-	return PrefixErrorCode + ":" + strings.ToUpper(model) + ":" + strings.ToUpper(code)
+	return PrefixErrorCode + ":" + strings.ToUpper(model) + ":" + CodeKey(code)
+}
+
+// CodeKey returns the lookup key of an error code as printed: upper case, without the spaces,
+// dashes, dots, underscores and footnote marks that manuals write inside or after codes, so E-01,
+// e01, E.01 and E01* are one code. Callers normalise width first (full-width Ｅ０１).
+func CodeKey(code string) string {
+	var b strings.Builder
+	for _, r := range code {
+		switch r {
+		case ' ', '-', '.', '_', '*', '\t', '\u2010', '\u2011', '\u2013', '\u2014', '\u00b7':
+			continue
+		}
+		b.WriteRune(r)
+	}
+	return strings.ToUpper(b.String())
 }
 
 // PartID returns the id of a part number.

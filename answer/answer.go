@@ -104,9 +104,9 @@ func (s *Service) docs(ctx context.Context, ids []string) (map[string]*fixgraph.
 // Troubleshoot returns the error codes named code, narrowed to product when given (a model, or a
 // category such as 洗衣机 or dishwasher). An unknown code is not an error: the list is empty.
 func (s *Service) Troubleshoot(ctx context.Context, code, product string) ([]*fixgraph.ErrorCode, error) {
-	c := extract.CanonicalCode(code)
-	if c == "" {
-		return nil, fixgraph.Errorf(fixgraph.EINVALID, "%q is not an error code (expected a form such as E102, E-102 or F21)", code)
+	c, ok := extract.LooksLikeCode(code)
+	if !ok {
+		return nil, fixgraph.Errorf(fixgraph.EINVALID, "%q is not an error code (expected a code as the display shows it, such as E102, E-01, Eb, 5E, Err01 or 03)", code)
 	}
 	codes, err := s.Graph.ErrorCodes(ctx, c)
 	if err != nil {

@@ -34,7 +34,7 @@ func (s *Service) Ask(ctx context.Context, question string) (*fixgraph.Answer, e
 
 	// An error code that the graph knows answers the question directly; the products the
 	// question names pick between codes that several products share.
-	codes := extract.ErrorCodes(q)
+	codes := extract.QuestionCodes(q)
 	var named []string
 	if len(codes) > 0 {
 		products, err := s.products(ctx)
@@ -43,8 +43,8 @@ func (s *Service) Ask(ctx context.Context, question string) (*fixgraph.Answer, e
 		}
 		named = matchProducts(q, products)
 	}
-	for _, code := range codes {
-		ecs, err := s.Graph.ErrorCodes(ctx, code)
+	for _, cand := range codes {
+		ecs, err := s.Graph.ErrorCodes(ctx, cand.Code)
 		if err != nil {
 			return nil, err
 		}

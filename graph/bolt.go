@@ -313,7 +313,7 @@ func (s *Bolt) ErrorCodes(ctx context.Context, code string) ([]*fixgraph.ErrorCo
 	err := s.db.View(func(tx *bolt.Tx) error {
 		r := reader{tx}
 		c := tx.Bucket(bucketCodeIndex).Cursor()
-		p := []byte(strings.ToUpper(code) + sep)
+		p := []byte(fixgraph.CodeKey(code) + sep)
 		for k, _ := c.Seek(p); k != nil && bytes.HasPrefix(k, p); k, _ = c.Next() {
 			n, err := r.get(string(k[len(p):]))
 			if err != nil {
@@ -458,7 +458,7 @@ func (w writer) remerge(id string) error {
 		return err
 	}
 	if oc, ok := old.(*fixgraph.ErrorCode); ok {
-		if err := w.tx.Bucket(bucketCodeIndex).Delete([]byte(strings.ToUpper(oc.Code) + sep + id)); err != nil {
+		if err := w.tx.Bucket(bucketCodeIndex).Delete([]byte(fixgraph.CodeKey(oc.Code) + sep + id)); err != nil {
 			return err
 		}
 	}
@@ -466,7 +466,7 @@ func (w writer) remerge(id string) error {
 		return w.tx.Bucket(bucketNodes).Delete([]byte(id))
 	}
 	if ec, ok := merged.(*fixgraph.ErrorCode); ok {
-		if err := w.tx.Bucket(bucketCodeIndex).Put([]byte(strings.ToUpper(ec.Code)+sep+id), nil); err != nil {
+		if err := w.tx.Bucket(bucketCodeIndex).Put([]byte(fixgraph.CodeKey(ec.Code)+sep+id), nil); err != nil {
 			return err
 		}
 	}

@@ -444,7 +444,7 @@ func (s *Neo4j) Scan(ctx context.Context, prefix string, fn func(fixgraph.Node) 
 
 // ErrorCodes returns the error codes whose canonical code is code, for every product that has it.
 func (s *Neo4j) ErrorCodes(ctx context.Context, code string) ([]*fixgraph.ErrorCode, error) {
-	recs, err := s.read(ctx, "reading error codes", "MATCH (n:FGNode) WHERE n.code = $code AND n.data IS NOT NULL RETURN n.id AS id, n.data AS data", map[string]any{"code": strings.ToUpper(code)})
+	recs, err := s.read(ctx, "reading error codes", "MATCH (n:FGNode) WHERE n.code = $code AND n.data IS NOT NULL RETURN n.id AS id, n.data AS data", map[string]any{"code": fixgraph.CodeKey(code)})
 	if err != nil {
 		return nil, err
 	}
@@ -596,7 +596,7 @@ func writeMerged(ctx context.Context, tx neo4j.ManagedTransaction, ids []string,
 		}
 		code := ""
 		if ec, ok := merged.(*fixgraph.ErrorCode); ok {
-			code = strings.ToUpper(ec.Code)
+			code = fixgraph.CodeKey(ec.Code)
 		}
 		set = append(set, map[string]any{"id": id, "kind": fixgraph.KindOf(id), "data": string(v), "code": code})
 	}

@@ -1,6 +1,7 @@
 package ingest
 
 import (
+	"slices"
 	"strconv"
 	"strings"
 
@@ -11,53 +12,44 @@ import (
 	"github.com/fixgraph/fixgraph/extract"
 )
 
-// column names a troubleshooting table's column by what it holds.
-type column int
-
-const (
-	colCode column = iota
-	colSymptom
-	colCause
-	colSolution
-	colSeverity
-	colVideo
-	colPart
-	numColumns
-)
-
-// columnWords are the header words, Chinese and English, that name each column. Longer words first
-// so 错误代码 is not taken for 代码 of another column.
-var columnWords = [numColumns][]string{
-	colCode:     {"错误代码", "故障代码", "故障码", "错误码", "代码", "显示", "error code", "fault code", "code", "display"},
-	colSymptom:  {"故障现象", "现象", "问题", "symptom", "problem", "meaning", "description"},
-	colCause:    {"可能原因", "原因", "possible cause", "cause", "reason"},
-	colSolution: {"处理方法", "解决方法", "处理措施", "解决办法", "处理", "solution", "remedy", "what to do", "action", "fix"},
-	colSeverity: {"严重程度", "严重性", "级别", "severity", "level"},
-	colVideo:    {"视频", "video"},
-	colPart:     {"所需配件", "配件", "零件", "备件", "part", "spare"},
+// troubleshootingColumns maps a table's columns when its header names a troubleshooting table's
+// columns (see headerRoles); otherwise it returns nil.
+func troubleshootingColumns(table *html.Node) map[column]int {
+	cols, _ := troubleshootingLayout(table)
+	return cols
 }
 
-// troubleshootingColumns maps a table's columns when its header names an error-code column and a
-// symptom or solution column; otherwise it returns nil.
-func troubleshootingColumns(table *html.Node) map[column]int {
+// troubleshootingLayout is troubleshootingColumns with, for each column index, the role of the
+// header cell above it (colNone where none). A header cell spanning several columns (colspan)
+// names each of them, so the cells under it are read together ("Error name" over a category and a
+// name).
+func troubleshootingLayout(table *html.Node) (map[column]int, []column) {
 	cells := headerCells(table)
 	if cells == nil {
-		return nil
+		return nil, nil
 	}
-	header := make([]string, len(cells))
+	var header []string
+	var owner []int // for each column, the header cell above it
 	for i, cell := range cells {
-		header[i] = extract.Clean(nodeText(cell))
-	}
-	return headerColumns(header)
-}
-
-func matchesAny(h string, words []string) bool {
-	for _, w := range words {
-		if strings.Contains(h, w) {
-			return true
+		header = append(header, extract.Clean(nodeText(cell)))
+		span, _ := strconv.Atoi(attr(cell, "colspan"))
+		for range min(max(span, 1), 20) {
+			owner = append(owner, i)
 		}
 	}
-	return false
+	roles, ok := headerRoles(header)
+	if !ok {
+		return nil, nil
+	}
+	cols := make(map[column]int)
+	under := make([]column, len(owner))
+	for j, i := range owner {
+		under[j] = roles[i]
+		if _, seen := cols[roles[i]]; !seen && roles[i] != colNone {
+			cols[roles[i]] = j
+		}
+	}
+	return cols, under
 }
 
 // headerCells returns the th cells of a table's first row that has any.
@@ -152,16 +144,21 @@ func parseManual(doc *fixgraph.Document, p *htmlPage) (*fixgraph.Batch, error) {
 	order := len(p.sections)
 	for _, t := range p.tables {
 		for _, row := range troubleshootingRows(t.node) {
-			code := extract.CanonicalCode(row.code)
-			if code == "" {
-				continue
+			found, name := extract.CellCodes(row.code)
+			if _, ok := troubleshootingColumns(t.node)[colCode]; !ok {
+				found = extract.TextCodes(row.symptom)
 			}
-			codes[code] = true
-			order++
-			readTroubleshootingRow(b, doc, model, row, code, order, ids[t.section], func(anchor string) (*htmlSection, *fixgraph.Section) {
-				hs := byAnchor[anchor]
-				return hs, ids[hs]
-			})
+			if row.symptom == "" {
+				row.symptom = name
+			}
+			for _, code := range found {
+				codes[fixgraph.CodeKey(code)] = true
+				order++
+				readTroubleshootingRow(b, doc, model, row, code, order, ids[t.section], func(anchor string) (*htmlSection, *fixgraph.Section) {
+					hs := byAnchor[anchor]
+					return hs, ids[hs]
+				})
+			}
 		}
 	}
 
@@ -178,10 +175,13 @@ func parseManual(doc *fixgraph.Document, p *htmlPage) (*fixgraph.Batch, error) {
 func linkMentions(b *fixgraph.Batch, sec *fixgraph.Section, model string, known map[string]bool) {
 	text := extract.Normalize(sec.Heading + "\n" + sec.Text)
 	if model != "" {
-		for _, c := range extract.ErrorCodes(text) {
-			if known == nil || known[c] {
+		if known == nil {
+			for _, c := range extract.ErrorCodes(text) {
 				b.Link(sec.ID, fixgraph.RelMentions, fixgraph.ErrorCodeID(model, c))
 			}
+		}
+		for _, c := range extract.MentionedCodes(text, known) {
+			b.Link(sec.ID, fixgraph.RelMentions, fixgraph.ErrorCodeID(model, c))
 		}
 	}
 	for _, sku := range extract.PartNumbers(text) {
@@ -261,35 +261,51 @@ type troubleRow struct {
 	raw                            string
 }
 
+// troubleshootingRows reads a troubleshooting table's body rows. A role's text joins every cell
+// under its header (a header spanning two columns), leaving out placeholders such as "---"; a
+// cell spanning rows (rowspan) is read into each row it spans.
 func troubleshootingRows(table *html.Node) []troubleRow {
-	cols := troubleshootingColumns(table)
+	cols, under := troubleshootingLayout(table)
 	cell := func(cs []*html.Node, c column) *html.Node {
 		if i, ok := cols[c]; ok && i < len(cs) {
 			return cs[i]
 		}
 		return nil
 	}
-	txt := func(n *html.Node) string {
-		if n == nil {
-			return ""
+	txt := func(cs []*html.Node, c column) string {
+		var parts []string
+		for j, n := range cs {
+			if j < len(under) && under[j] == c {
+				if t := extract.Clean(nodeText(n)); t != "" && !placeholder(t) {
+					parts = append(parts, t)
+				}
+			}
 		}
-		return extract.Clean(nodeText(n))
+		if len(parts) == 2 && c == colSymptom {
+			// A category and a name under one header: the name, with its category after it.
+			return parts[1] + " (" + parts[0] + ")"
+		}
+		return strings.Join(parts, " ")
 	}
 	var out []troubleRow
+	var spans []rowSpan // cells of earlier rows that span down into later ones
 	for _, tr := range rows(table) {
 		cs := cells(tr)
 		if len(cs) == 0 || allHeaders(cs) {
 			continue
 		}
+		cs, spans = withSpans(cs, spans)
 		var raw []string
 		for _, c := range cs {
-			raw = append(raw, extract.Clean(nodeText(c)))
+			if t := extract.Clean(nodeText(c)); t != "" {
+				raw = append(raw, t)
+			}
 		}
 		out = append(out, troubleRow{
-			code:     txt(cell(cs, colCode)),
-			symptom:  txt(cell(cs, colSymptom)),
-			cause:    txt(cell(cs, colCause)),
-			severity: severity(txt(cell(cs, colSeverity))),
+			code:     txt(cs, colCode),
+			symptom:  txt(cs, colSymptom),
+			cause:    txt(cs, colCause),
+			severity: severity(txt(cs, colSeverity)),
 			solution: cell(cs, colSolution),
 			video:    cell(cs, colVideo),
 			part:     cell(cs, colPart),
@@ -297,6 +313,51 @@ func troubleshootingRows(table *html.Node) []troubleRow {
 		})
 	}
 	return out
+}
+
+// rowSpan is a cell that spans down into later rows: its column and how many rows it has left.
+type rowSpan struct {
+	col  int
+	left int
+	node *html.Node
+}
+
+// withSpans puts into a row's cells the cells of earlier rows that span into it, and returns the
+// spans still open after it.
+func withSpans(cs []*html.Node, spans []rowSpan) ([]*html.Node, []rowSpan) {
+	var out []*html.Node
+	var open []rowSpan
+	k := 0
+	for col := 0; k < len(cs) || slices.ContainsFunc(spans, func(s rowSpan) bool { return s.col >= col }); col++ {
+		if i := slices.IndexFunc(spans, func(s rowSpan) bool { return s.col == col }); i >= 0 {
+			out = append(out, spans[i].node)
+			if spans[i].left > 1 {
+				open = append(open, rowSpan{col, spans[i].left - 1, spans[i].node})
+			}
+			continue
+		}
+		if k >= len(cs) {
+			break
+		}
+		c := cs[k]
+		k++
+		out = append(out, c)
+		if n, _ := strconv.Atoi(attr(c, "rowspan")); n > 1 {
+			open = append(open, rowSpan{col, min(n, 1000) - 1, c})
+		}
+		span, _ := strconv.Atoi(attr(c, "colspan"))
+		for range min(max(span, 1), 20) - 1 {
+			out = append(out, c)
+			col++
+		}
+	}
+	return out, open
+}
+
+// placeholder reports whether a cell holds only a mark for "nothing here": ---, -, /, N/A, 无.
+func placeholder(s string) bool {
+	s = strings.ToLower(strings.TrimSpace(s))
+	return strings.Trim(s, "-–—/ ") == "" || s == "n/a" || s == "na" || s == "无" || s == "—"
 }
 
 // severity maps a severity cell to low, medium or high; other values are kept as written.
@@ -317,8 +378,8 @@ func severity(s string) string {
 func readTroubleshootingRow(b *fixgraph.Batch, doc *fixgraph.Document, model string, row troubleRow, code string, order int,
 	tableSec *fixgraph.Section, lookup func(anchor string) (*htmlSection, *fixgraph.Section)) {
 	lang := doc.Language
-	path := append(append([]string(nil), tableSec.HeadingPath...), row.code)
-	rowSec := newSection(doc, order, row.code, path, row.raw)
+	path := append(append([]string(nil), tableSec.HeadingPath...), code)
+	rowSec := newSection(doc, order, code, path, row.raw)
 	rowSec.Anchor = tableSec.Anchor
 	rowSec.Products = tableSec.Products
 	ec := addCodeRow(b, doc, model, code, row.symptom, row.cause, row.severity, rowSec)

@@ -24,9 +24,12 @@ import (
 // and the positioned runs it was made of (none for text from pdftotext).
 type pdfLine struct {
 	text string
-	size float64 // 0 when unknown (text from pdftotext)
+	size float64 // 0 when unknown (text from pdftotext -layout)
 	page int
 	runs []pdfRun
+	// top and bottom place the line on its page, growing downwards; only their differences
+	// within a page mean anything.
+	top, bottom float64
 }
 
 // PDFOptions sets how PDFs are read.
@@ -40,20 +43,31 @@ type PDFOptions struct {
 // garbled, pdftotext reads the file instead when it is installed; if that fails too the file is
 // reported unreadable rather than indexed as garbage.
 func readPDF(ctx context.Context, data []byte, opt PDFOptions) (lines []pdfLine, pages int, err error) {
-	lines, pages, err = readPDFBuiltin(data)
+	tool := opt.Pdftotext
+	if tool == "" {
+		tool, _ = exec.LookPath("pdftotext")
+	}
+	// The built-in reader checks the file and counts its pages; poppler, when installed, reads
+	// the text: it decodes more fonts and keeps word spaces and order where the built-in reader
+	// loses them.
+	builtin, pages, err := readPDFBuiltin(data)
 	if err != nil {
 		return nil, 0, err
 	}
+	if tool != "" && tool != "-" {
+		if lines, err := readPDFWithTSV(ctx, tool, data); err == nil && len(lines) > 0 && !garbled(lines) {
+			return lines, pages, nil
+		} else if ctx.Err() != nil {
+			return nil, pages, ctx.Err()
+		}
+	}
+	lines = builtin
 	if len(lines) > 0 && !garbled(lines) {
 		return lines, pages, nil
 	}
 	why := "its text is garbled (fonts without a usable Unicode map, such as Type 3)"
 	if len(lines) == 0 {
 		why = "it has no text layer (a scan or images only)"
-	}
-	tool := opt.Pdftotext
-	if tool == "" {
-		tool, _ = exec.LookPath("pdftotext")
 	}
 	if tool == "" || tool == "-" {
 		return nil, pages, fixgraph.Errorf(fixgraph.EUNREADABLE, "PDF cannot be read: %s, and pdftotext (poppler-utils) is not installed", why)
@@ -139,7 +153,7 @@ func pageLines(texts []pdf.Text, page int) []pdfLine {
 			end = t.X + runWidth(t)
 		}
 		if s := extract.Normalize(b.String()); s != "" {
-			out = append(out, pdfLine{text: s, size: size, page: page, runs: runs})
+			out = append(out, pdfLine{text: s, size: size, page: page, runs: runs, top: -texts[i].Y - 0.8*size, bottom: -texts[i].Y + 0.2*size})
 		}
 		i = j
 	}
@@ -243,12 +257,14 @@ func parsePolicy(ctx context.Context, doc *fixgraph.Document, data []byte, opt P
 		for _, k := range append(slices.Clone(t.headers[1:]), t.skip...) {
 			replace[k] = ""
 		}
+		var rows []string
 		for _, r := range t.rows {
-			replace[r.line] = r.text()
-			if isCodeCell(t.cell(r, colCode)) {
+			rows = append(rows, r.text())
+			if len(r.codes) > 0 {
 				doc.Kind = fixgraph.KindManual
 			}
 		}
+		replace[t.headers[0]] = strings.Join(append([]string{strings.Join(t.header, " | ")}, rows...), "\n")
 	}
 
 	type open struct {
@@ -358,7 +374,7 @@ func parsePolicy(ctx context.Context, doc *fixgraph.Document, data []byte, opt P
 			tm = ms[0]
 		}
 		for _, r := range t.rows {
-			if !isCodeCell(t.cell(r, colCode)) {
+			if len(r.codes) == 0 {
 				continue
 			}
 			if tm != "" && !products[tm] {
@@ -369,7 +385,9 @@ func parsePolicy(ctx context.Context, doc *fixgraph.Document, data []byte, opt P
 			if codes[tm] == nil {
 				codes[tm] = make(map[string]bool)
 			}
-			codes[tm][extract.CanonicalCode(t.cell(r, colCode))] = true
+			for _, c := range r.codes {
+				codes[tm][fixgraph.CodeKey(c)] = true
+			}
 			order++
 			readPDFTableRow(b, doc, tm, t, r, order, sec)
 		}
@@ -440,20 +458,32 @@ func isWide(s string) bool {
 // "1." at level 1, "1.1" at level 2, and the first line is the title.
 func headingLevels(lines []pdfLine) []int {
 	levels := make([]int, len(lines))
+	// The body's size is the one most prose is set in: lines split into cells (tables, often set
+	// smaller) count only when there is no prose at all.
 	chars := make(map[float64]int)
+	prose := make(map[float64]int)
 	for _, l := range lines {
-		chars[math.Round(l.size*2)/2] += utf8.RuneCountInString(l.text)
+		n := utf8.RuneCountInString(l.text)
+		chars[math.Round(l.size*2)/2] += n
+		if !strings.Contains(l.text, " | ") {
+			prose[math.Round(l.size*2)/2] += n
+		}
+	}
+	counted := prose
+	if len(prose) == 0 {
+		counted = chars
 	}
 	body, most := 0.0, 0
-	for s, n := range chars {
-		if n > most {
+	for s, n := range counted {
+		if n > most || n == most && s < body {
 			body, most = s, n
 		}
 	}
 	if body > 0 {
+		ratio := 1.12
 		var sizes []float64
 		for s := range chars {
-			if s >= body*1.12 {
+			if s >= body*ratio {
 				sizes = append(sizes, s)
 			}
 		}

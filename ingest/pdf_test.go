@@ -244,6 +244,26 @@ func TestPDFTableRows(t *testing.T) {
 			line(2, c1, "Code", c2, "Symptom", c3, "Remedy"),
 			line(2, c1, "E2", c2, "too hot", c3, "call service"),
 		}, []string{"E1 | no heat | unplug", "E2 | too hot | call service"}},
+		{"cells centred against a taller neighbour", []pdfLine{
+			line(1, c1, "Error code", c2, "Description", c3, "Solution"),
+			line(1, c3, "1). Water pump"),
+			line(1, c1, "E3", c2, "No water protection", c3, "2). PC board wiring"),
+			line(1, c3, "3). Water flow switch"),
+			line(1, c2, "Power supply excesses", c3, "1). Recover when power is back"),
+			line(1, c1, "E5", c2, "operation range"),
+			line(1, c3, "2). Replace PC board"),
+			line(1, c1, "Eb", c2, "Ambient too cold", c3, "Out of range"),
+		}, []string{"E3 | No water protection | 1). Water pump 2). PC board wiring 3). Water flow switch",
+			"E5 | Power supply excesses operation range | 1). Recover when power is back 2). Replace PC board",
+			"Eb | Ambient too cold | Out of range"}},
+		{"a code's name in its cell and several causes for one code", []pdfLine{
+			line(1, c1, "Anzeige", c2, "Ursachen", c3, "Lösungen"),
+			line(1, c2, "Druck zu niedrig", c3, "Techniker rufen"),
+			line(1, c1, "E04", c2, "Tauscher verschmutzt", c3, "Tauscher reinigen"),
+			line(1, c1, "Druck", c2, "Fühler defekt", c3, "Fühler ersetzen"),
+			line(1, c1, "E16 / E17", c2, "Lüfter getrennt", c3, "Stecker prüfen"),
+		}, []string{"E04 Druck | Druck zu niedrig Tauscher verschmutzt Fühler defekt | Techniker rufen Tauscher reinigen Fühler ersetzen",
+			"E16 / E17 | Lüfter getrennt | Stecker prüfen"}},
 		{"not an error-code table", []pdfLine{
 			line(1, c1, "部件", c2, "正常值", c3, "说明"),
 			line(1, c1, "加热器", c2, "26–30 Ω", c3, "断路时显示 F2"),
@@ -251,6 +271,10 @@ func TestPDFTableRows(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
+			for i := range tt.lines {
+				tt.lines[i].top = float64(i) * 14 // lines 14 pt apart, 10 pt high
+				tt.lines[i].bottom = tt.lines[i].top + 10
+			}
 			tables := findCodeTables(tt.lines, make([]int, len(tt.lines)))
 			var got []string
 			for _, tb := range tables {

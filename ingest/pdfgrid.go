@@ -1,0 +1,728 @@
+package ingest
+
+import (
+	"math"
+	"slices"
+	"strings"
+	"unicode/utf8"
+
+	"github.com/fixgraph/fixgraph/extract"
+)
+
+// Troubleshooting tables in PDFs are rebuilt from where their words stand, since a PDF keeps no
+// table structure. Real manuals make this hard: cells wrap over several lines, a short cell is
+// centred against a tall neighbour (so its line sits between the neighbour's lines, or a row's
+// remedy starts above its code), one code's cell spans several cause/remedy sub-rows, column
+// positions drift, and tables run over page breaks. The method:
+//
+//  1. A header is a line (or two or three lines, for wrapped header cells) whose cells name a
+//     code or symptom column and another column (columnWords, in several languages).
+//  2. The columns are where the header's cells stand, with the boundaries moved into the blank
+//     gutters that the body's words leave between them.
+//  3. The body runs on while its lines fit the columns: no heading, no line of prose running
+//     across a boundary, no wide blank; on the next page it goes on where the header repeats or
+//     the first lines fit the columns again.
+//  4. Rows: the anchor column (codes, else symptoms) is cut into blocks, one per code (or per
+//     paragraph). Every other column's lines are shared out among the blocks by dynamic
+//     programming: contiguous groups whose middles (for centred tables) or tops (for tables aligned
+//     at the top) lie closest to their block's, whichever fits the table better.
+
+// pdfTable is a troubleshooting table found in a PDF.
+type pdfTable struct {
+	cols    map[column]int    // what each named column holds → its index
+	roles   []column          // each column's role, colNone for one the header does not name
+	geom    map[int]*pageGeom // where its columns stand on each page it is on
+	header  []string          // header cells, wrapped lines joined
+	unit    float64           // the header's line height, the table's measure for gaps
+	rows    []*pdfRow
+	headers []int // indexes of the header lines: the first header and its repeats
+	skip    []int // indexes of the other lines the table's text was read from
+}
+
+// pdfRow is one table row: each column's text, the codes its code cell (or symptom) names, and
+// where it starts.
+type pdfRow struct {
+	cells [][]string // per column, its paragraphs (sub-rows), wrapped lines joined
+	codes []string   // as printed
+	name  string     // the code cell's text after its codes (a code's name)
+	page  int
+	line  int // index of its first line
+}
+
+// cell returns the text of a column of the row, its paragraphs joined by "; ", or "".
+func (t *pdfTable) cell(r *pdfRow, c column) string {
+	i, ok := t.cols[c]
+	if !ok || i >= len(r.cells) {
+		return ""
+	}
+	return strings.Join(r.cells[i], "; ")
+}
+
+// text renders a row as one line, its cells joined by " | " as table rows are elsewhere in PDF
+// text, without empty cells at the end.
+func (r *pdfRow) text() string {
+	cells := make([]string, len(r.cells))
+	for i, c := range r.cells {
+		cells[i] = strings.Join(c, " ")
+	}
+	for len(cells) > 1 && cells[len(cells)-1] == "" {
+		cells = cells[:len(cells)-1]
+	}
+	return strings.Join(cells, " | ")
+}
+
+// headerGap is the gap, in line heights, that separates header cells: more than a word space,
+// less than the padding of a cell.
+const headerGap = 0.6
+
+// lineCells splits a line's runs where the gap between them is over gap line heights.
+func lineCells(l pdfLine, gap float64) []pdfChunk {
+	var out []pdfChunk
+	var cur []pdfRun
+	flush := func() {
+		if s := runsText(cur); s != "" {
+			out = append(out, pdfChunk{x: firstX(cur), end: lastEnd(cur), text: s})
+		}
+		cur = nil
+	}
+	end := math.Inf(-1)
+	for _, r := range l.runs {
+		if r.spaceAt {
+			if len(cur) > 0 {
+				cur = append(cur, r) // a word space, kept for runsText
+			}
+			continue
+		}
+		if len(cur) > 0 && r.x-end > gap*r.size {
+			flush()
+		}
+		cur = append(cur, r)
+		end = r.x + r.w
+	}
+	flush()
+	return out
+}
+
+func lastEnd(runs []pdfRun) float64 {
+	e := 0.0
+	for _, r := range runs {
+		if !r.spaceAt {
+			e = math.Max(e, r.x+r.w)
+		}
+	}
+	return e
+}
+
+// findCodeTables finds the troubleshooting tables among a PDF's lines (see the method above).
+// Only lines with positioned runs are read; text from pdftotext -layout is not.
+func findCodeTables(lines []pdfLine, levels []int) []*pdfTable {
+	var out []*pdfTable
+	for i := 0; i < len(lines); {
+		t, n, extents := readTableHeader(lines, levels, i)
+		if t == nil {
+			i++
+			continue
+		}
+		t.headers = append(t.headers, i)
+		for k := i + 1; k < i+n; k++ {
+			t.skip = append(t.skip, k)
+		}
+		start := i
+		i = t.readBody(lines, levels, i+n, extents)
+		if len(t.rows) > 0 {
+			out = append(out, t)
+			// Lines of a table are not headings, whatever their size.
+			for k := start; k < i; k++ {
+				levels[k] = 0
+			}
+		}
+	}
+	return out
+}
+
+// readTableHeader reads a troubleshooting table's header starting at line i and returns the
+// table, how many lines its header takes and each column's x extent, or nil.
+func readTableHeader(lines []pdfLine, levels []int, i int) (*pdfTable, int, [][2]float64) {
+	if len(lines[i].runs) == 0 {
+		return nil, 0, nil
+	}
+	first := lineCells(lines[i], headerGap)
+	if len(first) < 2 || len(first) > 8 {
+		return nil, 0, nil
+	}
+	t := &pdfTable{unit: lineHeight(lines[i])}
+	var extents [][2]float64
+	for _, c := range first {
+		if utf8.RuneCountInString(c.text) > 40 {
+			return nil, 0, nil
+		}
+		extents = append(extents, [2]float64{c.x, c.end})
+		t.header = append(t.header, c.text)
+	}
+	roles, ok := headerRoles(t.header)
+	n := 1
+	// Header cells wrapped over more lines: each piece stands under a cell of the first line.
+	for ; n < 3; n++ {
+		k := i + n
+		if k >= len(lines) || lines[k].page != lines[i].page || lines[k].top-lines[k-1].bottom > 0.8*t.unit {
+			break
+		}
+		more := lineCells(lines[k], headerGap)
+		cells := make([]string, len(extents))
+		aligned := len(more) > 0
+		for _, c := range more {
+			j := slices.IndexFunc(extents, func(e [2]float64) bool { return c.x < e[1]+t.unit && c.end > e[0]-t.unit })
+			if j < 0 || cells[j] != "" || utf8.RuneCountInString(c.text) > 40 {
+				aligned = false
+				break
+			}
+			cells[j] = c.text
+		}
+		if !aligned {
+			break
+		}
+		joined := make([]string, len(t.header))
+		for j, c := range cells {
+			joined[j] = joinWrapped([]string{t.header[j], c})
+		}
+		r2, ok2 := headerRoles(joined)
+		if ok && (!ok2 || codesIn(cells, r2)) {
+			break // the first row, not more header
+		}
+		if !anyRole(cells) && (ok || !ok2) {
+			break // a header is whole once it names its columns; more lines of it name more
+		}
+		t.header, roles, ok = joined, r2, ok2
+		for j, c := range more {
+			_ = j
+			if jj := slices.IndexFunc(extents, func(e [2]float64) bool { return c.x < e[1]+t.unit && c.end > e[0]-t.unit }); jj >= 0 {
+				extents[jj] = [2]float64{math.Min(extents[jj][0], c.x), math.Max(extents[jj][1], c.end)}
+			}
+		}
+	}
+	if !ok {
+		return nil, 0, nil
+	}
+	t.roles = roles
+	t.cols = make(map[column]int)
+	for j, r := range roles {
+		if r != colNone {
+			t.cols[r] = j
+		}
+	}
+	return t, n, extents
+}
+
+// codesIn reports whether the cells under a code column hold a code: a table's first row.
+func codesIn(cells []string, roles []column) bool {
+	for j, r := range roles {
+		if r == colCode && j < len(cells) {
+			if codes, _ := extract.CellCodes(cells[j]); len(codes) > 0 {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+func anyRole(cells []string) bool {
+	for _, c := range cells {
+		if headerRole(c) != colNone {
+			return true
+		}
+	}
+	return false
+}
+
+// lineHeight is a line's height: its box when known, else its font size.
+func lineHeight(l pdfLine) float64 {
+	if h := l.bottom - l.top; h > 0 {
+		return h
+	}
+	return math.Max(l.size, 1)
+}
+
+// placed is a piece of a body line in one column: its text and where it stands.
+type placed struct {
+	text        string
+	line        int
+	page        int
+	top, bottom float64 // page*pageSpan + y, so lines compare across pages
+}
+
+const pageSpan = 1e5
+
+// pageGeom is where a table's columns stand on one page: pages of a book shift their text by
+// the binding margin, so a table continued on the next page stands elsewhere.
+type pageGeom struct {
+	extents [][2]float64 // the header cells' x extents, shifted to this page
+	bounds  []float64    // the x between column k and k+1
+	left    float64      // no table text starts left of this
+	edge    float64      // right of this, short lines are page furniture
+}
+
+// readBody reads the table's body from line i on and returns the index of the first line after
+// the table.
+func (t *pdfTable) readBody(lines []pdfLine, levels []int, i int, extents [][2]float64) int {
+	t.geom = make(map[int]*pageGeom)
+	t.place(lines, levels, i, lines[i-1].page, extents)
+	var body []int
+	lastBottom := lines[i-1].bottom
+	page := lines[i-1].page
+	for i < len(lines) {
+		l := lines[i]
+		if len(l.runs) == 0 {
+			break
+		}
+		if levels[i] != 0 && len(lineCells(l, headerGap)) < 2 {
+			// A heading ends the table, unless it is a page number or running head in a larger
+			// type, alone at the foot or head of its page.
+			edge := i+1 >= len(lines) || lines[i+1].page != l.page || lines[i-1].page != l.page
+			if !edge || len(strings.Fields(l.text)) > 3 {
+				break
+			}
+			t.skip = append(t.skip, i)
+			i++
+			continue
+		}
+		if l.page != page {
+			// Page furniture (running heads, page numbers) and a repeated header are skipped; the
+			// table goes on if what follows fits its columns.
+			if l.page != page+1 {
+				break
+			}
+			shift := pageMargin(lines, l.page) - pageMargin(lines, page)
+			moved := make([][2]float64, len(extents))
+			for k, e := range t.geom[page].extents {
+				moved[k] = [2]float64{e[0] + shift, e[1] + shift}
+			}
+			t.place(lines, levels, i, l.page, moved)
+			k := i
+			for k < len(lines) && lines[k].page == l.page && k-i < 4 {
+				if h, n, ext := readTableHeader(lines, levels, k); h != nil && len(h.header) == len(t.header) {
+					t.headers = append(t.headers, k)
+					for m := i; m < k+n; m++ {
+						t.skip = append(t.skip, m)
+					}
+					k += n
+					t.place(lines, levels, k, l.page, ext)
+					break
+				}
+				if t.fits(lines[k]) {
+					break
+				}
+				k++
+			}
+			if k >= len(lines) || lines[k].page != l.page || !t.fits(lines[k]) {
+				break
+			}
+			for m := i; m < k; m++ {
+				if !slices.Contains(t.skip, m) {
+					t.skip = append(t.skip, m)
+				}
+			}
+			i, page, lastBottom = k, l.page, lines[k].top
+			continue
+		}
+		if l.top-lastBottom > 4*t.unit {
+			break // a wide blank: the table is over
+		}
+		if !t.fits(l) {
+			if t.furniture(l) {
+				t.skip = append(t.skip, i)
+				i++
+				continue
+			}
+			break
+		}
+		body = append(body, i)
+		lastBottom = l.bottom
+		i++
+	}
+	// A page number or running foot under the table's last line on a page is not a cell.
+	body = slices.DeleteFunc(body, func(k int) bool {
+		last := k+1 >= len(lines) || lines[k+1].page != lines[k].page
+		if !last || k == 0 || lines[k-1].page != lines[k].page || len(strings.Fields(lines[k].text)) > 3 {
+			return false
+		}
+		if lines[k].top-lines[k-1].bottom > 2*t.unit {
+			t.skip = append(t.skip, k)
+			return true
+		}
+		return false
+	})
+	if len(body) == 0 {
+		return i
+	}
+	byPage := make(map[int][]int)
+	for _, k := range body {
+		byPage[lines[k].page] = append(byPage[lines[k].page], k)
+	}
+	for p, ks := range byPage {
+		t.gutters(t.geom[p], lines, ks)
+	}
+	t.rows = t.buildRows(lines, body)
+	t.skip = append(t.skip, body...)
+	return i
+}
+
+// place sets where the table's columns stand on a page from its header cells' extents there: the
+// boundaries go into the gutters of the lines that follow line i on that page.
+func (t *pdfTable) place(lines []pdfLine, levels []int, i, page int, extents [][2]float64) {
+	g := &pageGeom{extents: extents, bounds: make([]float64, len(extents)-1)}
+	for k := range g.bounds {
+		g.bounds[k] = math.Max(extents[k][1], extents[k+1][0]-0.5*t.unit)
+	}
+	// The first column may start left of its header (centred cells); the last may run on to the
+	// margin.
+	g.left = extents[0][0] - 3*t.unit
+	g.edge = extents[len(extents)-1][1] + 3*t.unit
+	var near []int
+	for k := i; k < len(lines) && k < i+80 && lines[k].page == page && (levels[k] == 0 || len(lineCells(lines[k], headerGap)) > 1); k++ {
+		near = append(near, k)
+	}
+	t.gutters(g, lines, near)
+	t.geom[page] = g
+}
+
+// pageMargin is where a page's text starts: the least x at which a line of several words starts.
+func pageMargin(lines []pdfLine, page int) float64 {
+	m := math.Inf(1)
+	for _, l := range lines {
+		if l.page == page && len(l.runs) > 4 {
+			m = math.Min(m, firstX(l.runs))
+		}
+	}
+	if math.IsInf(m, 1) {
+		return 0
+	}
+	return m
+}
+
+// furniture reports whether a line is a page's running head, number or margin mark: short, and
+// outside the table's width.
+func (t *pdfTable) furniture(l pdfLine) bool {
+	g := t.geom[l.page]
+	words := 0
+	for _, r := range l.runs {
+		if !r.spaceAt {
+			words++
+			if r.x+r.w > g.left && r.x < g.edge {
+				return false
+			}
+		}
+	}
+	return words <= 4
+}
+
+// fits reports whether a line belongs to the table: not left of it, and with no column boundary
+// crossed at a gap narrower than a cell's padding (prose running across the table, its words a
+// space apart).
+func (t *pdfTable) fits(l pdfLine) bool {
+	g := t.geom[l.page]
+	if g == nil {
+		return false
+	}
+	prev := -1
+	end := 0.0
+	any := false
+	for _, r := range l.runs {
+		if r.spaceAt {
+			continue
+		}
+		if r.x < g.left {
+			return false
+		}
+		c := t.column(l.page, r)
+		if prev >= 0 && c != prev && r.x-end < 0.8*runEm(r) {
+			return false
+		}
+		prev, end, any = c, r.x+r.w, true
+	}
+	return any
+}
+
+// column returns the column a run on a page stands in, by its middle.
+func (t *pdfTable) column(page int, r pdfRun) int {
+	bounds := t.geom[page].bounds
+	mid := r.x + r.w/2
+	k := 0
+	for k < len(bounds) && mid >= bounds[k] {
+		k++
+	}
+	return k
+}
+
+// gutters moves each boundary to the blank stretch between the middles of the two columns'
+// header cells that the fewest of the given lines cover with a word (the widest such stretch),
+// so that a few lines of prose among them do not hide the gutter.
+func (t *pdfTable) gutters(g *pageGeom, lines []pdfLine, which []int) {
+	const step = 0.5
+	extents := g.extents
+	for k := range g.bounds {
+		lo := (extents[k][0] + extents[k][1]) / 2
+		hi := (extents[k+1][0] + extents[k+1][1]) / 2
+		if hi-lo < 2*step {
+			continue
+		}
+		n := int((hi - lo) / step)
+		count := make([]int, n)
+		for _, i := range which {
+			for _, r := range lines[i].runs {
+				if r.spaceAt {
+					continue
+				}
+				a := max(0, int((r.x-lo)/step))
+				b := min(n, int(math.Ceil((r.x+r.w-lo)/step)))
+				for x := a; x < b; x++ {
+					count[x]++
+				}
+			}
+		}
+		least := slices.Min(count)
+		bestStart, bestLen := -1, 0
+		for x := 0; x < n; {
+			if count[x] != least {
+				x++
+				continue
+			}
+			y := x
+			for y < n && count[y] == least {
+				y++
+			}
+			if y-x > bestLen {
+				bestStart, bestLen = x, y-x
+			}
+			x = y
+		}
+		if bestStart >= 0 {
+			g.bounds[k] = lo + (float64(bestStart)+float64(bestLen)/2)*step
+		}
+	}
+}
+
+// buildRows splits the body's lines into columns and shares them out among rows.
+func (t *pdfTable) buildRows(lines []pdfLine, body []int) []*pdfRow {
+	ncol := len(t.header)
+	pieces := make([][]placed, ncol)
+	for _, i := range body {
+		l := lines[i]
+		parts := make([][]pdfRun, ncol)
+		last := -1
+		for _, r := range l.runs {
+			if r.spaceAt {
+				if last >= 0 {
+					parts[last] = append(parts[last], r)
+				}
+				continue
+			}
+			last = t.column(l.page, r)
+			parts[last] = append(parts[last], r)
+		}
+		y := float64(l.page) * pageSpan
+		for c, p := range parts {
+			if s := runsText(p); s != "" {
+				pieces[c] = append(pieces[c], placed{text: s, line: i, page: l.page, top: y + l.top, bottom: y + l.bottom})
+			}
+		}
+	}
+	anchor, codeCol := t.anchorColumn()
+	blocks := t.anchorBlocks(pieces[anchor], codeCol)
+	if len(blocks) == 0 {
+		return nil
+	}
+	// Share out every other column, under both alignments; keep the one that fits better.
+	var best [][][]placed
+	bestCost := math.Inf(1)
+	for _, centred := range []bool{true, false} {
+		assign := make([][][]placed, ncol)
+		total := 0.0
+		for c := range ncol {
+			if c == anchor {
+				continue
+			}
+			var cost float64
+			assign[c], cost = shareOut(pieces[c], blocks, centred, t.unit)
+			total += cost
+		}
+		if total < bestCost {
+			best, bestCost = assign, total
+		}
+	}
+	rows := make([]*pdfRow, len(blocks))
+	for b, blk := range blocks {
+		r := &pdfRow{cells: make([][]string, ncol), page: blk[0].page, line: blk[0].line}
+		for c := range ncol {
+			group := blk
+			if c != anchor {
+				group = best[c][b]
+			}
+			if c == anchor && codeCol {
+				r.cells[c] = []string{joinPlaced(group)}
+			} else {
+				r.cells[c] = paragraphs(group, t.unit)
+			}
+			if len(group) > 0 && group[0].line < r.line {
+				r.line = group[0].line
+			}
+		}
+		text := joinPlaced(blk)
+		switch {
+		case codeCol && headerRole(text) != colNone:
+			// The header again, where a page repeats it in a way not caught above.
+		case codeCol:
+			r.codes, r.name = extract.CellCodes(text)
+		default:
+			r.codes = extract.TextCodes(text)
+		}
+		rows[b] = r
+	}
+	return rows
+}
+
+// anchorColumn returns the column whose cells start rows: the code column, else the symptom
+// column, else the first; and whether it is the code column.
+func (t *pdfTable) anchorColumn() (int, bool) {
+	if c, ok := t.cols[colCode]; ok {
+		return c, true
+	}
+	if c, ok := t.cols[colSymptom]; ok {
+		return c, false
+	}
+	return 0, false
+}
+
+// anchorBlocks cuts the anchor column into the cells that start rows: in a code column, a new
+// cell at each piece that starts with a code or is one short token (N/A, ---), the pieces after it
+// (a code's name) belonging to it; elsewhere, at each blank wider than a line's spacing.
+func (t *pdfTable) anchorBlocks(ps []placed, codeCol bool) [][]placed {
+	var out [][]placed
+	for k, p := range ps {
+		start := k == 0
+		if !start && codeCol {
+			codes, _ := extract.CellCodes(p.text)
+			start = len(codes) > 0 || !strings.ContainsAny(strings.TrimSpace(p.text), " \u3000") && utf8.RuneCountInString(p.text) <= 4
+		}
+		if !start && (!codeCol || len(out) == 0) {
+			start = p.top-ps[k-1].bottom > 0.6*t.unit || p.page != ps[k-1].page
+		}
+		if start {
+			out = append(out, []placed{p})
+		} else {
+			out[len(out)-1] = append(out[len(out)-1], p)
+		}
+	}
+	return out
+}
+
+// shareOut divides a column's pieces, in order, into one contiguous group per anchor block (a group
+// may be empty), minimising how far each group's middle (centred) or top (aligned at the top) lies
+// from its block's. An empty group costs one line height, so that a row does not give its lines to
+// a neighbour for a slightly better fit. It returns the groups and the total cost.
+func shareOut(ps []placed, blocks [][]placed, centred bool, unit float64) ([][]placed, float64) {
+	n, m := len(blocks), len(ps)
+	groups := make([][]placed, n)
+	if m == 0 {
+		return groups, 0
+	}
+	ref := func(g []placed) float64 {
+		if centred {
+			return (g[0].top + g[len(g)-1].bottom) / 2
+		}
+		return g[0].top
+	}
+	// Tables of hundreds of rows: share by nearest block, which is what the DP finds for
+	// single-line cells, and keep the cost quadratic at worst.
+	if n*m*m > 4e7 {
+		total := 0.0
+		for _, p := range ps {
+			best, bd := 0, math.Inf(1)
+			for b, blk := range blocks {
+				if d := math.Abs(ref([]placed{p}) - ref(blk)); d < bd {
+					best, bd = b, d
+				}
+			}
+			groups[best] = append(groups[best], p)
+			total += bd
+		}
+		return groups, total
+	}
+	// f[j][i]: the least cost of giving the first i pieces to the first j blocks.
+	inf := math.Inf(1)
+	f := make([][]float64, n+1)
+	from := make([][]int, n+1)
+	for j := range f {
+		f[j] = make([]float64, m+1)
+		from[j] = make([]int, m+1)
+		for i := range f[j] {
+			f[j][i] = inf
+		}
+	}
+	f[0][0] = 0
+	for j := 1; j <= n; j++ {
+		target := ref(blocks[j-1])
+		for i := 0; i <= m; i++ {
+			// Block j takes pieces k..i-1.
+			for k := 0; k <= i; k++ {
+				if f[j-1][k] == inf {
+					continue
+				}
+				c := unit
+				if k < i {
+					c = math.Abs(ref(ps[k:i]) - target)
+				}
+				if v := f[j-1][k] + c; v < f[j][i] {
+					f[j][i], from[j][i] = v, k
+				}
+			}
+		}
+	}
+	for j, i := n, m; j > 0; j-- {
+		k := from[j][i]
+		groups[j-1] = ps[k:i]
+		i = k
+	}
+	return groups, f[n][m]
+}
+
+// paragraphs joins a cell's pieces into its paragraphs: a blank wider than the line spacing
+// between two pieces separates sub-rows of the cell (one code's several causes and remedies).
+func paragraphs(ps []placed, unit float64) []string {
+	var out []string
+	var cur []string
+	for k, p := range ps {
+		if k > 0 && (p.top-ps[k-1].bottom > 0.6*unit) && len(cur) > 0 {
+			out = append(out, joinWrapped(cur))
+			cur = nil
+		}
+		cur = append(cur, p.text)
+	}
+	if len(cur) > 0 {
+		out = append(out, joinWrapped(cur))
+	}
+	return out
+}
+
+func joinPlaced(ps []placed) string {
+	texts := make([]string, len(ps))
+	for i, p := range ps {
+		texts[i] = p.text
+	}
+	return joinWrapped(texts)
+}
+
+// runEm estimates a run's em. Its size is the height of its box where poppler gave it, which for
+// CJK fonts is much taller than the em; CJK characters are an em wide, so their width tells.
+func runEm(r pdfRun) float64 {
+	n, wide := 0, 0
+	for _, c := range r.s {
+		n++
+		if isWide(string(c)) {
+			wide++
+		}
+	}
+	if n > 0 && 2*wide > n && r.w > 0 {
+		return math.Min(r.size, r.w/float64(n))
+	}
+	return r.size
+}
