@@ -37,6 +37,7 @@ const (
 	JobDone        = "done"        // every file has an outcome, failed ones included
 	JobFailed      = "failed"      // the job itself could not run (see Error)
 	JobInterrupted = "interrupted" // stopped by a restart and not resumable (see Error)
+	JobCancelled   = "cancelled"   // stopped on request; what it did before is kept
 )
 
 // Job is a background ingest: an upload, a set of paths or a crawl, with per-file outcomes.
@@ -65,15 +66,16 @@ type CrawlStats struct {
 	Fetched     int      `json:"fetched"`     // pages answered with a body
 	NotModified int      `json:"notModified"` // pages answered 304 to a conditional request
 	Unchanged   int      `json:"unchanged"`   // pages whose bytes equal the last crawl's
-	Skipped     int      `json:"skipped"`     // disallowed by robots.txt, of another type, or redirected to a page seen
+	Skipped     int      `json:"skipped"`     // disallowed by robots.txt, of another type, redirected to a page seen, or another department's
 	Duplicates  int      `json:"duplicates"`  // the same bytes or canonical URL as a page written
-	Unvisited   int      `json:"unvisited"`   // left when the page limit was reached
+	Unvisited   int      `json:"unvisited"`   // left when the page, byte or time limit was reached
+	Bytes       int64    `json:"bytes"`       // of answers read, robots.txt and sitemaps included
 	Warnings    []string `json:"warnings,omitempty"`
 }
 
 // Finished reports whether the job will not change any more.
 func (j *Job) Finished() bool {
-	return j.State == JobDone || j.State == JobFailed || j.State == JobInterrupted
+	return j.State == JobDone || j.State == JobFailed || j.State == JobInterrupted || j.State == JobCancelled
 }
 
 // JobCounts counts a job's files by outcome.
@@ -126,11 +128,13 @@ type JobSpec struct {
 
 // CrawlConfig says where a crawl goes and how hard it pushes.
 type CrawlConfig struct {
-	Seeds       []string `json:"seeds"`                 // start URLs (http/https)
-	Scope       string   `json:"scope,omitempty"`       // URL prefix pages must start with; "" = each seed's directory
-	MaxDepth    int      `json:"maxDepth,omitempty"`    // link hops from a seed; 0 = the crawler's default
-	MaxPages    int      `json:"maxPages,omitempty"`    // fetches at most; 0 = the crawler's default
-	Rate        float64  `json:"rate,omitempty"`        // requests per second per host; 0 = the crawler's default
-	Concurrency int      `json:"concurrency,omitempty"` // parallel fetches; 0 = the crawler's default
-	UserAgent   string   `json:"userAgent,omitempty"`   // "" = the crawler's default
+	Seeds       []string      `json:"seeds"`                 // start URLs (http/https)
+	Scope       string        `json:"scope,omitempty"`       // URL prefix pages must start with; "" = each seed's directory
+	MaxDepth    int           `json:"maxDepth,omitempty"`    // link hops from a seed; 0 = the crawler's default
+	MaxPages    int           `json:"maxPages,omitempty"`    // fetches at most; 0 = the crawler's default
+	MaxBytes    int64         `json:"maxBytes,omitempty"`    // bytes read at most; 0 = the crawler's default
+	MaxTime     time.Duration `json:"maxTime,omitempty"`     // how long it may run; 0 = the crawler's default
+	Rate        float64       `json:"rate,omitempty"`        // requests per second per host; 0 = the crawler's default
+	Concurrency int           `json:"concurrency,omitempty"` // parallel fetches; 0 = the crawler's default
+	UserAgent   string        `json:"userAgent,omitempty"`   // "" = the crawler's default
 }

@@ -208,6 +208,7 @@ type ComplexityRoot struct {
 	}
 
 	Mutation struct {
+		CancelJob    func(childComplexity int, id string) int
 		Crawl        func(childComplexity int, input CrawlInput) int
 		CreateAPIKey func(childComplexity int, name string, role string, department *string, expiresIn *string) int
 		CreateUser   func(childComplexity int, name string, password string, role string, department *string) int
@@ -456,6 +457,7 @@ type MutationResolver interface {
 	SetUserRole(ctx context.Context, name string, role string, department *string) (*fixgraph.User, error)
 	Upload(ctx context.Context, files []*graphql.Upload, department *string, visibility *string) (*fixgraph.Job, error)
 	Crawl(ctx context.Context, input CrawlInput) (*fixgraph.Job, error)
+	CancelJob(ctx context.Context, id string) (*fixgraph.Job, error)
 }
 type PartResolver interface {
 	Name(ctx context.Context, obj *fixgraph.Part, lang *string) (string, error)
@@ -1233,6 +1235,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.Me.Role(childComplexity), true
 
+	case "Mutation.cancelJob":
+		if e.ComplexityRoot.Mutation.CancelJob == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_cancelJob_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.CancelJob(childComplexity, args["id"].(string)), true
 	case "Mutation.crawl":
 		if e.ComplexityRoot.Mutation.Crawl == nil {
 			break
@@ -3000,6 +3013,20 @@ func (ec *executionContext) field_Job_files_args(ctx context.Context, rawArgs ma
 		return nil, err
 	}
 	args["limit"] = arg2
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_cancelJob_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "id",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNID2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["id"] = arg0
 	return args, nil
 }
 
@@ -6844,6 +6871,50 @@ func (ec *executionContext) fieldContext_Mutation_crawl(ctx context.Context, fie
 	}()
 	ctx = graphql.WithFieldContext(ctx, fc)
 	if fc.Args, err = ec.field_Mutation_crawl_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_cancelJob(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_cancelJob(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().CancelJob(ctx, fc.Args["id"].(string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *fixgraph.Job) graphql.Marshaler {
+			return ec.marshalNJob2ᚖgithubᚗcomᚋfixgraphᚋfixgraphᚐJob(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_cancelJob(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Job(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_cancelJob_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
 		ec.Error(ctx, err)
 		return fc, err
 	}
@@ -11363,7 +11434,7 @@ func (ec *executionContext) unmarshalInputCrawlInput(ctx context.Context, obj an
 		asMap[k] = v
 	}
 
-	fieldsInOrder := [...]string{"seeds", "scope", "maxDepth", "maxPages", "rate", "concurrency", "department", "visibility"}
+	fieldsInOrder := [...]string{"seeds", "scope", "maxDepth", "maxPages", "maxMegabytes", "maxMinutes", "rate", "concurrency", "department", "visibility"}
 	for _, k := range fieldsInOrder {
 		v, ok := asMap[k]
 		if !ok {
@@ -11398,6 +11469,20 @@ func (ec *executionContext) unmarshalInputCrawlInput(ctx context.Context, obj an
 				return it, err
 			}
 			it.MaxPages = data
+		case "maxMegabytes":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("maxMegabytes"))
+			data, err := ec.unmarshalOInt2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.MaxMegabytes = data
+		case "maxMinutes":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("maxMinutes"))
+			data, err := ec.unmarshalOInt2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.MaxMinutes = data
 		case "rate":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("rate"))
 			data, err := ec.unmarshalOFloat2ᚖfloat64(ctx, v)
@@ -12684,6 +12769,13 @@ func (ec *executionContext) _Mutation(ctx context.Context, sel ast.SelectionSet)
 		case "crawl":
 			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
 				return ec._Mutation_crawl(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "cancelJob":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_cancelJob(ctx, field)
 			})
 			if out.Values[i] == graphql.Null {
 				out.Invalids++

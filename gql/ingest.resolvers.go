@@ -112,16 +112,48 @@ func (r *mutationResolver) Crawl(ctx context.Context, input CrawlInput) (*fixgra
 	if r.Jobs == nil {
 		return nil, fixgraph.Errorf(fixgraph.EUNSUPPORTED, "this server does not crawl")
 	}
-	cfg := fixgraph.CrawlConfig{Seeds: input.Seeds, Scope: deref(input.Scope), MaxDepth: deref(input.MaxDepth),
-		MaxPages: deref(input.MaxPages), Rate: deref(input.Rate), Concurrency: deref(input.Concurrency)}
-	if cfg.MaxDepth < 0 || cfg.MaxPages < 0 || cfg.Rate < 0 || cfg.Concurrency < 0 || cfg.Concurrency > 32 {
-		return nil, fixgraph.Errorf(fixgraph.EINVALID, "maxDepth, maxPages and rate must not be negative, and concurrency must be between 0 and 32")
+	switch mb, mins := deref(input.MaxMegabytes), deref(input.MaxMinutes); {
+	case mb < 0 || mins < 0:
+		return nil, fixgraph.Errorf(fixgraph.EINVALID, "maxMegabytes and maxMinutes cannot be negative")
+	case mb > 1<<30 || mins > 1<<20:
+		return nil, fixgraph.Errorf(fixgraph.EINVALID, "maxMegabytes %d or maxMinutes %d is far over the crawl limits", mb, mins)
 	}
-	job, err := r.Jobs.SubmitCrawl(spec, cfg)
+	cfg := fixgraph.CrawlConfig{Seeds: input.Seeds, Scope: deref(input.Scope), MaxDepth: deref(input.MaxDepth),
+		MaxPages: deref(input.MaxPages), MaxBytes: int64(deref(input.MaxMegabytes)) << 20,
+		MaxTime: time.Duration(deref(input.MaxMinutes)) * time.Minute, Rate: deref(input.Rate), Concurrency: deref(input.Concurrency)}
+	job, err := r.Jobs.SubmitCrawl(spec, cfg) // it refuses settings over the crawl limits
 	if err == nil {
 		r.audit(ctx, "crawl", job.ID, map[string]string{"seeds": strings.Join(cfg.Seeds, " "), "department": job.Department})
 	}
 	return job, err
+}
+
+func (r *mutationResolver) CancelJob(ctx context.Context, id string) (*fixgraph.Job, error) {
+	p := fixgraph.PrincipalFrom(ctx)
+	if p.Role != fixgraph.RoleUploader {
+		if err := require(ctx, "upload", p.Department); err != nil {
+			return nil, err
+		}
+	}
+	// The job runner cancels when it can; it is r.Jobs, whose interface other deployments share.
+	jobs, ok := r.Jobs.(interface {
+		Cancel(ctx context.Context, id string) (*fixgraph.Job, error)
+	})
+	if !ok || r.JobLog == nil {
+		return nil, fixgraph.Errorf(fixgraph.EUNSUPPORTED, "this server cannot cancel jobs")
+	}
+	j, err := r.JobLog.Get(ctx, id)
+	if err == nil && !p.Can("upload", j.Department) {
+		err = fixgraph.Errorf(fixgraph.ENOTFOUND, "no job %q", id) // another department's job is as good as missing
+	}
+	if err != nil {
+		return nil, err
+	}
+	j, err = jobs.Cancel(ctx, id)
+	if err == nil {
+		r.audit(ctx, "job.cancel", id, map[string]string{"kind": j.Kind, "department": j.Department})
+	}
+	return j, err
 }
 
 func (r *queryResolver) Job(ctx context.Context, id string) (*fixgraph.Job, error) {

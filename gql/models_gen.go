@@ -34,14 +34,21 @@ type CrawlInput struct {
 	// Start URLs.
 	Seeds []string `json:"seeds"`
 	// URL prefix every page must start with; each seed's directory when omitted.
-	Scope    *string `json:"scope,omitempty"`
-	MaxDepth *int    `json:"maxDepth,omitempty"`
-	MaxPages *int    `json:"maxPages,omitempty"`
-	// Requests per second per host.
-	Rate        *float64 `json:"rate,omitempty"`
-	Concurrency *int     `json:"concurrency,omitempty"`
-	Department  *string  `json:"department,omitempty"`
-	Visibility  *string  `json:"visibility,omitempty"`
+	Scope *string `json:"scope,omitempty"`
+	// Link hops from a seed: 5 when omitted, at most 20.
+	MaxDepth *int `json:"maxDepth,omitempty"`
+	// Pages fetched at most: 1000 when omitted, at most 100000.
+	MaxPages *int `json:"maxPages,omitempty"`
+	// Megabytes read at most: 1024 when omitted, at most 20480.
+	MaxMegabytes *int `json:"maxMegabytes,omitempty"`
+	// Minutes the crawl may run: 60 when omitted, at most 1440.
+	MaxMinutes *int `json:"maxMinutes,omitempty"`
+	// Requests per second per host: 5 when omitted, at most 50.
+	Rate *float64 `json:"rate,omitempty"`
+	// Parallel fetches: 4 when omitted, at most 16.
+	Concurrency *int    `json:"concurrency,omitempty"`
+	Department  *string `json:"department,omitempty"`
+	Visibility  *string `json:"visibility,omitempty"`
 }
 
 type Mutation struct {

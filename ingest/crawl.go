@@ -30,13 +30,26 @@ import (
 const (
 	DefaultCrawlDepth       = 5
 	DefaultCrawlPages       = 1000
+	DefaultCrawlBytes       = 1 << 30
+	DefaultCrawlTime        = time.Hour
 	DefaultCrawlRate        = 5.0
 	DefaultCrawlConcurrency = 4
 	DefaultUserAgent        = "fixgraph-crawler/1.0"
 )
 
+// Upper bounds of a crawl job: Jobs.SubmitCrawl refuses a config over them (CheckCrawlLimits).
+// The rate bound is the per-host floor between two requests: 20 ms.
 const (
-	maxRedirects  = 10
+	MaxCrawlDepth       = 20
+	MaxCrawlPages       = 100_000
+	MaxCrawlBytes       = 20 << 30
+	MaxCrawlTime        = 24 * time.Hour
+	MaxCrawlRate        = 50.0
+	MaxCrawlConcurrency = 16
+)
+
+const (
+	maxRedirects  = 5                // of one page, robots.txt or sitemap
 	maxSitemaps   = 100              // sitemap files read per crawl, indexes included
 	maxCrawlDelay = 30 * time.Second // the longest robots.txt Crawl-delay honoured
 	crawlTimeout  = 30 * time.Second // of each request, with the default client
@@ -44,20 +57,24 @@ const (
 
 // CrawlConfig says where a crawl goes and how hard it pushes.
 type CrawlConfig struct {
-	Seeds       []string // start URLs (http/https)
-	Scope       string   // URL prefix every fetched page must start with; "" = each seed's scheme://host + the seed's directory path
-	MaxDepth    int      // link hops from a seed; 0 = DefaultCrawlDepth
-	MaxPages    int      // page requests at most (robots.txt and sitemaps not counted); 0 = DefaultCrawlPages
-	Rate        float64  // requests per second per host; 0 = DefaultCrawlRate, below 0 = no limit
-	Concurrency int      // parallel fetches; 0 = DefaultCrawlConcurrency
-	UserAgent   string   // "" = DefaultUserAgent
+	Seeds       []string      // start URLs (http/https)
+	Scope       string        // URL prefix every fetched page must start with; "" = each seed's scheme://host + the seed's directory path
+	MaxDepth    int           // link hops from a seed; 0 = DefaultCrawlDepth
+	MaxPages    int           // page requests at most (robots.txt and sitemaps not counted); 0 = DefaultCrawlPages
+	MaxBytes    int64         // bytes of answers read at most, robots.txt and sitemaps included; 0 = DefaultCrawlBytes
+	MaxTime     time.Duration // how long the crawl may run; 0 = DefaultCrawlTime
+	Rate        float64       // requests per second per host; 0 = DefaultCrawlRate, below 0 = no limit
+	Concurrency int           // parallel fetches; 0 = DefaultCrawlConcurrency
+	UserAgent   string        // "" = DefaultUserAgent
 }
 
-// Crawler fetches a site and writes what it finds through the pipeline.
+// Crawler fetches a site and writes what it finds through the pipeline, as the pipeline's
+// department: it keeps its state of the site apart from other departments' crawls, and never
+// overwrites or removes a document another department owns.
 type Crawler struct {
 	Pipeline *Pipeline
-	State    *State       // remembers per URL: ETag, Last-Modified, content hash, document source, last crawl
-	Client   *http.Client // nil = a client with a 30 s timeout and a redirect limit of 10
+	State    *State    // remembers per department and URL: ETag, Last-Modified, content hash, document source, last crawl
+	Guard    *NetGuard // which addresses may be fetched; nil refuses every non-public address
 }
 
 // CrawlReport counts what a crawl did. Unchanged counts both pages the pipeline found unchanged
@@ -70,14 +87,15 @@ type CrawlReport struct {
 	Unchanged   int
 	Removed     int
 	Failed      int
-	Skipped     int // disallowed by robots.txt, not HTML or PDF, redirected to a URL visited already, or gone while its document lives on at another URL
-	Duplicates  int // same bytes or same canonical URL as a page already written
-	Requests    int // HTTP requests made, robots.txt and sitemaps included
-	Unvisited   int // URLs left in the frontier when MaxPages was reached
+	Skipped     int   // disallowed by robots.txt, not HTML or PDF, redirected to a URL visited already, gone while its document lives on at another URL, or another department's document
+	Duplicates  int   // same bytes or same canonical URL as a page already written
+	Requests    int   // HTTP requests made, robots.txt and sitemaps included
+	Unvisited   int   // URLs left in the frontier when MaxPages, MaxBytes or MaxTime was reached
+	Bytes       int64 // bytes of answers read, robots.txt and sitemaps included
 
 	Files    []FileResult // one per URL that was written, removed, or failed (not for 304s or unchanged bytes)
 	Skips    []CrawlSkip  // one per skipped or duplicate URL, with the reason
-	Warnings []string     // robots.txt and sitemap problems that did not stop the crawl
+	Warnings []string     // robots.txt and sitemap problems, other departments' documents left alone, limits reached
 }
 
 // CrawlSkip is a URL the crawl did not write, and why.
@@ -89,16 +107,24 @@ type CrawlSkip struct {
 // Crawl fetches the seeds, the in-scope pages they link to and the in-scope pages of the hosts'
 // sitemaps, and re-checks every URL the state knows under the scope. New and changed pages go
 // through the pipeline, pages that now answer 404 or 410 are removed from it, and everything else
-// is left alone. progress, when not nil, is called once per FileResult, from one goroutine at a
-// time. Per-URL failures are in the report; the error is for an invalid config, a cancelled
-// context or a state file that cannot be read, and comes with the report so far.
+// is left alone. State and writes are the pipeline's department's: a page whose document another
+// department owns is skipped with a warning. The crawl stops early, keeping what it did, at
+// MaxPages, MaxBytes or MaxTime. progress, when not nil, is called once per FileResult, from one
+// goroutine at a time. Per-URL failures are in the report, refused addresses included; the
+// error is for an invalid config, a cancelled context or a state file that cannot be read, and
+// comes with the report so far.
 func (c *Crawler) Crawl(ctx context.Context, cfg CrawlConfig, progress func(FileResult)) (*CrawlReport, error) {
 	cr, err := c.newCrawl(cfg, progress)
 	if err != nil {
 		return nil, err
 	}
-	cr.ctx = ctx
-	stop := context.AfterFunc(ctx, func() {
+	defer cr.transport.CloseIdleConnections()
+	// Fetches stop at the time limit; writes of pages fetched by then finish, under ctx.
+	cr.wctx = ctx
+	fctx, cancel := context.WithTimeoutCause(ctx, cr.cfg.MaxTime, errTimeLimit)
+	defer cancel()
+	cr.ctx = fctx
+	stop := context.AfterFunc(fctx, func() {
 		cr.fmu.Lock()
 		cr.cond.Broadcast()
 		cr.fmu.Unlock()
@@ -110,8 +136,8 @@ func (c *Crawler) Crawl(ctx context.Context, cfg CrawlConfig, progress func(File
 		cr.enqueue(s, 0)
 	}
 	cr.fmu.Unlock()
-	cr.readSitemaps(ctx)
-	if err := cr.recheckKnown(); err != nil {
+	cr.readSitemaps(fctx)
+	if err := cr.recheckKnown(ctx); err != nil {
 		return cr.report, err
 	}
 
@@ -123,7 +149,7 @@ func (c *Crawler) Crawl(ctx context.Context, cfg CrawlConfig, progress func(File
 				if !ok {
 					return
 				}
-				links := cr.visit(ctx, u, depth)
+				links := cr.visit(fctx, u, depth)
 				cr.done(links, depth)
 			}
 		})
@@ -140,22 +166,34 @@ func (c *Crawler) Crawl(ctx context.Context, cfg CrawlConfig, progress func(File
 	if err := ctx.Err(); err != nil {
 		return cr.report, err
 	}
+	switch {
+	case context.Cause(fctx) == errTimeLimit:
+		cr.warn("the crawl stopped at its time limit of %s with %d URLs left unvisited", cr.cfg.MaxTime, cr.report.Unvisited)
+	case cr.halted:
+		cr.warn("the crawl stopped at its limit of %d bytes with %d URLs left unvisited", cr.cfg.MaxBytes, cr.report.Unvisited)
+	}
 	return cr.report, nil
 }
 
+// errTimeLimit is why a crawl's fetches stop at its MaxTime.
+var errTimeLimit = errors.New("the crawl's time limit was reached")
+
 // crawl is one run of Crawl.
 type crawl struct {
-	c        *Crawler
-	ctx      context.Context
-	cfg      CrawlConfig
-	seeds    []string
-	scopes   []string        // normalised URL prefixes
-	hosts    map[string]bool // scheme://host of each scope
-	page     *http.Client    // does not follow redirects: visit does, checking each hop
-	aux      *http.Client    // robots.txt and sitemaps, redirects followed
-	maxSize  int64
-	interval time.Duration // between requests to one host
-	progress func(FileResult)
+	c         *Crawler
+	ctx       context.Context // of fetches: ends at the time limit
+	wctx      context.Context // of writes to the pipeline and the state
+	cfg       CrawlConfig
+	dept      string // the department whose crawl it is: the pipeline's
+	transport *http.Transport
+	seeds     []string
+	scopes    []string        // normalised URL prefixes
+	hosts     map[string]bool // scheme://host of each scope
+	page      *http.Client    // does not follow redirects: visit does, checking each hop
+	aux       *http.Client    // robots.txt and sitemaps, redirects followed within their origin
+	maxSize   int64
+	interval  time.Duration // between requests to one host
+	progress  func(FileResult)
 
 	mu      sync.Mutex // guards report, seen, known, written
 	report  *CrawlReport
@@ -174,6 +212,7 @@ type crawl struct {
 	settled  map[string]bool // answered this crawl with something other than a redirect
 	inflight int
 	started  int
+	halted   bool // the byte limit was reached: no more fetches
 }
 
 // hostInfo is what a crawl knows of one host: its robots.txt and when it may be asked next.
@@ -182,6 +221,7 @@ type hostInfo struct {
 	once      sync.Once
 	robots    *robots
 	robotsErr string // why robots.txt could not be read; set with disallowAll
+	refused   error  // the guard refused the host's address; set with robotsErr
 
 	mu       sync.Mutex
 	interval time.Duration
@@ -198,17 +238,19 @@ func (c *Crawler) newCrawl(cfg CrawlConfig, progress func(FileResult)) (*crawl, 
 	if len(cfg.Seeds) == 0 {
 		return nil, fixgraph.Errorf(fixgraph.EINVALID, "a crawl needs at least one seed URL")
 	}
-	if cfg.MaxDepth < 0 || cfg.MaxPages < 0 || cfg.Concurrency < 0 {
-		return nil, fixgraph.Errorf(fixgraph.EINVALID, "crawl depth, page limit and concurrency cannot be negative")
+	if cfg.MaxDepth < 0 || cfg.MaxPages < 0 || cfg.MaxBytes < 0 || cfg.MaxTime < 0 || cfg.Concurrency < 0 {
+		return nil, fixgraph.Errorf(fixgraph.EINVALID, "crawl depth, page, byte and time limits and concurrency cannot be negative")
 	}
 	cfg.MaxDepth = cmp.Or(cfg.MaxDepth, DefaultCrawlDepth)
 	cfg.MaxPages = cmp.Or(cfg.MaxPages, DefaultCrawlPages)
+	cfg.MaxBytes = cmp.Or(cfg.MaxBytes, DefaultCrawlBytes)
+	cfg.MaxTime = cmp.Or(cfg.MaxTime, DefaultCrawlTime)
 	cfg.Concurrency = cmp.Or(cfg.Concurrency, DefaultCrawlConcurrency)
 	cfg.Rate = cmp.Or(cfg.Rate, DefaultCrawlRate)
 	cfg.UserAgent = cmp.Or(strings.TrimSpace(cfg.UserAgent), DefaultUserAgent)
 
 	cr := &crawl{
-		c: c, cfg: cfg, progress: progress,
+		c: c, cfg: cfg, progress: progress, dept: c.Pipeline.Department,
 		hosts:     make(map[string]bool),
 		report:    &CrawlReport{},
 		seen:      make(map[string]string),
@@ -258,22 +300,26 @@ func (c *Crawler) newCrawl(cfg CrawlConfig, progress func(FileResult)) (*crawl, 
 		}
 	}
 
-	base := c.Client
-	if base == nil {
-		base = &http.Client{Timeout: crawlTimeout}
-	}
-	page, aux := *base, *base
-	page.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
-	if aux.CheckRedirect == nil {
-		aux.CheckRedirect = func(req *http.Request, via []*http.Request) error {
-			if len(via) >= maxRedirects {
-				return fmt.Errorf("more than %d redirects", maxRedirects)
-			}
-			return nil
-		}
-	}
-	cr.page, cr.aux = &page, &aux
+	// Every connection, redirects' included, goes through the guard.
+	cr.transport = c.Guard.Transport()
+	cr.page = &http.Client{Transport: cr.transport, Timeout: crawlTimeout,
+		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	cr.aux = &http.Client{Transport: cr.transport, Timeout: crawlTimeout, CheckRedirect: sameOrigin}
 	return cr, nil
+}
+
+// sameOrigin lets robots.txt and sitemaps, which live at a host's root outside any path scope,
+// follow at most maxRedirects redirects, each to the origin (scheme and host) they were asked of.
+func sameOrigin(req *http.Request, via []*http.Request) error {
+	first := via[0].URL.String()
+	if len(via) > maxRedirects {
+		return fixgraph.Errorf(fixgraph.EUNREADABLE, "%q redirects more than %d times", first, maxRedirects)
+	}
+	to, err := normalizeURL(nil, req.URL.String())
+	if err != nil || hostKey(to) != hostKey(first) {
+		return fixgraph.Errorf(fixgraph.EFORBIDDEN, "%q redirects to %q, another origin; not followed", first, req.URL.String())
+	}
+	return nil
 }
 
 // inScope reports whether u starts with one of the crawl's scope prefixes.
@@ -306,19 +352,29 @@ func (cr *crawl) scopeOf(u string) string {
 	return ""
 }
 
-// recheckKnown queues every URL the state knows under the scope (and the PDFs an earlier crawl of
-// the same scope found on its hosts), so that pages nothing links to any more are noticed when
-// they are gone.
-func (cr *crawl) recheckKnown() error {
+// recheckKnown queues every URL the department's state knows under the scope (and the PDFs an
+// earlier crawl of the same scope found on its hosts), so that pages nothing links to any more are
+// noticed when they are gone. It first adopts the records of crawls made before state was kept per
+// department whose documents the department owns.
+func (cr *crawl) recheckKnown(ctx context.Context) error {
 	hosts := make([]string, 0, len(cr.hosts))
 	for h := range cr.hosts {
 		hosts = append(hosts, h)
 	}
 	slices.Sort(hosts)
+	for _, h := range hosts {
+		_, err := cr.c.State.AdoptCrawlRecords(cr.dept, h+"/", func(rec *CrawlRecord) (bool, error) {
+			owner, ok, err := cr.ownerOf(ctx, rec.Source)
+			return !ok || owner == cr.dept, err
+		})
+		if err != nil {
+			return err
+		}
+	}
 	cr.fmu.Lock()
 	defer cr.fmu.Unlock()
 	for _, h := range hosts {
-		recs, err := cr.c.State.CrawlRecords(h + "/")
+		recs, err := cr.c.State.CrawlRecords(cr.dept, h+"/")
 		if err != nil {
 			return fmt.Errorf("listing crawled pages of %q: %w", h, err)
 		}
@@ -351,7 +407,7 @@ func (cr *crawl) next() (string, int, bool) {
 	cr.fmu.Lock()
 	defer cr.fmu.Unlock()
 	for {
-		if cr.ctx.Err() != nil || cr.started >= cr.cfg.MaxPages {
+		if cr.ctx.Err() != nil || cr.started >= cr.cfg.MaxPages || cr.halted {
 			cr.cond.Broadcast()
 			return "", 0, false
 		}
@@ -463,6 +519,23 @@ func (cr *crawl) warn(format string, args ...any) {
 	cr.count(func(r *CrawlReport) { r.Warnings = append(r.Warnings, fmt.Sprintf(format, args...)) })
 }
 
+// read reads at most limit bytes of an answer's body, counting them against the crawl's byte
+// limit; at the limit, no more URLs are fetched.
+func (cr *crawl) read(r io.Reader, limit int64) ([]byte, error) {
+	data, err := io.ReadAll(io.LimitReader(r, limit))
+	cr.mu.Lock()
+	cr.report.Bytes += int64(len(data))
+	over := cr.report.Bytes >= cr.cfg.MaxBytes
+	cr.mu.Unlock()
+	if over {
+		cr.fmu.Lock()
+		cr.halted = true
+		cr.cond.Broadcast()
+		cr.fmu.Unlock()
+	}
+	return data, err
+}
+
 // host returns what the crawl knows of the host of u, without reading its robots.txt.
 func (cr *crawl) host(u string) *hostInfo {
 	key := hostKey(u)
@@ -490,13 +563,17 @@ func (cr *crawl) loadRobots(ctx context.Context, h *hostInfo) {
 	resp, err := cr.get(ctx, cr.aux, u, nil)
 	if err != nil {
 		h.robots, h.robotsErr = disallowAll, fmt.Sprintf("robots.txt of %q cannot be fetched (%s)", h.key, netReason(err))
+		var ae *AddressError
+		if errors.As(err, &ae) {
+			h.refused = ae
+		}
 		cr.warn("%s; nothing on that host is crawled", h.robotsErr)
 		return
 	}
 	defer drain(resp)
 	switch {
 	case resp.StatusCode >= 200 && resp.StatusCode < 300:
-		data, err := io.ReadAll(io.LimitReader(resp.Body, maxRobotsSize))
+		data, err := cr.read(resp.Body, maxRobotsSize)
 		if err != nil {
 			h.robots, h.robotsErr = disallowAll, fmt.Sprintf("robots.txt of %q cannot be read (%s)", h.key, netReason(err))
 			cr.warn("%s; nothing on that host is crawled", h.robotsErr)
@@ -574,6 +651,10 @@ func (cr *crawl) visit(ctx context.Context, u string, depth int) []string {
 		if ctx.Err() != nil {
 			return nil
 		}
+		if h.refused != nil {
+			cr.fail(u, fixgraph.WrapError(fixgraph.EFORBIDDEN, h.refused, "cannot fetch %q: %s", cur, h.refused))
+			return nil
+		}
 		if h.robotsErr != "" {
 			cr.fail(u, fixgraph.Errorf(fixgraph.EUNAVAILABLE, "%s, so %q is not fetched", h.robotsErr, cur))
 			return nil
@@ -586,14 +667,18 @@ func (cr *crawl) visit(ctx context.Context, u string, depth int) []string {
 			cr.skip(u, fmt.Sprintf("redirects to %q, which this crawl visited already", cur), false)
 			return nil
 		}
-		rec, err := cr.c.State.CrawlRecord(cur)
+		rec, err := cr.c.State.CrawlRecord(cr.dept, cur)
 		if err != nil {
 			cr.fail(cur, err)
 			return nil
 		}
 		resp, err := cr.get(ctx, cr.page, cur, rec)
 		if err != nil {
-			if ctx.Err() == nil {
+			var ae *AddressError
+			switch {
+			case errors.As(err, &ae):
+				cr.fail(cur, fixgraph.WrapError(fixgraph.EFORBIDDEN, err, "cannot fetch %q: %s", cur, ae))
+			case ctx.Err() == nil:
 				cr.fail(cur, fixgraph.WrapError(fixgraph.EUNAVAILABLE, err, "cannot fetch %q (%s)", cur, netReason(err)))
 			}
 			return nil
@@ -634,7 +719,7 @@ func (cr *crawl) visit(ctx context.Context, u string, depth int) []string {
 			return cr.body(ctx, chain, depth, rec, resp, firstStatus)
 		case code == http.StatusNotFound || code == http.StatusGone:
 			drain(resp)
-			cr.gone(ctx, chain, resp.Status)
+			cr.gone(chain, resp.Status)
 			return nil
 		case code >= 500:
 			drain(resp)
@@ -680,17 +765,17 @@ func (cr *crawl) redirectTarget(cur string, resp *http.Response, chain []string)
 
 // gone handles a 404 or 410 at the end of chain: a URL the state knows is removed with its
 // document; a URL it does not know is a broken link.
-func (cr *crawl) gone(ctx context.Context, chain []string, status string) {
+func (cr *crawl) gone(chain []string, status string) {
 	known := false
 	for _, u := range chain {
-		rec, err := cr.c.State.CrawlRecord(u)
+		rec, err := cr.c.State.CrawlRecord(cr.dept, u)
 		if err != nil {
 			cr.fail(u, err)
 			return
 		}
 		if rec != nil {
 			known = true
-			cr.retire(ctx, rec)
+			cr.retire(rec)
 		}
 	}
 	if !known {
@@ -704,9 +789,11 @@ func (cr *crawl) gone(ctx context.Context, chain []string, status string) {
 }
 
 // retire forgets a URL that is gone and removes its document, unless another known URL still
-// serves that document. A removal that fails keeps the record, so the next crawl tries again.
-func (cr *crawl) retire(ctx context.Context, rec *CrawlRecord) {
-	shared, err := cr.c.State.ForgetCrawlRecord(rec.URL, rec.Source)
+// serves that document or another department owns it. A removal that fails keeps the record, so
+// the next crawl tries again.
+func (cr *crawl) retire(rec *CrawlRecord) {
+	ctx := cr.wctx
+	shared, err := cr.c.State.ForgetCrawlRecord(cr.dept, rec.URL, rec.Source)
 	if err != nil {
 		cr.fail(rec.URL, err)
 		return
@@ -722,6 +809,15 @@ func (cr *crawl) retire(ctx context.Context, rec *CrawlRecord) {
 		}
 	}
 	cr.mu.Unlock()
+	if ok, err := cr.mayWrite(ctx, rec.URL, rec.Source, "remove"); !ok {
+		if err != nil {
+			if perr := cr.c.State.PutCrawlRecord(rec); perr != nil {
+				err = errors.Join(err, perr)
+			}
+			cr.fail(rec.URL, err)
+		}
+		return
+	}
 	res := cr.c.Pipeline.Remove(ctx, rec.Source)
 	if res.Err != nil && fixgraph.CodeOf(res.Err) == fixgraph.ENOTFOUND {
 		res = FileResult{Source: rec.Source, DocumentID: res.DocumentID, Outcome: Removed}
@@ -750,7 +846,7 @@ func (cr *crawl) body(ctx context.Context, chain []string, depth int, rec *Crawl
 		cr.fail(u, fixgraph.Errorf(fixgraph.ETOOLARGE, "%q is %d bytes, over the limit of %d bytes", u, resp.ContentLength, cr.maxSize))
 		return nil
 	}
-	raw, err := io.ReadAll(io.LimitReader(resp.Body, cr.maxSize+1))
+	raw, err := cr.read(resp.Body, cr.maxSize+1)
 	if err != nil {
 		if ctx.Err() == nil {
 			cr.fail(u, fixgraph.WrapError(fixgraph.EUNAVAILABLE, err, "cannot read %q (%s)", u, netReason(err)))
@@ -780,7 +876,7 @@ func (cr *crawl) body(ctx context.Context, chain []string, depth int, rec *Crawl
 	}
 
 	newRec := &CrawlRecord{
-		URL: u, ETag: resp.Header.Get("ETag"), LastModified: resp.Header.Get("Last-Modified"),
+		Department: cr.dept, URL: u, ETag: resp.Header.Get("ETag"), LastModified: resp.Header.Get("Last-Modified"),
 		Hash: hash, Source: source, CrawledAt: time.Now().UTC(), Depth: depth, Scope: cr.scopeOf(u),
 	}
 	if rec != nil {
@@ -790,7 +886,7 @@ func (cr *crawl) body(ctx context.Context, chain []string, depth int, rec *Crawl
 	// document of the old URL goes (unless it is this one).
 	var moved *CrawlRecord
 	if len(chain) > 1 && (firstStatus == http.StatusMovedPermanently || firstStatus == http.StatusPermanentRedirect) {
-		old, err := cr.c.State.CrawlRecord(chain[0])
+		old, err := cr.c.State.CrawlRecord(cr.dept, chain[0])
 		if err != nil {
 			cr.fail(chain[0], err)
 			return links
@@ -800,7 +896,7 @@ func (cr *crawl) body(ctx context.Context, chain []string, depth int, rec *Crawl
 		}
 	}
 	if cr.write(ctx, newRec, rec, data, moved) && moved != nil {
-		cr.retire(ctx, moved)
+		cr.retire(moved)
 	}
 	return links
 }
@@ -858,7 +954,17 @@ func (cr *crawl) write(ctx context.Context, newRec, rec *CrawlRecord, data []byt
 		return put()
 	}
 
-	res := cr.c.Pipeline.IngestFile(ctx, source, data)
+	if ok, err := cr.mayWrite(cr.wctx, u, source, "overwrite"); !ok {
+		if err != nil {
+			cr.fail(u, err)
+		}
+		cr.mu.Lock()
+		delete(cr.seen, hash)
+		delete(cr.written, source)
+		cr.mu.Unlock()
+		return false
+	}
+	res := cr.c.Pipeline.IngestFile(cr.wctx, source, data)
 	if res.Err == nil {
 		if err := cr.c.State.PutCrawlRecord(newRec); err != nil {
 			res.Outcome, res.Err, res.Error = Failed, err, fixgraph.MessageOf(err)
@@ -866,6 +972,47 @@ func (cr *crawl) write(ctx context.Context, newRec, rec *CrawlRecord, data []byt
 	}
 	cr.file(res)
 	return res.Err == nil
+}
+
+// nodeReader is a graph store that reads stored nodes: the crawler reads a document's department
+// before it overwrites or removes it.
+type nodeReader interface {
+	Node(ctx context.Context, id string) (fixgraph.Node, error)
+}
+
+// ownerOf returns the department of the stored document of source, and whether there is one. A
+// graph that cannot read nodes has none to protect.
+func (cr *crawl) ownerOf(ctx context.Context, source string) (string, bool, error) {
+	g, ok := cr.c.Pipeline.Graph.(nodeReader)
+	if !ok {
+		return "", false, nil
+	}
+	n, err := g.Node(ctx, fixgraph.DocumentID(source))
+	if fixgraph.CodeOf(err) == fixgraph.ENOTFOUND {
+		return "", false, nil
+	}
+	if err != nil {
+		return "", false, fmt.Errorf("reading the document of %q: %w", source, err)
+	}
+	d, ok := n.(*fixgraph.Document)
+	if !ok {
+		return "", false, nil
+	}
+	return d.Department, true, nil
+}
+
+// mayWrite reports whether the crawl may overwrite or remove (verb) the document of source,
+// fetched from u: there is none, or it is the crawl's department's. A document another department
+// owns is left alone, and u skipped with a warning.
+func (cr *crawl) mayWrite(ctx context.Context, u, source, verb string) (bool, error) {
+	owner, ok, err := cr.ownerOf(ctx, source)
+	if err != nil || !ok || owner == cr.dept {
+		return err == nil, err
+	}
+	msg := fmt.Sprintf("%q is a document of %s; a crawl for %s does not %s it", source, deptName(owner), deptName(cr.dept), verb)
+	cr.skip(u, msg, false)
+	cr.warn("%s", msg)
+	return false, nil
 }
 
 // links returns the in-scope links of a page, normalised, each once. Links marked nofollow and
@@ -1007,7 +1154,7 @@ func (cr *crawl) readSitemaps(ctx context.Context) {
 			}
 			continue
 		}
-		data, err := io.ReadAll(io.LimitReader(resp.Body, cr.maxSize+1))
+		data, err := cr.read(resp.Body, cr.maxSize+1)
 		drain(resp)
 		if err != nil {
 			cr.warn("sitemap %q cannot be read (%s)", u, netReason(err))
@@ -1106,6 +1253,14 @@ func pathQuery(u string) string {
 
 // netReason names why a request failed, in words safe to show.
 func netReason(err error) string {
+	var ae *AddressError
+	var fe *fixgraph.Error
+	switch {
+	case errors.As(err, &ae):
+		return ae.Error()
+	case errors.As(err, &fe):
+		return fe.Message
+	}
 	var ne net.Error
 	switch {
 	case errors.Is(err, context.DeadlineExceeded), errors.As(err, &ne) && ne.Timeout():

@@ -42,7 +42,18 @@ func mustCrawlEnv(tb testing.TB) *crawlEnv {
 		tb.Fatal(err)
 	}
 	tb.Cleanup(func() { st.Close() })
-	return &crawlEnv{stores: s, state: st, crawler: &ingest.Crawler{Pipeline: s.p, State: st}}
+	return &crawlEnv{stores: s, state: st, crawler: &ingest.Crawler{Pipeline: s.p, State: st, Guard: mustLoopbackGuard(tb)}}
+}
+
+// mustLoopbackGuard returns a guard that lets the crawler reach the test sites on 127.0.0.1, as
+// --allow-hosts 127.0.0.1 does, and no other non-public address.
+func mustLoopbackGuard(tb testing.TB) *ingest.NetGuard {
+	tb.Helper()
+	g, err := ingest.NewNetGuard(false, []string{"127.0.0.1"})
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return g
 }
 
 // crawl runs a crawl with no rate limit unless cfg sets one, and fails the test on an error.
@@ -502,7 +513,7 @@ func TestCrawlRemovedPage(t *testing.T) {
 	if hist, _ := e.Graph.History(ctx, fixgraph.DocumentID(b)); len(hist) != 1 || hist[0].EndReason != fixgraph.Retired {
 		t.Errorf("history = %+v; want the last version, removed", hist)
 	}
-	if rec, err := e.state.CrawlRecord(b); err != nil || rec != nil {
+	if rec, err := e.state.CrawlRecord("", b); err != nil || rec != nil {
 		t.Errorf("state still has the removed page: %+v, %v", rec, err)
 	}
 	before := site.hitsOf("/kb/b.html")
@@ -605,7 +616,8 @@ func TestCrawlCanonicalAndDuplicates(t *testing.T) {
 	}
 }
 
-// TestCrawlLimits: depth, page count and concurrency limits hold.
+// TestCrawlLimits: depth, page, byte, time, rate and concurrency limits hold; a crawl stopped by
+// its byte or time limit keeps what it did and says which limit stopped it.
 func TestCrawlLimits(t *testing.T) {
 	pages := map[string]page{}
 	var index strings.Builder
@@ -647,6 +659,26 @@ func TestCrawlLimits(t *testing.T) {
 		}
 		if pageHits != 5 || rep.Added != 5 || rep.Unvisited != 12 {
 			t.Errorf("%s, %d unvisited, %d page requests\nwant 5 pages fetched and 12 left (8 pages and the 4 deeper links of those fetched)", describe(rep), rep.Unvisited, pageHits)
+		}
+	})
+	t.Run("bytes", func(t *testing.T) {
+		site := newTestSite(t, pages)
+		e := mustCrawlEnv(t)
+		rep := e.crawl(t, ingest.CrawlConfig{Seeds: []string{site.srv.URL + "/kb/index.html"}, MaxBytes: 600, Concurrency: 1})
+		if rep.Bytes < 600 || rep.Added == 0 || rep.Added > 4 || rep.Unvisited == 0 || rep.Failed != 0 ||
+			!slices.ContainsFunc(rep.Warnings, func(w string) bool { return strings.Contains(w, "limit of 600 bytes") }) {
+			t.Errorf("%s, %d bytes, %d unvisited\nwant a few pages, the rest unvisited, and a warning naming the limit", describe(rep), rep.Bytes, rep.Unvisited)
+		}
+	})
+	t.Run("time", func(t *testing.T) {
+		site := newTestSite(t, pages)
+		site.delay = 50 * time.Millisecond
+		e := mustCrawlEnv(t)
+		start := time.Now()
+		rep := e.crawl(t, ingest.CrawlConfig{Seeds: []string{site.srv.URL + "/kb/index.html"}, MaxTime: 400 * time.Millisecond, Concurrency: 1})
+		if took := time.Since(start); took > 5*time.Second || rep.Added == 0 || rep.Added >= 25 || rep.Unvisited == 0 || rep.Failed != 0 ||
+			!slices.ContainsFunc(rep.Warnings, func(w string) bool { return strings.Contains(w, "time limit of 400ms") }) {
+			t.Errorf("%s, %d unvisited, in %v\nwant some pages, the rest unvisited, no failures, and a warning naming the limit", describe(rep), rep.Unvisited, took)
 		}
 	})
 	t.Run("rate", func(t *testing.T) {
@@ -775,5 +807,188 @@ func TestCrawlCancelled(t *testing.T) {
 		})
 	if !errors.Is(err, context.Canceled) || rep == nil || rep.Added < 3 || rep.Added > 4 {
 		t.Fatalf("err %v, report %+v; want cancelled after 3 or 4 pages", err, rep)
+	}
+}
+
+// TestCrawlDepartmentsOwnTheirPages: department B crawls a site; department A crawls the same URLs
+// after one page changed and another went away. A's crawl leaves B's documents as they were (and
+// says so in its report); B's own next crawl still updates and retires them.
+func TestCrawlDepartmentsOwnTheirPages(t *testing.T) {
+	ctx := context.Background()
+	site := newTestSite(t, map[string]page{
+		"/kb/index.html": html("KB", `<h1>Knowledge base</h1><a href="a.html">kettle</a> <a href="b.html">toaster</a>`),
+		"/kb/a.html":     html("Kettle", kettleA),
+		"/kb/b.html":     html("Toaster", kettleB),
+	})
+	e := mustCrawlEnv(t)
+	crawlerOf := func(dept string) *ingest.Crawler {
+		p := *e.p
+		p.Department = dept
+		c := *e.crawler
+		c.Pipeline = &p
+		return &c
+	}
+	crawlAs := func(dept string) *ingest.CrawlReport {
+		t.Helper()
+		rep, err := crawlerOf(dept).Crawl(ctx, ingest.CrawlConfig{Seeds: []string{site.srv.URL + "/kb/index.html"}, Rate: -1}, nil)
+		if err != nil {
+			t.Fatalf("crawl for %s: %v", dept, err)
+		}
+		return rep
+	}
+	a, b := site.srv.URL+"/kb/a.html", site.srv.URL+"/kb/b.html"
+	owned := func(src string) *fixgraph.Document {
+		t.Helper()
+		n, err := e.Graph.Node(ctx, fixgraph.DocumentID(src))
+		if err != nil {
+			t.Fatalf("document of %s: %v", src, err)
+		}
+		return n.(*fixgraph.Document)
+	}
+	if rep := crawlAs("b"); rep.Added != 3 {
+		t.Fatalf("B's crawl: %s", describe(rep))
+	}
+	gen := e.generation(t)
+
+	site.set("/kb/a.html", html("Kettle", strings.Replace(kettleA, "citric acid", "white vinegar", 1)))
+	site.set("/kb/b.html", page{status: http.StatusNotFound})
+	rep := crawlAs("a")
+	if rep.Added+rep.Updated+rep.Removed != 0 || e.generation(t) != gen {
+		t.Errorf("A's crawl wrote to the graph: %s", describe(rep))
+	}
+	for _, src := range []string{site.srv.URL + "/kb/index.html", a, b} {
+		if d := owned(src); d.Department != "b" || d.Version != 1 {
+			t.Errorf("%s after A's crawl: department %q, version %d; want B's version 1", src, d.Department, d.Version)
+		}
+	}
+	if !e.searchHas(t, "citric acid limescale", a) || !e.searchHas(t, "crumb tray", b) {
+		t.Error("B's pages are not searchable as B wrote them after A's crawl")
+	}
+	if !slices.ContainsFunc(rep.Warnings, func(w string) bool { return strings.Contains(w, a) && strings.Contains(w, `department "b"`) }) {
+		t.Errorf("A's report does not say it left B's page alone:\n%s", describe(rep))
+	}
+
+	// B's own state is intact: its next crawl updates the changed page and retires the gone one.
+	rep = crawlAs("b")
+	if r := resultFor(t, rep, a); r.Outcome != ingest.Updated {
+		t.Errorf("B's re-crawl of the changed page: %+v; want updated", r)
+	}
+	if r := resultFor(t, rep, b); r.Outcome != ingest.Removed {
+		t.Errorf("B's re-crawl of the gone page: %+v; want removed", r)
+	}
+}
+
+// TestCrawlRedirectsStayInScope: a page that redirects to another origin (another loopback port)
+// fails without that origin being asked; a sitemap that redirects to another origin is not
+// followed; a chain of more than five redirects fails. A robots.txt that redirects to another
+// origin is not followed either, and the host is not crawled: its rules are unknown.
+func TestCrawlRedirectsStayInScope(t *testing.T) {
+	var otherHits hitCounter
+	other := httptest.NewServer(otherHits.wrap(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		switch r.URL.Path {
+		case "/robots.txt":
+			fmt.Fprint(w, "User-agent: *\nAllow: /\n")
+		case "/sitemap.xml":
+			fmt.Fprint(w, `<urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9"><url><loc>http://example.invalid/</loc></url></urlset>`)
+		default:
+			fmt.Fprint(w, "<html><body><h1>Another origin</h1><p>Secrets of another origin.</p></body></html>")
+		}
+	})))
+	defer other.Close()
+	pages := map[string]page{
+		"/sitemap.xml":   {location: other.URL + "/sitemap.xml"},
+		"/kb/index.html": html("KB", `<h1>Knowledge base</h1><a href="away.html">away</a> <a href="r0">chain</a> <a href="a.html">kettle</a>`),
+		"/kb/away.html":  {location: other.URL + "/"},
+		"/kb/a.html":     html("Kettle", kettleA),
+	}
+	for i := range 6 {
+		pages[fmt.Sprintf("/kb/r%d", i)] = page{location: fmt.Sprintf("/kb/r%d", i+1)}
+	}
+	pages["/kb/r6"] = html("End", "<h1>End of the chain</h1>")
+	site := newTestSite(t, pages)
+	e := mustCrawlEnv(t)
+	u := site.srv.URL
+	rep := e.crawl(t, ingest.CrawlConfig{Seeds: []string{u + "/kb/index.html"}})
+	for _, p := range []string{"/", "/robots.txt", "/sitemap.xml"} {
+		if n := otherHits.get(p); n != 0 {
+			t.Errorf("the other origin's %s was asked %d times", p, n)
+		}
+	}
+	if r := resultFor(t, rep, u+"/kb/away.html"); r.Outcome != ingest.Failed || !strings.Contains(r.Error, "out of the crawl's scope") {
+		t.Errorf("a redirect to another origin: %+v; want failed, out of scope", r)
+	}
+	if r := resultFor(t, rep, u+"/kb/r0"); r.Outcome != ingest.Failed || !strings.Contains(r.Error, "more than 5 times") {
+		t.Errorf("six redirects: %+v; want failed, more than 5", r)
+	}
+	if r := resultFor(t, rep, u+"/kb/a.html"); r.Outcome != ingest.Added {
+		t.Errorf("a page in scope: %+v; want added", r)
+	}
+	if !slices.ContainsFunc(rep.Warnings, func(w string) bool { return strings.Contains(w, "sitemap") && strings.Contains(w, other.URL) }) {
+		t.Errorf("no warning about the sitemap's redirect:\n%s", describe(rep))
+	}
+
+	fenced := newTestSite(t, map[string]page{
+		"/robots.txt":    {location: other.URL + "/robots.txt"},
+		"/kb/index.html": html("KB", `<h1>Knowledge base</h1>`),
+	})
+	rep = e.crawl(t, ingest.CrawlConfig{Seeds: []string{fenced.srv.URL + "/kb/index.html"}})
+	if n := otherHits.get("/robots.txt"); n != 0 {
+		t.Errorf("the other origin's robots.txt was asked %d times", n)
+	}
+	if r := resultFor(t, rep, fenced.srv.URL+"/kb/index.html"); r.Outcome != ingest.Failed || !strings.Contains(r.Error, "robots.txt") || !strings.Contains(r.Error, other.URL) {
+		t.Errorf("a page of a host whose robots.txt redirects to another origin: %+v; want failed, naming the redirect", r)
+	}
+	if fenced.hitsOf("/kb/index.html") != 0 {
+		t.Error("a page of a host whose robots.txt redirects to another origin was fetched")
+	}
+}
+
+// TestCrawlRefusesNonPublicAddresses: a crawler left at its default refuses the loopback test site
+// without sending it a request, and one guarding with a resolver refuses a private address and a
+// name that resolves to the metadata address, each reported per URL with the reason, never a crash
+// and never a connection.
+func TestCrawlRefusesNonPublicAddresses(t *testing.T) {
+	site := newTestSite(t, map[string]page{"/kb/index.html": html("KB", `<h1>Knowledge base</h1>`)})
+	e := mustCrawlEnv(t)
+	e.crawler.Guard = nil
+	u := site.srv.URL + "/kb/index.html"
+	rep := e.crawl(t, ingest.CrawlConfig{Seeds: []string{u}})
+	r := resultFor(t, rep, u)
+	if r.Outcome != ingest.Failed || fixgraph.CodeOf(r.Err) != fixgraph.EFORBIDDEN ||
+		!strings.Contains(r.Error, "address 127.0.0.1 is loopback; crawling non-public addresses is off (--allow-private-addresses") {
+		t.Errorf("the loopback site: %+v; want failed, forbidden, naming the address and the flag", r)
+	}
+	site.mu.Lock()
+	hits := len(site.hits)
+	site.mu.Unlock()
+	if hits != 0 {
+		t.Errorf("the refused site was asked for %d paths", hits)
+	}
+
+	res := &stubResolver{answers: map[string][][]string{"metadata.test": {{"169.254.169.254"}}}}
+	g, err := ingest.NewNetGuard(false, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	g.Resolver = res
+	var mu sync.Mutex
+	var dialled []string
+	ingest.SetDial(g, recordingDial(t, &dialled, &mu))
+	e.crawler.Guard = g
+	private, metadata := "http://10.0.0.5:8080/kb/index.html", "http://metadata.test/latest/meta-data/"
+	rep = e.crawl(t, ingest.CrawlConfig{Seeds: []string{private, metadata}})
+	for _, tt := range []struct{ url, msg string }{
+		{private, "address 10.0.0.5 is private; crawling non-public addresses is off"},
+		{metadata, "address 169.254.169.254 of host metadata.test is link-local; crawling non-public addresses is off"},
+	} {
+		if r := resultFor(t, rep, tt.url); r.Outcome != ingest.Failed || fixgraph.CodeOf(r.Err) != fixgraph.EFORBIDDEN || !strings.Contains(r.Error, tt.msg) {
+			t.Errorf("%s: %+v; want failed with %q", tt.url, r, tt.msg)
+		}
+	}
+	if len(dialled) != 0 {
+		t.Errorf("the guard dialled %q", dialled)
+	}
+	if rep.Added != 0 || rep.Failed != 2 {
+		t.Errorf("%s\nwant the two seeds failed and nothing else", describe(rep))
 	}
 }

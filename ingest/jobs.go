@@ -28,14 +28,23 @@ import (
 // files are held to the pipeline's MaxFileSize.
 const DefaultMaxUploadSize = 1 << 30
 
+// DefaultJobWorkers is how many jobs run at once unless told otherwise.
+const DefaultJobWorkers = 2
+
+// maxQueuedJobs is how many jobs may wait at once.
+const maxQueuedJobs = 1 << 16
+
 var (
 	bucketJobs     = []byte("jobs")     // id → Job JSON
 	bucketJobFiles = []byte("jobfiles") // id \x00 seq (4 bytes) → fixgraph.JobFile JSON
 )
 
-// Jobs runs ingest jobs one at a time in the background and keeps their state in the State file,
-// so they survive a restart: a job that was queued or running is resumed, skipping the files it
-// had finished; one whose uploaded files are gone is marked interrupted.
+// Jobs runs ingest jobs in the background and keeps their state in the State file, so they
+// survive a restart: a job that was queued or running is resumed, skipping the files it had
+// finished; one whose uploaded files are gone is marked interrupted. Workers take queued jobs
+// department by department in turn, and one department never holds every worker while another
+// department's job waits, so a slow crawl delays only its own department's later jobs. A job can
+// be cancelled (Cancel) while it waits or runs.
 type Jobs struct {
 	State    *State
 	Pipeline *Pipeline
@@ -43,18 +52,40 @@ type Jobs struct {
 	Spool    string   // directory for uploaded files until their job is done
 	// MaxUploadSize is the largest archive accepted (0 means DefaultMaxUploadSize).
 	MaxUploadSize int64
-	Log           *slog.Logger
+	// Workers is how many jobs run at once (0 means DefaultJobWorkers).
+	Workers int
+	Log     *slog.Logger
 
 	mu      sync.Mutex
 	last    int64
-	queue   chan string
 	changed chan struct{} // closed and replaced whenever a job changes
+
+	// The queue: job ids by department, oldest first, and the departments in the order they get
+	// the next free worker. wake is closed and replaced when a job is queued or a worker frees.
+	queued  map[string][]string
+	turns   []string
+	waiting int
+	wake    chan struct{}
+	busy    map[string]int         // jobs each department has running under Run
+	running map[string]*runningJob // by id: the jobs Process is carrying out
 }
 
+// runningJob is a job Process is carrying out: how to stop it, and when it has stopped.
+type runningJob struct {
+	cancel context.CancelCauseFunc
+	done   chan struct{}
+}
+
+// errCancelled is the cause of a job's context when Cancel stops it.
+var errCancelled = errors.New("the job was cancelled")
+
 func (js *Jobs) init() {
-	if js.queue == nil {
-		js.queue = make(chan string, 1<<16)
+	if js.changed == nil {
 		js.changed = make(chan struct{})
+		js.wake = make(chan struct{})
+		js.queued = make(map[string][]string)
+		js.busy = make(map[string]int)
+		js.running = make(map[string]*runningJob)
 	}
 	if js.Log == nil {
 		js.Log = slog.New(slog.DiscardHandler)
@@ -84,12 +115,17 @@ func (js *Jobs) Changed() <-chan struct{} {
 func (js *Jobs) notify() {
 	js.mu.Lock()
 	defer js.mu.Unlock()
+	js.notifyLocked()
+}
+
+// notifyLocked is notify with mu held.
+func (js *Jobs) notifyLocked() {
 	close(js.changed)
 	js.changed = make(chan struct{})
 }
 
 // Run resumes the jobs a restart left queued or running, then runs jobs as they are submitted,
-// until ctx ends.
+// Workers at a time, until ctx ends.
 func (js *Jobs) Run(ctx context.Context) error {
 	js.mu.Lock()
 	js.init()
@@ -111,34 +147,166 @@ func (js *Jobs) Run(ctx context.Context) error {
 			}
 			js.Log.Info("resuming job after a restart", "job", j.ID, "kind", j.Kind, "done", j.Processed, "of", j.Total)
 		}
-		js.queue <- j.ID
+		js.mu.Lock()
+		js.enqueue(j)
+		js.mu.Unlock()
 	}
+	var wg sync.WaitGroup
+	for range js.workers() {
+		wg.Go(func() {
+			for {
+				id, dept, ok := js.take(ctx)
+				if !ok {
+					return
+				}
+				if err := js.Process(ctx, id, nil); err != nil && ctx.Err() == nil {
+					js.Log.Error("job failed", "job", id, "err", err)
+				}
+				js.mu.Lock()
+				js.busy[dept]--
+				js.wakeAll()
+				js.mu.Unlock()
+			}
+		})
+	}
+	wg.Wait()
+	return nil
+}
+
+func (js *Jobs) workers() int { return max(1, cmp.Or(js.Workers, DefaultJobWorkers)) }
+
+// enqueue adds a job to its department's queue, unless it is there or running. mu is held.
+func (js *Jobs) enqueue(j *fixgraph.Job) {
+	if js.running[j.ID] != nil || slices.Contains(js.queued[j.Department], j.ID) {
+		return
+	}
+	if len(js.queued[j.Department]) == 0 {
+		js.turns = append(js.turns, j.Department)
+	}
+	js.queued[j.Department] = append(js.queued[j.Department], j.ID)
+	js.waiting++
+	js.wakeAll()
+}
+
+// wakeAll wakes the workers waiting for a job. mu is held.
+func (js *Jobs) wakeAll() {
+	close(js.wake)
+	js.wake = make(chan struct{})
+}
+
+// take waits for the next job a worker may run and claims it: the oldest job of the first
+// department in turn that has fewer jobs running than its share (every worker but one, so one
+// is always left to the other departments). That department's turn moves to the end.
+func (js *Jobs) take(ctx context.Context) (id, dept string, ok bool) {
+	share := max(1, js.workers()-1)
 	for {
+		js.mu.Lock()
+		for i, d := range js.turns {
+			if js.busy[d] >= share {
+				continue
+			}
+			ids := js.queued[d]
+			id = ids[0]
+			js.turns = slices.Delete(js.turns, i, i+1)
+			if len(ids) > 1 {
+				js.queued[d] = ids[1:]
+				js.turns = append(js.turns, d)
+			} else {
+				delete(js.queued, d)
+			}
+			js.waiting--
+			js.busy[d]++
+			js.mu.Unlock()
+			return id, d, true
+		}
+		wake := js.wake
+		js.mu.Unlock()
 		select {
 		case <-ctx.Done():
-			return nil
-		case id := <-js.queue:
-			if err := js.Process(ctx, id, nil); err != nil && ctx.Err() == nil {
-				js.Log.Error("job failed", "job", id, "err", err)
-			}
+			return "", "", false
+		case <-wake:
 		}
 	}
+}
+
+// dequeue takes a job out of the queue, reporting whether it was there. mu is held.
+func (js *Jobs) dequeue(id, dept string) bool {
+	ids := js.queued[dept]
+	i := slices.Index(ids, id)
+	if i < 0 {
+		return false
+	}
+	js.queued[dept] = slices.Delete(ids, i, i+1)
+	if len(js.queued[dept]) == 0 {
+		delete(js.queued, dept)
+		js.turns = slices.DeleteFunc(js.turns, func(d string) bool { return d == dept })
+	}
+	js.waiting--
+	return true
 }
 
 func (js *Jobs) submit(j *fixgraph.Job) (*fixgraph.Job, error) {
 	js.mu.Lock()
 	js.init()
+	full := js.waiting >= maxQueuedJobs
 	js.mu.Unlock()
+	if full {
+		return nil, fixgraph.Errorf(fixgraph.EUNAVAILABLE, "too many jobs are waiting; try again later")
+	}
 	j.State, j.CreatedAt = fixgraph.JobQueued, time.Now().UTC()
 	if err := js.put(j); err != nil {
 		return nil, err
 	}
-	select {
-	case js.queue <- j.ID:
-	default:
-		return nil, fixgraph.Errorf(fixgraph.EUNAVAILABLE, "too many jobs are waiting; try again later")
-	}
+	js.mu.Lock()
+	js.enqueue(j)
+	js.mu.Unlock()
 	js.notify()
+	return j, nil
+}
+
+// Cancel stops a job: a queued job never runs, and a running one stops at once, keeping the
+// outcomes of the files (or pages) it finished. Either ends in the state cancelled; cancelling
+// a cancelled job again changes nothing. A job that has finished otherwise is a conflict.
+// Cancel returns the job as it ended, waiting (until ctx ends) for a running job to stop.
+func (js *Jobs) Cancel(ctx context.Context, id string) (*fixgraph.Job, error) {
+	js.mu.Lock()
+	js.init()
+	if r, ok := js.running[id]; ok {
+		r.cancel(errCancelled)
+		js.mu.Unlock()
+		select {
+		case <-r.done:
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		}
+		j, err := js.Get(ctx, id)
+		if err == nil && j.State != fixgraph.JobCancelled {
+			// It finished on its own as it was cancelled.
+			return nil, fixgraph.Errorf(fixgraph.ECONFLICT, "job %q is %s already; only a queued or running job can be cancelled", id, j.State)
+		}
+		return j, err
+	}
+	// Not running here: mark it cancelled under mu, so no worker can take it meanwhile.
+	defer js.mu.Unlock()
+	j, err := js.Get(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	switch {
+	case j.State == fixgraph.JobCancelled:
+		return j, nil
+	case j.Finished():
+		return nil, fixgraph.Errorf(fixgraph.ECONFLICT, "job %q is %s already; only a queued or running job can be cancelled", id, j.State)
+	}
+	js.dequeue(id, j.Department)
+	j.State, j.FinishedAt = fixgraph.JobCancelled, time.Now().UTC()
+	if err := js.put(j); err != nil {
+		return nil, err
+	}
+	if j.Kind == fixgraph.JobUpload {
+		os.RemoveAll(filepath.Join(js.Spool, j.ID))
+	}
+	js.notifyLocked()
 	return j, nil
 }
 
@@ -159,15 +327,54 @@ func (js *Jobs) SubmitPaths(spec fixgraph.JobSpec, paths []string) (*fixgraph.Jo
 	return js.submit(j)
 }
 
-// SubmitCrawl records a crawl job.
+// SubmitCrawl records a crawl job, refusing a config over the crawl limits (CheckCrawlLimits).
 func (js *Jobs) SubmitCrawl(spec fixgraph.JobSpec, cfg fixgraph.CrawlConfig) (*fixgraph.Job, error) {
 	if js.Crawler == nil {
 		return nil, fixgraph.Errorf(fixgraph.EUNSUPPORTED, "this server does not crawl")
 	}
-	if len(cfg.Seeds) == 0 {
-		return nil, fixgraph.Errorf(fixgraph.EINVALID, "a crawl needs at least one seed URL")
+	if err := CheckCrawlLimits(cfg); err != nil {
+		return nil, err
 	}
 	return js.submit(&fixgraph.Job{ID: js.newID(), Kind: fixgraph.JobCrawl, Department: spec.Department, Visibility: spec.Visibility, Crawl: &cfg})
+}
+
+// CheckCrawlLimits returns an EINVALID error naming the first setting of a crawl job that is
+// negative or over its upper bound (MaxCrawlDepth, MaxCrawlPages, MaxCrawlBytes, MaxCrawlTime,
+// MaxCrawlRate, MaxCrawlConcurrency). Zero settings take the crawler's defaults, which are within
+// the bounds; a job cannot turn the rate limit off.
+func CheckCrawlLimits(cfg fixgraph.CrawlConfig) error {
+	if len(cfg.Seeds) == 0 {
+		return fixgraph.Errorf(fixgraph.EINVALID, "a crawl needs at least one seed URL")
+	}
+	for _, c := range []struct {
+		name       string
+		value, max float64
+		show       string
+	}{
+		{"depth", float64(cfg.MaxDepth), MaxCrawlDepth, fmt.Sprint(cfg.MaxDepth)},
+		{"page limit", float64(cfg.MaxPages), MaxCrawlPages, fmt.Sprint(cfg.MaxPages)},
+		{"byte limit", float64(cfg.MaxBytes), MaxCrawlBytes, fmt.Sprint(cfg.MaxBytes)},
+		{"time limit", float64(cfg.MaxTime), float64(MaxCrawlTime), cfg.MaxTime.String()},
+		{"rate", cfg.Rate, MaxCrawlRate, fmt.Sprint(cfg.Rate)},
+		{"concurrency", float64(cfg.Concurrency), MaxCrawlConcurrency, fmt.Sprint(cfg.Concurrency)},
+	} {
+		if c.value < 0 {
+			return fixgraph.Errorf(fixgraph.EINVALID, "the crawl's %s cannot be negative (%s)", c.name, c.show)
+		}
+		if c.value > c.max {
+			limit := fmt.Sprint(c.max)
+			switch c.name {
+			case "time limit":
+				limit = MaxCrawlTime.String()
+			case "byte limit":
+				limit = fmt.Sprintf("%d bytes", int64(MaxCrawlBytes))
+			case "rate":
+				limit += " requests per second per host"
+			}
+			return fixgraph.Errorf(fixgraph.EINVALID, "the crawl's %s %s is over the limit of %s", c.name, c.show, limit)
+		}
+	}
+	return nil
 }
 
 // Upload collects the files of one upload in the spool before it becomes a job.
@@ -377,9 +584,25 @@ func (js *Jobs) done(id string) (map[int]bool, error) {
 // Process carries out a queued job now, calling progress (when not nil) after each file. A job
 // resumed after a restart skips the files it had finished.
 func (js *Jobs) Process(ctx context.Context, id string, progress func(*fixgraph.Job, fixgraph.JobFile)) error {
+	jctx, cancel := context.WithCancelCause(ctx)
+	r := &runningJob{cancel: cancel, done: make(chan struct{})}
 	js.mu.Lock()
 	js.init()
+	if _, ok := js.running[id]; ok {
+		js.mu.Unlock()
+		cancel(nil)
+		return fixgraph.Errorf(fixgraph.ECONFLICT, "job %q is running already", id)
+	}
+	js.running[id] = r
 	js.mu.Unlock()
+	defer func() {
+		js.mu.Lock()
+		delete(js.running, id)
+		js.mu.Unlock()
+		cancel(nil)
+		close(r.done)
+	}()
+	ctx = jctx
 	j, err := js.Get(ctx, id)
 	if err != nil {
 		return err
@@ -413,13 +636,18 @@ func (js *Jobs) Process(ctx context.Context, id string, progress func(*fixgraph.
 	default:
 		runErr = js.files(ctx, &p, j, emit)
 	}
-	if ctx.Err() != nil {
+	cancelled := context.Cause(ctx) == errCancelled
+	if ctx.Err() != nil && !cancelled {
 		return ctx.Err() // left running: the next start resumes it
 	}
 	j.FinishedAt = time.Now().UTC()
-	j.State = fixgraph.JobDone
-	if runErr != nil {
+	switch {
+	case cancelled:
+		j.State, runErr = fixgraph.JobCancelled, nil
+	case runErr != nil:
 		j.State, j.Error = fixgraph.JobFailed, fixgraph.MessageOf(runErr)
+	default:
+		j.State = fixgraph.JobDone
 	}
 	if err := js.put(j); err != nil {
 		return err
@@ -448,7 +676,7 @@ func (js *Jobs) crawl(ctx context.Context, p *Pipeline, j *fixgraph.Job, emit fu
 	if rep != nil {
 		j.Crawled = &fixgraph.CrawlStats{Requests: rep.Requests, Fetched: rep.Fetched, NotModified: rep.NotModified,
 			Unchanged: rep.Unchanged - j.Counts.Unchanged, Skipped: rep.Skipped, Duplicates: rep.Duplicates,
-			Unvisited: rep.Unvisited, Warnings: rep.Warnings}
+			Unvisited: rep.Unvisited, Bytes: rep.Bytes, Warnings: rep.Warnings}
 	}
 	return errors.Join(err, emitErr)
 }

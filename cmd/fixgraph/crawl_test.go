@@ -1,6 +1,9 @@
 package main
 
 import (
+	"bytes"
+	"context"
+	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"path/filepath"
@@ -8,9 +11,22 @@ import (
 	"strings"
 	"sync/atomic"
 	"testing"
+	"time"
 
+	"github.com/fixgraph/fixgraph"
+	"github.com/fixgraph/fixgraph/ingest"
 	"github.com/fixgraph/fixgraph/internal/fixgraphtest"
 )
+
+// allowLoopbackCrawls lets the app's crawls reach test sites on 127.0.0.1, as --allow-hosts
+// 127.0.0.1 does; a serveApp prepare function.
+func allowLoopbackCrawls(_ context.Context, a *app) {
+	g, err := ingest.NewNetGuard(false, []string{"127.0.0.1"})
+	if err != nil {
+		panic(err)
+	}
+	a.jobs.Crawler.Guard = g
+}
 
 // TestCrawlGalaxyS10 crawls the real Galaxy S10 manual site, served unchanged on loopback, with
 // the fixgraph command: every chapter page is ingested; a second crawl fetches nothing new (every
@@ -31,7 +47,7 @@ func TestCrawlGalaxyS10(t *testing.T) {
 	})))
 	defer srv.Close()
 	dir := t.TempDir()
-	args := []string{"crawl", "--data", dir, "--embedder", "none", "--rate", "200", srv.URL + "/s10/index.html"}
+	args := []string{"crawl", "--data", dir, "--embedder", "none", "--rate", "50", "--allow-hosts", "127.0.0.1", srv.URL + "/s10/index.html"}
 
 	out := MustRun(t, args...)
 	added := regexp.MustCompile(`(?m)^added +\S+/s10/chapter-\d{3}\.html \(manual`).FindAllString(out, -1)
@@ -79,4 +95,94 @@ func (r *statusRecorder) Write(b []byte) (int, error) {
 		r.status = http.StatusOK
 	}
 	return r.ResponseWriter.Write(b)
+}
+
+// TestCrawlAddressFlags: by default `fixgraph crawl` refuses a site on a loopback address without
+// asking it anything, reporting the page as failed with the reason and the flag, and exits 0 as
+// for any page that failed; --allow-private-addresses and --allow-hosts each let it through; a
+// bad --allow-hosts is refused before anything runs.
+func TestCrawlAddressFlags(t *testing.T) {
+	var requests atomic.Int64
+	site := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		requests.Add(1)
+		if r.URL.Path != "/help/index.html" {
+			http.NotFound(w, r)
+			return
+		}
+		w.Header().Set("Content-Type", "text/html")
+		fmt.Fprint(w, `<html lang="en"><body><h1>Heater care</h1><h2>Anode</h2><p>Replace the magnesium anode every two years.</p></body></html>`)
+	}))
+	defer site.Close()
+	seed := site.URL + "/help/index.html"
+
+	out := MustRun(t, "crawl", "--data", t.TempDir(), "--embedder", "none", seed)
+	if !strings.Contains(out, "failed    "+seed+": cannot fetch") || !strings.Contains(out, "address 127.0.0.1 is loopback; crawling non-public addresses is off (--allow-private-addresses") {
+		t.Errorf("a crawl of a loopback site without the flags printed:\n%s", out)
+	}
+	if n := requests.Load(); n != 0 {
+		t.Errorf("the refused site got %d requests", n)
+	}
+	for _, flags := range [][]string{{"--allow-private-addresses"}, {"--allow-hosts", "intranet.example, 127.0.0.0/8"}} {
+		args := append([]string{"crawl", "--data", t.TempDir(), "--embedder", "none"}, flags...)
+		if out := MustRun(t, append(args, seed)...); !strings.Contains(out, "added     "+seed) {
+			t.Errorf("crawl %s printed:\n%s", strings.Join(flags, " "), out)
+		}
+	}
+	var stdout, stderr bytes.Buffer
+	err := run(context.Background(), []string{"crawl", "--data", t.TempDir(), "--embedder", "none", "--allow-hosts", "http://intranet/", seed}, &stdout, &stderr)
+	if fixgraph.CodeOf(err) != fixgraph.EINVALID || !strings.Contains(fixgraph.MessageOf(err), "--allow-hosts") {
+		t.Errorf("a bad --allow-hosts: %v; want invalid, naming the flag", err)
+	}
+	err = run(context.Background(), []string{"crawl", "--data", t.TempDir(), "--embedder", "none", "--depth", "50", seed}, &stdout, &stderr)
+	if fixgraph.CodeOf(err) != fixgraph.EINVALID || !strings.Contains(fixgraph.MessageOf(err), "depth 50 is over the limit of 20") {
+		t.Errorf("--depth 50: %v; want invalid, naming the limit", err)
+	}
+}
+
+// TestCancelJobMutation starts a crawl of a site that hangs over GraphQL and cancels it with
+// cancelJob: the job ends cancelled, keeping the page it wrote before the site hung.
+func TestCancelJobMutation(t *testing.T) {
+	base, _ := serveApp(t, allowLoopbackCrawls)
+	release := make(chan struct{})
+	site := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		switch r.URL.Path {
+		case "/help/index.html":
+			w.Header().Set("Content-Type", "text/html")
+			fmt.Fprint(w, `<html lang="en"><body><h1>Help</h1><p>Start here.</p><a href="slow.html">slow</a></body></html>`)
+		case "/help/slow.html":
+			select {
+			case <-release:
+			case <-r.Context().Done():
+			}
+		default:
+			http.NotFound(w, r)
+		}
+	}))
+	defer site.Close()
+	defer close(release)
+	var started struct{ Crawl struct{ ID string } }
+	gqlPost(t, base, `mutation($u: String!) { crawl(input: {seeds: [$u], rate: 50}) { id } }`, map[string]any{"u": site.URL + "/help/index.html"}, &started)
+	id := started.Crawl.ID
+	var job struct {
+		Job struct {
+			State     string
+			Processed int
+		}
+	}
+	for deadline := time.Now().Add(30 * time.Second); job.Job.Processed == 0; time.Sleep(20 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatalf("the crawl never wrote its first page: %+v", job)
+		}
+		gqlPost(t, base, `query($id: ID!) { job(id: $id) { state processed } }`, map[string]any{"id": id}, &job)
+	}
+	var cancelled struct {
+		CancelJob struct {
+			State  string
+			Counts struct{ Added int }
+		}
+	}
+	gqlPost(t, base, `mutation($id: ID!) { cancelJob(id: $id) { state counts { added } } }`, map[string]any{"id": id}, &cancelled)
+	if cancelled.CancelJob.State != fixgraph.JobCancelled || cancelled.CancelJob.Counts.Added != 1 {
+		t.Errorf("cancelJob: %+v; want cancelled with the index page added", cancelled.CancelJob)
+	}
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"flag"
 	"fmt"
 	"io"
 	"log/slog"
@@ -75,23 +76,31 @@ func runCrawl(ctx context.Context, args []string, stdout, stderr io.Writer, log 
 	visibility := fs.String("visibility", "", "public (default), internal or department")
 	var cc fixgraph.CrawlConfig
 	fs.StringVar(&cc.Scope, "scope", "", "URL prefix every page must start with (default: each seed's directory)")
-	fs.IntVar(&cc.MaxDepth, "depth", 0, "link hops from a seed (default 5)")
-	fs.IntVar(&cc.MaxPages, "max-pages", 0, "pages to fetch at most (default 1000)")
-	fs.Float64Var(&cc.Rate, "rate", 0, "requests per second per host (default 5)")
-	fs.IntVar(&cc.Concurrency, "concurrency", 0, "parallel fetches (default 4)")
+	fs.IntVar(&cc.MaxDepth, "depth", 0, fmt.Sprintf("link hops from a seed (default %d, at most %d)", ingest.DefaultCrawlDepth, ingest.MaxCrawlDepth))
+	fs.IntVar(&cc.MaxPages, "max-pages", 0, fmt.Sprintf("pages to fetch at most (default %d, at most %d)", ingest.DefaultCrawlPages, ingest.MaxCrawlPages))
+	fs.Int64Var(&cc.MaxBytes, "max-bytes", 0, fmt.Sprintf("bytes to read at most (default %d, at most %d)", ingest.DefaultCrawlBytes, int64(ingest.MaxCrawlBytes)))
+	fs.DurationVar(&cc.MaxTime, "max-time", 0, fmt.Sprintf("how long the crawl may run (default %s, at most %s)", ingest.DefaultCrawlTime, ingest.MaxCrawlTime))
+	fs.Float64Var(&cc.Rate, "rate", 0, fmt.Sprintf("requests per second per host (default %g, at most %g)", ingest.DefaultCrawlRate, ingest.MaxCrawlRate))
+	fs.IntVar(&cc.Concurrency, "concurrency", 0, fmt.Sprintf("parallel fetches (default %d, at most %d)", ingest.DefaultCrawlConcurrency, ingest.MaxCrawlConcurrency))
+	gf := addGuardFlags(fs)
 	if err := parse(fs, args); err != nil {
 		return err
 	}
 	if fs.NArg() == 0 {
-		fmt.Fprintln(stderr, "usage: fixgraph crawl [--data DIR] [--scope URL] [--depth N] [--max-pages N] [--rate R] URL...")
+		fmt.Fprintln(stderr, "usage: fixgraph crawl [--data DIR] [--scope URL] [--depth N] [--max-pages N] [--rate R] [--allow-hosts H,…] URL...")
 		return exitError{2}
 	}
 	cc.Seeds = fs.Args()
+	guard, err := gf.guard()
+	if err != nil {
+		return err
+	}
 	a, err := openApp(ctx, cfg, log)
 	if err != nil {
 		return err
 	}
 	defer a.Close()
+	a.jobs.Crawler.Guard = guard
 	job, err := a.jobs.SubmitCrawl(fixgraph.JobSpec{Department: *department, Visibility: fixgraph.Visibility(*visibility)}, cc)
 	if err != nil {
 		return err
@@ -100,6 +109,42 @@ func runCrawl(ctx context.Context, args []string, stdout, stderr io.Writer, log 
 	// Dead links are the site's problem, not the crawl's: pages that failed are listed and
 	// counted, and the exit status is 0 unless the crawl itself could not run.
 	return a.runJob(ctx, job, stdout, stderr, *asJSON, false)
+}
+
+// guardFlags are the flags of crawl and serve that say which non-public addresses crawls may fetch.
+type guardFlags struct {
+	allowPrivate *bool
+	allowHosts   *listFlag
+}
+
+func addGuardFlags(fs *flag.FlagSet) guardFlags {
+	f := guardFlags{allowHosts: new(listFlag)}
+	f.allowPrivate = fs.Bool("allow-private-addresses", false, "let crawls fetch loopback, private, link-local and other non-public addresses; off, every connection's address is checked after DNS resolution and refused")
+	fs.Var(f.allowHosts, "allow-hosts", "hosts, IP addresses or CIDR ranges crawls may fetch although not public, comma-separated or repeated (e.g. intranet.example,10.1.0.0/16)")
+	return f
+}
+
+// guard returns the crawler's address guard the flags ask for.
+func (f guardFlags) guard() (*ingest.NetGuard, error) {
+	g, err := ingest.NewNetGuard(*f.allowPrivate, *f.allowHosts)
+	if err != nil {
+		return nil, fixgraph.WrapError(fixgraph.EINVALID, err, "bad --allow-hosts: %s", fixgraph.MessageOf(err))
+	}
+	return g, nil
+}
+
+// listFlag is a flag of values given comma-separated, repeated, or both.
+type listFlag []string
+
+func (l *listFlag) String() string { return strings.Join(*l, ",") }
+
+func (l *listFlag) Set(v string) error {
+	for _, s := range strings.Split(v, ",") {
+		if s = strings.TrimSpace(s); s != "" {
+			*l = append(*l, s)
+		}
+	}
+	return nil
 }
 
 // runJob carries out a job in the foreground: a line per file (or JSON), a progress bar on a

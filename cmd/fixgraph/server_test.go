@@ -339,6 +339,7 @@ func TestServerCrawlRetiresPages(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer a.Close()
+	allowLoopbackCrawls(ctx, a)
 	pages := map[string][]byte{
 		"/help/index.html": []byte(`<html><body><h1>Help</h1><p>Start here.</p><a href="heater.html">Heater</a> <a href="faq.html">FAQ</a></body></html>`),
 		"/help/heater.html": []byte(`<html lang="en"><body><h1>Heater care</h1><h2>Anode replacement</h2><p>Replace the magnesium anode every two years.</p>
@@ -360,7 +361,7 @@ func TestServerCrawlRetiresPages(t *testing.T) {
 	defer site.Close()
 	crawl := func() fixgraph.JobCounts {
 		t.Helper()
-		job, err := a.jobs.SubmitCrawl(fixgraph.JobSpec{}, fixgraph.CrawlConfig{Seeds: []string{site.URL + "/help/index.html"}, Rate: -1})
+		job, err := a.jobs.SubmitCrawl(fixgraph.JobSpec{}, fixgraph.CrawlConfig{Seeds: []string{site.URL + "/help/index.html"}, Rate: ingest.MaxCrawlRate})
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -446,7 +446,7 @@ func gqlPostErr(base, query string, vars map[string]any, out any) error {
 // TestCrawlMutationAndHistory starts a crawl over GraphQL, changes a page and crawls again: the
 // page's document is at version 2, and documentHistory holds version 1 with its old sections.
 func TestCrawlMutationAndHistory(t *testing.T) {
-	base, _ := testServer(t)
+	base, _ := serveApp(t, allowLoopbackCrawls)
 	page := mustRead(t, "../../fixtures/manuals/wh-5020-en.html")
 	var current atomic.Pointer[[]byte]
 	current.Store(&page)
@@ -461,7 +461,7 @@ func TestCrawlMutationAndHistory(t *testing.T) {
 	defer site.Close()
 	crawl := func() string {
 		var out struct{ Crawl struct{ ID, State string } }
-		gqlPost(t, base, `mutation($u: String!) { crawl(input: {seeds: [$u], rate: 100, department: "engineering"}) { id state } }`,
+		gqlPost(t, base, `mutation($u: String!) { crawl(input: {seeds: [$u], rate: 50, department: "engineering"}) { id state } }`,
 			map[string]any{"u": site.URL + "/help/wh-5020.html"}, &out)
 		rep := waitJob(t, base, out.Crawl.ID)
 		if rep.State != fixgraph.JobDone || rep.Department != "engineering" || rep.Crawled == nil {
