@@ -42,7 +42,7 @@ type block struct {
 
 // pageHTML writes blocks as an HTML page with a title and a language (either may be empty).
 // Runs of paragraphs that are question-and-answer pairs (问：… 答：…, Q: … A: …) become a
-// definition list, as FAQ pages mark them; paragraphs numbered 1, 2, 3 by hand become an ordered
+// definition list, as FAQ pages mark them, when they are most of the page (qaPage); paragraphs numbered 1, 2, 3 by hand become an ordered
 // list, so steps typed without Word's numbering are steps too.
 func pageHTML(title, lang string, blocks []block) []byte {
 	var b strings.Builder
@@ -55,13 +55,35 @@ func pageHTML(title, lang string, blocks []block) []byte {
 		b.WriteString("<title>" + html.EscapeString(title) + "</title>")
 	}
 	b.WriteString("</head><body>\n")
-	writeBlocks(&b, blocks)
+	writeBlocks(&b, blocks, qaPage(blocks))
 	b.WriteString("</body></html>\n")
 	return []byte(b.String())
 }
 
-// writeBlocks writes blocks as HTML: a table cell's content, or a page's body.
-func writeBlocks(b *strings.Builder, blocks []block) {
+// qaPage reports whether question-and-answer paragraphs make up at least half of a page's
+// paragraphs, list items and tables. Only then are they written as a FAQ's markup: a page with
+// three pairs or more in it is a FAQ page, and a manual with a few questions in one chapter is
+// to stay a manual.
+func qaPage(blocks []block) bool {
+	qa, other := 0, 0
+	for i := 0; i < len(blocks); {
+		switch n := qaRun(blocks[i:]); {
+		case n > 0:
+			qa += n
+			i += n
+		case blocks[i].kind == blockHeading:
+			i++
+		default:
+			other++
+			i++
+		}
+	}
+	return qa > 0 && qa >= other
+}
+
+// writeBlocks writes blocks as HTML: a table cell's content, or a page's body. qa says whether
+// question-and-answer paragraphs are written as a definition list.
+func writeBlocks(b *strings.Builder, blocks []block, qa bool) {
 	for i := 0; i < len(blocks); {
 		bl := blocks[i]
 		switch bl.kind {
@@ -85,7 +107,7 @@ func writeBlocks(b *strings.Builder, blocks []block) {
 			b.WriteString("</" + tag + ">\n")
 			i = j
 		default:
-			if n := qaRun(blocks[i:]); n > 0 {
+			if n := qaRun(blocks[i:]); qa && n > 0 {
 				writeQA(b, blocks[i:i+n])
 				i += n
 				continue

@@ -659,7 +659,7 @@ func (r *docxReader) readRow(depth int) (cells []docxCell, before int, err error
 				c.merge = cmp.Or(props.VMerge.Val, "continue")
 			}
 			var b strings.Builder
-			writeBlocks(&b, content)
+			writeBlocks(&b, content, false)
 			c.html = b.String()
 			for _, bl := range content {
 				c.text += bl.text + " "
@@ -680,16 +680,11 @@ const maxTableColumns = 1000
 // tableBlock writes the rows of a Word table as an HTML table.
 func tableBlock(rows [][]docxCell, befores []int) block {
 	// Place each cell on the grid, carrying vertically merged cells down.
-	type placed struct {
-		docxCell
-		col int
-	}
 	carry := make(map[int]docxCell)
-	var grid [][]placed
-	width := 0
+	var grid [][]placedCell
 	for i, row := range rows {
 		col := befores[i]
-		var out []placed
+		var out []placedCell
 		for _, c := range row {
 			switch c.merge {
 			case "continue":
@@ -701,11 +696,10 @@ func tableBlock(rows [][]docxCell, befores []int) block {
 			default:
 				delete(carry, col)
 			}
-			out = append(out, placed{c, col})
+			out = append(out, placedCell{c, col})
 			col += c.span
 		}
-		width = max(width, col)
-		if strings.TrimSpace(joinCellText(out, func(p placed) string { return p.text })) != "" {
+		if strings.TrimSpace(joinCellText(out, func(p placedCell) string { return p.text })) != "" {
 			grid = append(grid, out)
 		}
 	}
@@ -714,7 +708,7 @@ func tableBlock(rows [][]docxCell, befores []int) block {
 	}
 	var b, text strings.Builder
 	b.WriteString("<table>")
-	if len(grid) > 1 && len(grid[0]) == 1 && width > 1 && grid[0][0].span == width {
+	if len(grid) > 1 && len(grid[0]) == 1 && grid[0][0].span > 1 && grid[0][0].span >= gridWidth(grid[1]) {
 		b.WriteString("<caption>" + html.EscapeString(extract.Clean(grid[0][0].text)) + "</caption>")
 		text.WriteString(grid[0][0].text + "\n")
 		grid = grid[1:]
@@ -738,6 +732,20 @@ func tableBlock(rows [][]docxCell, befores []int) block {
 	}
 	b.WriteString("</table>\n")
 	return block{kind: blockTable, html: b.String(), text: extract.CleanBlock(text.String())}
+}
+
+// placedCell is a cell at its column of the table's grid.
+type placedCell struct {
+	docxCell
+	col int
+}
+
+// gridWidth returns the grid columns a row of cells covers.
+func gridWidth(row []placedCell) int {
+	if len(row) == 0 {
+		return 0
+	}
+	return row[len(row)-1].col + row[len(row)-1].span
 }
 
 func joinCellText[T any](cells []T, text func(T) string) string {

@@ -252,9 +252,10 @@ func MustEncryptOffice(tb testing.TB, data []byte, password string) []byte {
 	return out
 }
 
-// MustBigSheetXLSX writes a workbook whose one sheet has rows numbered rows (one cell each),
-// streamed into the zip so that a million rows cost no more memory than a few.
-func MustBigSheetXLSX(tb testing.TB, rows int) []byte {
+// MustRawXLSX writes a workbook whose sheets S1, S2… have the sheetData that each of sheets
+// streams into the zip, so that a million rows cost no more memory than a few. Parts come from
+// extra by name (a shared string table, say).
+func MustRawXLSX(tb testing.TB, extra map[string]string, sheets ...func(w io.Writer) error) []byte {
 	tb.Helper()
 	var buf bytes.Buffer
 	zw := zip.NewWriter(&buf)
@@ -270,28 +271,55 @@ func MustBigSheetXLSX(tb testing.TB, rows int) []byte {
 	text := func(s string) func(io.Writer) error {
 		return func(w io.Writer) error { _, err := io.WriteString(w, s); return err }
 	}
-	write("[Content_Types].xml", text(`<?xml version="1.0" encoding="UTF-8"?><Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types"><Default Extension="rels" ContentType="application/vnd.openxmlformats-package.relationships+xml"/><Default Extension="xml" ContentType="application/xml"/><Override PartName="/xl/workbook.xml" ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet.main+xml"/><Override PartName="/xl/worksheets/sheet1.xml" ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.worksheet+xml"/></Types>`))
+	var list, rels, types strings.Builder
+	for i := range sheets {
+		fmt.Fprintf(&list, `<sheet name="S%d" sheetId="%d" r:id="rId%d"/>`, i+1, i+1, i+1)
+		fmt.Fprintf(&rels, `<Relationship Id="rId%d" Type="%s/worksheet" Target="worksheets/sheet%d.xml"/>`, i+1, relNS, i+1)
+		fmt.Fprintf(&types, `<Override PartName="/xl/worksheets/sheet%d.xml" ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.worksheet+xml"/>`, i+1)
+	}
+	write("[Content_Types].xml", text(`<?xml version="1.0" encoding="UTF-8"?><Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types"><Default Extension="rels" ContentType="application/vnd.openxmlformats-package.relationships+xml"/><Default Extension="xml" ContentType="application/xml"/><Override PartName="/xl/workbook.xml" ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet.main+xml"/>`+types.String()+`</Types>`))
 	write("_rels/.rels", text(`<?xml version="1.0" encoding="UTF-8"?><Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships"><Relationship Id="rId1" Type="`+relNS+`/officeDocument" Target="xl/workbook.xml"/></Relationships>`))
-	write("xl/workbook.xml", text(`<?xml version="1.0" encoding="UTF-8"?><workbook xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main" xmlns:r="`+relNS+`"><sheets><sheet name="Codes" sheetId="1" r:id="rId1"/></sheets></workbook>`))
-	write("xl/_rels/workbook.xml.rels", text(`<?xml version="1.0" encoding="UTF-8"?><Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships"><Relationship Id="rId1" Type="`+relNS+`/worksheet" Target="worksheets/sheet1.xml"/></Relationships>`))
-	write("xl/worksheets/sheet1.xml", func(w io.Writer) error {
-		bw := &bytes.Buffer{}
-		bw.WriteString(`<?xml version="1.0" encoding="UTF-8"?><worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"><sheetData>`)
-		for r := 1; r <= rows; r++ {
-			fmt.Fprintf(bw, `<row r="%d"><c r="A%d"><v>%d</v></c></row>`, r, r, r)
-			if bw.Len() > 1<<16 {
-				if _, err := w.Write(bw.Bytes()); err != nil {
-					return err
-				}
-				bw.Reset()
+	write("xl/workbook.xml", text(`<?xml version="1.0" encoding="UTF-8"?><workbook xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main" xmlns:r="`+relNS+`"><sheets>`+list.String()+`</sheets></workbook>`))
+	write("xl/_rels/workbook.xml.rels", text(`<?xml version="1.0" encoding="UTF-8"?><Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships">`+rels.String()+`</Relationships>`))
+	for i, fill := range sheets {
+		write(fmt.Sprintf("xl/worksheets/sheet%d.xml", i+1), func(w io.Writer) error {
+			if _, err := io.WriteString(w, `<?xml version="1.0" encoding="UTF-8"?><worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"><sheetData>`); err != nil {
+				return err
 			}
-		}
-		bw.WriteString(`</sheetData></worksheet>`)
-		_, err := w.Write(bw.Bytes())
-		return err
-	})
+			if err := fill(w); err != nil {
+				return err
+			}
+			_, err := io.WriteString(w, `</sheetData></worksheet>`)
+			return err
+		})
+	}
+	names := make([]string, 0, len(extra))
+	for n := range extra {
+		names = append(names, n)
+	}
+	slices.Sort(names)
+	for _, n := range names {
+		write(n, text(extra[n]))
+	}
 	if err := zw.Close(); err != nil {
 		tb.Fatal(err)
 	}
 	return buf.Bytes()
+}
+
+// SheetRows returns sheetData content of n rows, row r written by row(r).
+func SheetRows(n int, row func(r int) string) func(io.Writer) error {
+	return func(w io.Writer) error {
+		var b bytes.Buffer
+		for r := 1; r <= n; r++ {
+			b.WriteString(row(r))
+			if b.Len() > 1<<16 || r == n {
+				if _, err := w.Write(b.Bytes()); err != nil {
+					return err
+				}
+				b.Reset()
+			}
+		}
+		return nil
+	}
 }
