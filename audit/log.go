@@ -3,6 +3,7 @@ package audit
 import (
 	"bufio"
 	"bytes"
+	"crypto/hmac"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
@@ -27,8 +28,9 @@ type Entry struct {
 	Target string            `json:"target,omitempty"` // what it acted on: a job id, document id, key id, user name
 	Detail map[string]string `json:"detail,omitempty"`
 	Remote string            `json:"remote,omitempty"` // client address
+	Key    string            `json:"key,omitempty"`    // id (KeyID) of the key that keyed Hash; "" for entries written before the log had a key
 	Prev   string            `json:"prev"`             // hash of the previous entry ("" for the first)
-	Hash   string            `json:"hash"`             // sha256 hex over prev + the entry's canonical JSON without hash
+	Hash   string            `json:"hash"`             // HMAC-SHA256 (or, unkeyed, SHA-256) hex over prev + the entry's canonical JSON without hash
 }
 
 // Head is the newest entry of a log as far as its chain goes: its sequence number and hash. Kept
@@ -40,28 +42,66 @@ type Head struct {
 
 // Log is an open audit log. Its methods are safe for concurrent use.
 type Log struct {
-	path string
-	now  func() time.Time // the clock; tests in this package replace it
+	path   string
+	cpPath string           // its checkpoint file
+	key    []byte           // the HMAC key
+	keyID  string           // KeyID(key)
+	newKey bool             // the key file was made by this Open: the log never had a key
+	now    func() time.Time // the clock; tests in this package replace it
 
 	mu     sync.Mutex
 	f      *os.File
 	size   int64 // bytes of whole entries written so far
 	head   Head
-	broken error // set when a failed write could not be undone; appends then fail
+	last   Entry      // the entry at head (zero for an empty log)
+	cp     Checkpoint // the checkpoint last written
+	broken error      // set when a failed write could not be undone; appends then fail
 }
 
-// Open creates the log at path, or opens it to append to. It reads the last line to continue the
-// chain and refuses a log whose last line is incomplete or does not check out, because appending
-// to it would hide the damage; [Verify] finds the first bad line.
-func Open(path string) (*Log, error) {
+// Options says how [OpenWith] opens a log.
+type Options struct {
+	// Key is the HMAC key of the chain. Nil means the key in KeyFile(path), made with a random key
+	// the first time.
+	Key []byte
+}
+
+// Open creates the log at path, or opens it to append to, keyed with the key in the key file
+// beside it (made the first time). See [OpenWith].
+func Open(path string) (*Log, error) { return OpenWith(path, Options{}) }
+
+// OpenWith creates the log at path, or opens it to append to. It reads the last line to continue
+// the chain and refuses a log whose last line is incomplete or does not check out, because
+// appending to it would hide the damage; [Verify] finds the first bad line. It also refuses a log
+// that its checkpoint (CheckpointPath) shows was cut short or rewritten, a keyed log whose
+// checkpoint is gone, and a checkpoint that is not signed with the key.
+//
+// A log written before logs were keyed (no checkpoint, unkeyed entries) is migrated when it is
+// first opened with the key file, which Open then makes: its entries stay as they are, and keying
+// starts with the next entry; the checkpoint, written at once, records where. Given a key (or a
+// key file that exists already), such a log is refused instead, since deleting the checkpoint and
+// rewriting a keyed log as an unkeyed one would look the same; open it once with the key file,
+// then move the key elsewhere.
+func OpenWith(path string, opt Options) (*Log, error) {
+	key, newKey := opt.Key, false
+	if key == nil {
+		var err error
+		if key, newKey, err = loadKey(KeyFile(path), true); err != nil {
+			return nil, fmt.Errorf("opening audit log %q: %w", path, err)
+		}
+	}
+	if len(key) < MinKeySize {
+		return nil, fmt.Errorf("opening audit log %q: the audit key has %d bytes; it needs at least %d", path, len(key), MinKeySize)
+	}
 	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE|os.O_APPEND, 0o600)
 	if err != nil {
 		return nil, fmt.Errorf("opening audit log %q: %w", path, err)
 	}
-	l := &Log{path: path, now: time.Now, f: f}
-	if err := l.init(); err != nil {
-		f.Close()
-		return nil, fmt.Errorf("opening audit log %q: %w", path, err)
+	l := &Log{path: path, cpPath: CheckpointPath(path), key: key, keyID: KeyID(key), newKey: newKey, now: time.Now, f: f}
+	for _, step := range []func() error{l.init, l.anchor} {
+		if err := step(); err != nil {
+			f.Close()
+			return nil, fmt.Errorf("opening audit log %q: %w", path, err)
+		}
 	}
 	return l, nil
 }
@@ -92,11 +132,56 @@ func (l *Log) init() error {
 	if err != nil {
 		return err
 	}
-	e, reason := decodeLine(line)
+	e, reason := decodeLine(line, l.key)
 	if reason != "" {
 		return &VerifyError{Seq: e.Seq, Reason: "last line: " + reason + " (run Verify to find the first bad line)"}
 	}
-	l.head = Head{Seq: e.Seq, Hash: e.Hash}
+	l.head, l.last = Head{Seq: e.Seq, Hash: e.Hash}, e
+	return nil
+}
+
+// anchor reads the checkpoint and holds the log's head against it, or writes the first one.
+func (l *Log) anchor() error {
+	data, err := os.ReadFile(l.cpPath)
+	if err != nil && !errors.Is(err, os.ErrNotExist) {
+		return fmt.Errorf("reading audit checkpoint %q: %w", l.cpPath, err)
+	}
+	refuse := func(reason string) error {
+		return &VerifyError{Seq: l.head.Seq, Reason: reason + " (run Verify for details)"}
+	}
+	keyedFrom := l.head.Seq + 1 // a new log, or one written before it had a key
+	if data != nil {
+		cp, err := parseCheckpoint(data, l.key)
+		if err != nil {
+			return err
+		}
+		switch {
+		case cp.Seq > l.head.Seq:
+			return refuse(fmt.Sprintf("truncated: the log ends at seq %d, but its checkpoint of %s records seq %d: %s",
+				l.head.Seq, cp.Time.Format(time.RFC3339), cp.Seq, missing(l.head.Seq, cp)))
+		case cp.Seq == l.head.Seq && cp.Hash != l.head.Hash:
+			return refuse(fmt.Sprintf("rewritten: seq %d hashes to %s, but its checkpoint records %s", cp.Seq, short(l.head.Hash), short(cp.Hash)))
+		case l.head.Seq >= cp.KeyedFrom && l.last.Key == "":
+			return refuse(fmt.Sprintf("rewritten: seq %d is not keyed, but the log is keyed from seq %d", l.head.Seq, cp.KeyedFrom))
+		}
+		keyedFrom = cp.KeyedFrom
+		if cp.Seq == l.head.Seq {
+			l.cp = *cp
+			return nil
+		}
+		// Behind the log: an append's checkpoint did not get written. Catch up.
+	} else if l.last.Key != "" {
+		return refuse(fmt.Sprintf("the checkpoint %s is missing, though the log is keyed: it was deleted, or not copied with the log", l.cpPath))
+	} else if l.head.Seq > 0 && !l.newKey {
+		return refuse(fmt.Sprintf("the checkpoint %s is missing, though the log has a key: it was deleted and the log perhaps rewritten; "+
+			"or the log was written before logs were keyed, and to start keying it, open it once with the key file (%s) rather than a key given",
+			l.cpPath, KeyFile(l.path)))
+	}
+	cp := Checkpoint{Seq: l.head.Seq, Hash: l.head.Hash, Time: l.now().UTC(), Key: l.keyID, KeyedFrom: keyedFrom}
+	if err := writeCheckpoint(l.cpPath, cp.sign(l.key)); err != nil {
+		return err
+	}
+	l.cp = cp
 	return nil
 }
 
@@ -153,7 +238,8 @@ func (l *Log) Append(e Entry) (Entry, error) {
 	e.Seq = l.head.Seq + 1
 	e.Time = l.now().UTC()
 	e.Prev = l.head.Hash
-	line, err := seal(&e)
+	e.Key = l.keyID
+	line, err := seal(&e, l.key)
 	if err != nil {
 		return Entry{}, fmt.Errorf("encoding audit entry %d: %w", e.Seq, err)
 	}
@@ -168,7 +254,13 @@ func (l *Log) Append(e Entry) (Entry, error) {
 		return Entry{}, fmt.Errorf("syncing audit entry %d: %w", e.Seq, err)
 	}
 	l.size += int64(len(line))
-	l.head = Head{Seq: e.Seq, Hash: e.Hash}
+	l.head, l.last = Head{Seq: e.Seq, Hash: e.Hash}, e
+	cp := Checkpoint{Seq: e.Seq, Hash: e.Hash, Time: e.Time, Key: l.keyID, KeyedFrom: l.cp.KeyedFrom}
+	if err := writeCheckpoint(l.cpPath, cp.sign(l.key)); err != nil {
+		// The entry is written; the checkpoint stays one behind, which Verify accepts.
+		return e, fmt.Errorf("audit entry %d is written, but its checkpoint is not: %w", e.Seq, err)
+	}
+	l.cp = cp
 	return e, nil
 }
 
@@ -191,19 +283,22 @@ func (l *Log) Head() Head {
 	return l.head
 }
 
-// Snapshot writes a consistent copy of the whole log so far to w, for backups. It holds the append
-// lock while it copies, so the copy ends with a whole entry and appends wait until it is done.
-func (l *Log) Snapshot(w io.Writer) (int64, error) {
+// Snapshot writes a consistent copy of the whole log so far to w, for backups, and returns its
+// size and the checkpoint of the copy (the file's contents), to keep with it: restored together,
+// the two verify as the log does. It holds the append lock while it copies, so the copy ends
+// with a whole entry and appends wait until it is done.
+func (l *Log) Snapshot(w io.Writer) (n int64, checkpoint []byte, err error) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	if l.f == nil {
-		return 0, fmt.Errorf("copying audit log %q: the log is closed", l.path)
+		return 0, nil, fmt.Errorf("copying audit log %q: the log is closed", l.path)
 	}
-	n, err := io.Copy(w, io.NewSectionReader(l.f, 0, l.size))
+	n, err = io.Copy(w, io.NewSectionReader(l.f, 0, l.size))
 	if err != nil {
-		return n, fmt.Errorf("copying audit log %q: %w", l.path, err)
+		return n, nil, fmt.Errorf("copying audit log %q: %w", l.path, err)
 	}
-	return n, nil
+	cp := l.cp
+	return n, cp.sign(l.key), nil
 }
 
 // Close closes the log. Appends after Close fail.
@@ -221,14 +316,14 @@ func (l *Log) Close() error {
 	return nil
 }
 
-// seal fills in e.Hash and returns the entry's line without its newline.
-func seal(e *Entry) ([]byte, error) {
+// seal fills in e.Hash, keyed with key, and returns the entry's line without its newline.
+func seal(e *Entry, key []byte) ([]byte, error) {
 	e.Hash = ""
 	canon, err := json.Marshal(e)
 	if err != nil {
 		return nil, err
 	}
-	e.Hash = hashOf(e.Prev, canon)
+	e.Hash = macOf(key, e.Prev, canon)
 	return json.Marshal(e)
 }
 
@@ -243,9 +338,10 @@ func hashOf(prev string, canonical []byte) string {
 func validUTF8(s string) string { return strings.ToValidUTF8(s, "\uFFFD") }
 
 // decodeLine parses one line (without its newline) and checks that it is in canonical form and that
-// its hash matches its content. It returns what is wrong, or "". The chain (seq, prev) is checked by
-// the caller.
-func decodeLine(line []byte) (Entry, string) {
+// its hash matches its content: HMAC-SHA256 with key for a keyed entry, SHA-256 for one written
+// before the log had a key. It returns what is wrong, or "". The chain (seq, prev) and which
+// entries must be keyed are checked by the caller.
+func decodeLine(line []byte, key []byte) (Entry, string) {
 	var e Entry
 	if len(bytes.TrimSpace(line)) == 0 {
 		return e, "bad JSON: empty line"
@@ -260,8 +356,19 @@ func decodeLine(line []byte) (Entry, string) {
 		return e, "cannot re-encode entry: " + err.Error()
 	}
 	e.Hash = stored
-	if want := hashOf(e.Prev, canon); stored != want {
-		return e, fmt.Sprintf("hash mismatch: stored %s, content hashes to %s", short(stored), short(want))
+	switch {
+	case e.Key == "":
+		if want := hashOf(e.Prev, canon); stored != want {
+			return e, fmt.Sprintf("hash mismatch: stored %s, content hashes to %s", short(stored), short(want))
+		}
+	case key == nil:
+		return e, fmt.Sprintf("the entry is keyed with key %s, and no key was given to check it", e.Key)
+	case e.Key != KeyID(key):
+		return e, fmt.Sprintf("the entry is keyed with key %s, not with the key given (%s)", e.Key, KeyID(key))
+	default:
+		if want := macOf(key, e.Prev, canon); !hmac.Equal([]byte(stored), []byte(want)) {
+			return e, fmt.Sprintf("hash mismatch: stored %s, the content and the key give %s (HMAC-SHA256)", short(stored), short(want))
+		}
 	}
 	full, err := json.Marshal(&e)
 	if err != nil {
@@ -312,49 +419,123 @@ func (e *VerifyError) Error() string {
 	return b.String()
 }
 
-// Verify reads the whole log at path and checks every line: that it is canonical JSON, that its
-// hash matches its content, that sequence numbers run 1, 2, 3… without gaps and that each entry's
-// Prev is the hash of the entry before. It returns how many entries check out from the start; err,
-// a *VerifyError inside, names the first bad line. A file of whole, chained entries verifies even
-// if newer entries were cut off at a line boundary: compare with a [Head] kept elsewhere for that.
-func Verify(path string) (n int, err error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return 0, fmt.Errorf("verifying audit log %q: %w", path, err)
-	}
-	defer f.Close()
-	head, err := VerifyReader(f)
-	if err != nil {
-		return int(head.Seq), fmt.Errorf("verifying audit log %q: %w", path, err)
-	}
-	return int(head.Seq), nil
+// Report is what [Inspect] found of a log.
+type Report struct {
+	Entries    int         // entries that check out, from the first on
+	Head       Head        // the last of them
+	Unkeyed    int         // of them, written before the log had a key: chained by SHA-256 alone
+	KeyID      string      // the id of the key that keyed the others; "" when none is keyed
+	Checkpoint *Checkpoint // the checkpoint the log was held against; nil when it has none
 }
 
-// VerifyReader is [Verify] for a log read from r, such as a backup made by [Log.Snapshot]. It
-// returns the head of the chain up to the first bad line.
-func VerifyReader(r io.Reader) (Head, error) {
-	var head Head
+// Verify reads the whole log at path and checks it (see [Inspect]) with the key in the key file
+// beside it, when there is one. It returns how many entries check out from the start; err, a
+// *VerifyError inside, names the first bad line or what is missing.
+func Verify(path string) (n int, err error) {
+	r, err := Inspect(path, nil)
+	return r.Entries, err
+}
+
+// Inspect reads the whole log at path and checks every line: that it is canonical JSON, that its
+// hash matches its content (HMAC-SHA256 with key for keyed entries), that sequence numbers run
+// 1, 2, 3… without gaps and that each entry's Prev is the hash of the entry before; and it holds
+// the log against its checkpoint (CheckpointPath): the checkpoint's signature, its head (a log
+// that ends before it was cut short; one whose entry there hashes otherwise was rewritten) and
+// where keying began (entries from there on must be keyed, the ones before must not). A nil key
+// means the key in the key file beside the log; with neither, only an unkeyed log without a
+// checkpoint, as logs were before keys, checks out.
+//
+// The report counts the entries that check out from the start and says how many of them were
+// written before the log had a key; err, a *VerifyError inside, names the first bad line or what
+// is missing.
+func Inspect(path string, key []byte) (Report, error) {
+	wrap := func(err error) error { return fmt.Errorf("verifying audit log %q: %w", path, err) }
+	if key == nil {
+		var err error
+		if key, err = LoadKey(KeyFile(path), false); err != nil {
+			return Report{}, wrap(err)
+		}
+	}
+	checkpoint, err := os.ReadFile(CheckpointPath(path))
+	if err != nil && !errors.Is(err, os.ErrNotExist) {
+		return Report{}, wrap(err)
+	}
+	f, err := os.Open(path)
+	if err != nil {
+		return Report{}, wrap(err)
+	}
+	defer f.Close()
+	r, err := VerifyReader(f, checkpoint, key)
+	if err != nil {
+		return r, wrap(err)
+	}
+	return r, nil
+}
+
+// VerifyReader is [Inspect] for a log read from r and its checkpoint (nil when it has none), such
+// as the two a backup holds (see [Log.Snapshot]).
+func VerifyReader(r io.Reader, checkpoint []byte, key []byte) (Report, error) {
+	var rep Report
+	var cp *Checkpoint
+	if checkpoint != nil {
+		var err error
+		if cp, err = parseCheckpoint(checkpoint, key); err != nil {
+			return rep, err
+		}
+		rep.Checkpoint = cp
+	}
+	lines := 0
 	err := eachLine(r, func(no int, line []byte, complete bool) error {
-		e, reason := decodeLine(line)
+		lines = no
+		e, reason := decodeLine(line, key)
+		head := rep.Head
+		keyed := e.Key != ""
 		switch {
 		case !complete:
-			return &VerifyError{Line: no, Seq: e.Seq, Reason: incompleteReason(line)}
+			return &VerifyError{Line: no, Seq: e.Seq, Reason: incompleteReason(line, key)}
 		case reason != "":
 			return &VerifyError{Line: no, Seq: e.Seq, Reason: reason}
 		case e.Seq != head.Seq+1:
 			return &VerifyError{Line: no, Seq: e.Seq, Reason: fmt.Sprintf("seq gap: expected seq %d after seq %d", head.Seq+1, head.Seq)}
 		case e.Prev != head.Hash:
 			return &VerifyError{Line: no, Seq: e.Seq, Reason: fmt.Sprintf("prev mismatch: prev is %s, the entry before hashes to %s", short(e.Prev), short(head.Hash))}
+		case cp != nil && !keyed && e.Seq >= cp.KeyedFrom:
+			return &VerifyError{Line: no, Seq: e.Seq, Reason: fmt.Sprintf("not keyed, but the log is keyed from seq %d (its checkpoint says so): rewritten without the key?", cp.KeyedFrom)}
+		case cp != nil && keyed && e.Seq < cp.KeyedFrom:
+			return &VerifyError{Line: no, Seq: e.Seq, Reason: fmt.Sprintf("keyed, but the log is keyed only from seq %d (its checkpoint says so)", cp.KeyedFrom)}
+		case cp == nil && !keyed && rep.KeyID != "":
+			return &VerifyError{Line: no, Seq: e.Seq, Reason: "not keyed, after keyed entries"}
+		case cp != nil && e.Seq == cp.Seq && e.Hash != cp.Hash:
+			return &VerifyError{Line: no, Seq: e.Seq, Reason: fmt.Sprintf("rewritten: hashes to %s, but the checkpoint of %s records %s",
+				short(e.Hash), cp.Time.Format(time.RFC3339), short(cp.Hash))}
 		}
-		head = Head{Seq: e.Seq, Hash: e.Hash}
+		if keyed {
+			rep.KeyID = e.Key
+		} else {
+			rep.Unkeyed++
+		}
+		rep.Head = Head{Seq: e.Seq, Hash: e.Hash}
+		rep.Entries++
 		return nil
 	})
-	return head, err
+	switch {
+	case err != nil:
+		return rep, err
+	case cp != nil && cp.Seq > rep.Head.Seq:
+		return rep, &VerifyError{Line: lines + 1, Seq: rep.Head.Seq + 1, Reason: fmt.Sprintf("truncated: the log ends at seq %d, but its checkpoint of %s records seq %d: %s",
+			rep.Head.Seq, cp.Time.Format(time.RFC3339), cp.Seq, missing(rep.Head.Seq, cp))}
+	case cp == nil && rep.KeyID != "":
+		return rep, &VerifyError{Line: lines + 1, Reason: "the log is keyed, but its checkpoint is missing: it was deleted, or not copied with the log"}
+	case cp == nil && key != nil && rep.Entries > 0:
+		return rep, &VerifyError{Line: lines + 1, Reason: "the log has a key but no checkpoint: the checkpoint was deleted and the log perhaps rewritten " +
+			"(a log written before logs were keyed gets its checkpoint when it is first opened with its key file)"}
+	}
+	return rep, nil
 }
 
 // incompleteReason describes a last line without a newline.
-func incompleteReason(line []byte) string {
-	if _, reason := decodeLine(line); reason != "" {
+func incompleteReason(line []byte, key []byte) string {
+	if _, reason := decodeLine(line, key); reason != "" {
 		return "the last line is incomplete (truncated?): " + reason
 	}
 	return "the last line is incomplete (truncated?): no newline at the end"
@@ -399,7 +580,7 @@ func Export(path string, w io.Writer, since time.Time) (int, error) {
 	err = eachLine(f, func(no int, line []byte, complete bool) error {
 		var e Entry
 		if !complete {
-			return &VerifyError{Line: no, Reason: incompleteReason(line)}
+			return &VerifyError{Line: no, Reason: incompleteReason(line, nil)}
 		}
 		if err := json.Unmarshal(line, &e); err != nil {
 			return &VerifyError{Line: no, Reason: "bad JSON: " + err.Error()}
@@ -437,7 +618,7 @@ func Entries(path string) ([]Entry, error) {
 	err = eachLine(f, func(no int, line []byte, complete bool) error {
 		var e Entry
 		if !complete {
-			return &VerifyError{Line: no, Reason: incompleteReason(line)}
+			return &VerifyError{Line: no, Reason: incompleteReason(line, nil)}
 		}
 		if err := json.Unmarshal(line, &e); err != nil {
 			return &VerifyError{Line: no, Reason: "bad JSON: " + err.Error()}

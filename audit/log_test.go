@@ -3,6 +3,9 @@ package audit
 import (
 	"bufio"
 	"bytes"
+	"crypto/hmac"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -38,6 +41,25 @@ func mustOpen(tb testing.TB, path string) *Log {
 	l.now = fakeClock(t0)
 	tb.Cleanup(func() { l.Close() })
 	return l
+}
+
+// mustKey returns the key of the log at path, from the key file beside it.
+func mustKey(tb testing.TB, path string) []byte {
+	tb.Helper()
+	key, err := LoadKey(KeyFile(path), false)
+	if err != nil || key == nil {
+		tb.Fatalf("the key of %s: %v, %v", path, key, err)
+	}
+	return key
+}
+
+// hmacHex returns hex(HMAC-SHA256(key, prev || canonical)), computed here from the rule the package
+// documents.
+func hmacHex(key []byte, prev string, canonical []byte) string {
+	m := hmac.New(sha256.New, key)
+	m.Write([]byte(prev))
+	m.Write(canonical)
+	return hex.EncodeToString(m.Sum(nil))
 }
 
 // mustAppendN appends n entries and returns them.
@@ -125,12 +147,16 @@ func TestAppendVerifyRoundTrip(t *testing.T) {
 }
 
 func TestHashCoversCanonicalJSON(t *testing.T) {
-	// The documented rule, recomputed independently: sha256 hex of prev followed by the JSON of
-	// the entry with hash "".
+	// The documented rule, recomputed independently: HMAC-SHA256 hex, with the log's key, of prev
+	// followed by the JSON of the entry with hash "" (and the key's id).
 	path := filepath.Join(t.TempDir(), "audit.log")
 	l := mustOpen(t, path)
 	es := mustAppendN(t, l, 2)
+	key := mustKey(t, path)
 	for _, e := range es {
+		if e.Key != KeyID(key) {
+			t.Errorf("seq %d: key id %q, want %q", e.Seq, e.Key, KeyID(key))
+		}
 		want := e.Hash
 		e.Hash = ""
 		canon, err := json.Marshal(e)
@@ -140,7 +166,7 @@ func TestHashCoversCanonicalJSON(t *testing.T) {
 		if !bytes.Contains(canon, []byte(`"hash":""`)) {
 			t.Errorf("canonical form %s lacks the empty hash field", canon)
 		}
-		if got := hashOf(e.Prev, canon); got != want {
+		if got := hmacHex(key, e.Prev, canon); got != want {
 			t.Errorf("seq %d: hash %s, recomputed %s", e.Seq, want, got)
 		}
 	}
@@ -214,7 +240,8 @@ func TestConcurrentAppends(t *testing.T) {
 	}
 	// A snapshot taken during the appends is a valid log on its own.
 	var snap bytes.Buffer
-	if _, err := l.Snapshot(&snap); err != nil {
+	_, cp, err := l.Snapshot(&snap)
+	if err != nil {
 		t.Fatal(err)
 	}
 	wg.Wait()
@@ -235,7 +262,7 @@ func TestConcurrentAppends(t *testing.T) {
 			t.Fatalf("line %d has seq %d", i+1, e.Seq)
 		}
 	}
-	if _, err := VerifyReader(&snap); err != nil {
+	if _, err := VerifyReader(&snap, cp, mustKey(t, path)); err != nil {
 		t.Errorf("snapshot taken during appends: %v", err)
 	}
 }
@@ -245,7 +272,7 @@ func TestSnapshotIsTheWholeLog(t *testing.T) {
 	l := mustOpen(t, path)
 	mustAppendN(t, l, 3)
 	var buf bytes.Buffer
-	n, err := l.Snapshot(&buf)
+	n, cp, err := l.Snapshot(&buf)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -256,9 +283,9 @@ func TestSnapshotIsTheWholeLog(t *testing.T) {
 	if n != int64(len(data)) || !bytes.Equal(buf.Bytes(), data) {
 		t.Errorf("snapshot of %d bytes differs from the %d-byte file", n, len(data))
 	}
-	head, err := VerifyReader(&buf)
-	if err != nil || head != l.Head() {
-		t.Errorf("VerifyReader(snapshot) = %+v, %v; want %+v", head, err, l.Head())
+	rep, err := VerifyReader(&buf, cp, mustKey(t, path))
+	if err != nil || rep.Head != l.Head() || rep.Checkpoint.Seq != 3 {
+		t.Errorf("VerifyReader(snapshot) = %+v, %v; want head %+v", rep, err, l.Head())
 	}
 }
 
@@ -291,6 +318,25 @@ func TestReopenContinuesTheChain(t *testing.T) {
 // tamper changes a log of five entries.
 type tamper func(t *testing.T, lines []string) []string
 
+// tamperKey is the key of the log a tamper changes.
+var tamperKey []byte
+
+// rehash rewrites line i with a change and its hash recomputed: with the log's key, or with plain
+// SHA-256 as someone without the key would.
+func rehash(i int, edit func(e *Entry), keyed bool) tamper {
+	return editField(i, func(e *Entry) {
+		edit(e)
+		e.Hash = ""
+		canon, _ := json.Marshal(e)
+		if keyed {
+			e.Hash = hmacHex(tamperKey, e.Prev, canon)
+		} else {
+			sum := sha256.Sum256(append([]byte(e.Prev), canon...))
+			e.Hash = hex.EncodeToString(sum[:])
+		}
+	})
+}
+
 // editField rewrites line i (0-based) with a change to one field, leaving its hash as it was.
 func editField(i int, edit func(e *Entry)) tamper {
 	return func(t *testing.T, lines []string) []string {
@@ -319,18 +365,10 @@ func TestVerifyDetectsTampering(t *testing.T) {
 		{"edit a field of a middle entry", editField(2, func(e *Entry) { e.Actor = "user:mallory" }), 3, "hash mismatch", 2},
 		{"edit a detail value", editField(1, func(e *Entry) { e.Detail["to"] = "别的标题" }), 2, "hash mismatch", 1},
 		{"backdate an entry", editField(3, func(e *Entry) { e.Time = e.Time.Add(-time.Hour) }), 4, "hash mismatch", 3},
-		{"rehash an edited entry", editField(2, func(e *Entry) {
-			e.Action = "publish"
-			e.Hash = ""
-			canon, _ := json.Marshal(e)
-			e.Hash = hashOf(e.Prev, canon)
-		}), 4, "prev mismatch", 3},
-		{"rehash an edited entry and renumber nothing else", editField(0, func(e *Entry) {
-			e.Remote = "198.51.100.1"
-			e.Hash = ""
-			canon, _ := json.Marshal(e)
-			e.Hash = hashOf(e.Prev, canon)
-		}), 2, "prev mismatch", 1},
+		{"rehash an edited entry with the key", rehash(2, func(e *Entry) { e.Action = "publish" }, true), 4, "prev mismatch", 3},
+		{"rehash an edited entry with the key and renumber nothing else", rehash(0, func(e *Entry) { e.Remote = "198.51.100.1" }, true), 2, "prev mismatch", 1},
+		{"rehash an edited entry with plain SHA-256", rehash(2, func(e *Entry) { e.Action = "publish" }, false), 3, "hash mismatch", 2},
+		{"rehash an edited entry as unkeyed", rehash(2, func(e *Entry) { e.Action = "publish"; e.Key = "" }, false), 3, "not keyed", 2},
 		{"delete a middle line", func(t *testing.T, lines []string) []string {
 			return append(lines[:2:2], lines[3:]...)
 		}, 3, "seq gap", 2},
@@ -371,6 +409,7 @@ func TestVerifyDetectsTampering(t *testing.T) {
 			l := mustOpen(t, path)
 			mustAppendN(t, l, 5)
 			l.Close()
+			tamperKey = mustKey(t, path)
 			writeLines(t, path, tt.tamper(t, readLines(t, path)))
 
 			n, err := Verify(path)
@@ -479,7 +518,7 @@ func TestExportSince(t *testing.T) {
 					t.Fatalf("exported line %q: %v", sc.Text(), err)
 				}
 				// Exported lines are the stored lines: each still hashes to its own hash.
-				if _, reason := decodeLine(sc.Bytes()); reason != "" {
+				if _, reason := decodeLine(sc.Bytes(), mustKey(t, path)); reason != "" {
 					t.Errorf("exported seq %d: %s", e.Seq, reason)
 				}
 				got = append(got, e.Seq)

@@ -3,10 +3,17 @@ package main
 import (
 	"bytes"
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
+
+	"github.com/fixgraph/fixgraph/audit"
 )
 
 // TestAuditCommand: what the command line does is in the audit log; `audit verify` passes on it
@@ -36,5 +43,107 @@ func TestAuditCommand(t *testing.T) {
 	err = run(context.Background(), []string{"audit", "verify", "--data", dir}, &out, &errOut)
 	if exitCode(err) != 1 || !strings.Contains(out.String(), "BROKEN") || !strings.Contains(out.String(), "line 2") {
 		t.Errorf("verify of an edited log: %v\n%s", err, out.String())
+	}
+}
+
+// rechain rewrites audit log lines with edit applied to each entry and the chain recomputed with
+// plain SHA-256, as someone without the audit key would rewrite a log so that its chain holds.
+// dropKey also takes the key ids out of the entries, as if they had been written before keys.
+func rechain(t *testing.T, log []byte, dropKey bool, edit func(e *audit.Entry)) []byte {
+	t.Helper()
+	keyField := regexp.MustCompile(`"key":"[^"]*",`)
+	var out bytes.Buffer
+	prev := ""
+	for _, line := range bytes.Split(bytes.TrimSuffix(log, []byte("\n")), []byte("\n")) {
+		if dropKey {
+			line = keyField.ReplaceAll(line, nil)
+		}
+		var e audit.Entry
+		if err := json.Unmarshal(line, &e); err != nil {
+			t.Fatal(err)
+		}
+		edit(&e)
+		e.Prev, e.Hash = prev, ""
+		canon, err := json.Marshal(&e)
+		if err != nil {
+			t.Fatal(err)
+		}
+		sum := sha256.Sum256(append([]byte(prev), canon...))
+		e.Hash = hex.EncodeToString(sum[:])
+		b, err := json.Marshal(&e)
+		if err != nil {
+			t.Fatal(err)
+		}
+		out.Write(append(b, '\n'))
+		prev = e.Hash
+	}
+	return out.Bytes()
+}
+
+// auditVerify runs `fixgraph audit verify` and returns what it printed and its exit status.
+func auditVerify(t *testing.T, dir string) (string, int) {
+	t.Helper()
+	var out, errOut bytes.Buffer
+	err := run(context.Background(), []string{"audit", "verify", "--data", dir}, &out, &errOut)
+	if err == nil {
+		return out.String() + errOut.String(), 0
+	}
+	return out.String() + errOut.String(), exitCode(err)
+}
+
+// TestAuditVerifyCatchesTruncationAndRewrites: the audit log of a data directory is keyed and
+// anchored by a checkpoint kept beside it, so `audit verify` exits 1 when entries are cut off its
+// end (naming the first missing sequence number), and when the whole log is rewritten with a
+// recomputed SHA-256 chain, with or without the key ids; the untouched log passes.
+func TestAuditVerifyCatchesTruncationAndRewrites(t *testing.T) {
+	dir := t.TempDir()
+	for _, name := range []string{"bot a", "bot b", "bot c"} {
+		MustRun(t, "keys", "create", "--data", dir, "--name", name, "--role", "reader")
+	}
+	path := filepath.Join(dir, "audit.log")
+	orig, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	n := bytes.Count(orig, []byte("\n"))
+	if out, code := auditVerify(t, dir); code != 0 || !strings.Contains(out, fmt.Sprintf("%d entries", n)) {
+		t.Fatalf("audit verify of the untouched log: exit %d\n%s", code, out)
+	}
+	lines := bytes.SplitAfter(orig, []byte("\n"))
+	for _, tt := range []struct {
+		name string
+		log  []byte
+		want []string
+	}{
+		{"last entry cut off", bytes.Join(lines[:n-1], nil), []string{fmt.Sprintf("seq %d", n), "missing"}},
+		{"last two entries cut off", bytes.Join(lines[:n-2], nil), []string{fmt.Sprintf("seq %d", n-1), "missing"}},
+		{"rewritten whole with plain hashes", rechain(t, orig, false, func(e *audit.Entry) {
+			if e.Detail["name"] == "bot b" {
+				e.Detail["name"] = "bot x"
+			}
+		}), []string{"line 1"}},
+		{"rewritten whole as an unkeyed log", rechain(t, orig, true, func(e *audit.Entry) {}), []string{"line 1"}},
+		{"emptied", nil, []string{"seq 1", "missing"}},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			if err := os.WriteFile(path, tt.log, 0o600); err != nil {
+				t.Fatal(err)
+			}
+			out, code := auditVerify(t, dir)
+			if code != 1 || !strings.Contains(out, "BROKEN") {
+				t.Errorf("audit verify: exit %d, want 1 and BROKEN\n%s", code, out)
+			}
+			for _, w := range tt.want {
+				if !strings.Contains(out, w) {
+					t.Errorf("audit verify does not say %q:\n%s", w, out)
+				}
+			}
+		})
+	}
+	if err := os.WriteFile(path, orig, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if out, code := auditVerify(t, dir); code != 0 {
+		t.Errorf("audit verify of the log put back: exit %d\n%s", code, out)
 	}
 }

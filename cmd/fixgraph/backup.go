@@ -92,7 +92,7 @@ func (a *app) backupParts() ([]backupPart, error) {
 		parts = append(parts, backupPart{"auth.db", a.accounts.Backup})
 	}
 	if a.auditLog != nil {
-		parts = append(parts, backupPart{auditFile, a.auditLog.Snapshot})
+		parts = append(parts, a.auditParts()...)
 	}
 	if a.asks != nil {
 		parts = append(parts, backupPart{"analytics.db", a.asks.Backup})
@@ -101,6 +101,44 @@ func (a *app) backupParts() ([]backupPart, error) {
 		parts = append(parts, backupPart{"editor.db", a.edits.Backup})
 	}
 	return parts, nil
+}
+
+// auditParts back up the audit log with its checkpoint, taken with the copy of the log so the two
+// agree, and the key file when the key is kept in the data directory (not in $FIXGRAPH_AUDIT_KEY),
+// so the restored log verifies and goes on. Whoever holds such a backup holds the key too: keep
+// the key in $FIXGRAPH_AUDIT_KEY to keep it out of backups.
+func (a *app) auditParts() []backupPart {
+	var checkpoint []byte
+	return []backupPart{
+		{auditFile, func(w io.Writer) (int64, error) {
+			n, cp, err := a.auditLog.Snapshot(w)
+			checkpoint = cp
+			return n, err
+		}},
+		{auditCheckpointFile, func(w io.Writer) (int64, error) {
+			if checkpoint == nil {
+				return 0, errSkipPart
+			}
+			n, err := w.Write(checkpoint)
+			return int64(n), err
+		}},
+		plainFilePart(auditKeyFile, filepath.Join(a.dir, auditKeyFile)),
+	}
+}
+
+// plainFilePart backs up a small file of the data directory as it is, when it exists.
+func plainFilePart(name, file string) backupPart {
+	return backupPart{name: name, write: func(w io.Writer) (int64, error) {
+		f, err := os.Open(file)
+		if errors.Is(err, os.ErrNotExist) {
+			return 0, errSkipPart
+		}
+		if err != nil {
+			return 0, err
+		}
+		defer f.Close()
+		return io.Copy(w, f)
+	}}
 }
 
 // boltFilePart backs up a bbolt file that no store of this process holds open, when it exists.

@@ -591,3 +591,47 @@ func TestBackupKeepsVectorsWhenOff(t *testing.T) {
 		t.Errorf("the restored vector index holds %d vectors, want 2", v.Len())
 	}
 }
+
+// TestBackupCarriesTheAuditAnchor: a backup holds the audit log's checkpoint, taken with the copy
+// of the log so the two agree, and the key file; the restored directory's log verifies against
+// them, and cutting entries off its end is caught there as in the original.
+func TestBackupCarriesTheAuditAnchor(t *testing.T) {
+	orig := filepath.Join(t.TempDir(), "data")
+	MustRun(t, "ingest", "--data", orig, "--embedder", "none", "../../fixtures/faq")
+	MustRun(t, "keys", "create", "--data", orig, "--name", "bot", "--role", "reader")
+	file := filepath.Join(t.TempDir(), "backup.tar.gz")
+	MustRun(t, "backup", "--data", orig, "--out", file)
+	f, err := os.Open(file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, err := readBackup(f, "")
+	f.Close()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if names := partNames(m); !strings.Contains(names, "audit.log") || !strings.Contains(names, "audit.checkpoint") || !strings.Contains(names, "audit.key") {
+		t.Errorf("the backup holds %s; want the audit log with its checkpoint and key", names)
+	}
+	dir := filepath.Join(t.TempDir(), "restored")
+	MustRun(t, "restore", "--data", dir, file)
+	if _, err := os.Stat(filepath.Join(dir, "audit.checkpoint")); err != nil {
+		t.Fatalf("the restored directory has no checkpoint: %v", err)
+	}
+	if out, code := auditVerify(t, dir); code != 0 || !strings.Contains(out, "chain intact") {
+		t.Fatalf("audit verify of the restored directory: exit %d\n%s", code, out)
+	}
+	path := filepath.Join(dir, "audit.log")
+	log, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	lines := bytes.SplitAfter(log, []byte("\n"))
+	n := len(lines) - 1
+	if err := os.WriteFile(path, bytes.Join(lines[:n-1], nil), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if out, code := auditVerify(t, dir); code != 1 || !strings.Contains(out, fmt.Sprintf("seq %d", n)) {
+		t.Errorf("audit verify of the restored log without its last entry: exit %d\n%s", code, out)
+	}
+}

@@ -81,7 +81,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	case "users":
 		return runUsers(ctx, rest, os.Stdin, stdout, stderr, log)
 	case "audit":
-		return runAudit(ctx, rest, stdout, stderr)
+		return runAuditCommand(ctx, rest, stdout, stderr)
 	case "crawl":
 		return runCrawl(ctx, rest, stdout, stderr, log)
 	case "ask":
