@@ -219,3 +219,28 @@ func TestMaskSource(t *testing.T) {
 		})
 	}
 }
+
+// TestMaskPIIURLQueriesOptions: the kinds chosen and the e-mail domains kept apply to URL queries
+// as to text.
+func TestMaskPIIURLQueriesOptions(t *testing.T) {
+	const in = "https://x.example/p?email=support%40aurora.com.cn&cc=li%40example.com&name=张三&phone=13812345678"
+	for _, tt := range []struct {
+		name string
+		opt  PIIOptions
+		want string
+	}{
+		{"kept domain", PIIOptions{KeepEmailDomains: []string{"aurora.com.cn"}},
+			"https://x.example/p?email=support%40aurora.com.cn&cc=l***%40example.com&name=张*&phone=138****5678"},
+		{"phones only", PIIOptions{Kinds: []PIIKind{PIIPhone}},
+			"https://x.example/p?email=support%40aurora.com.cn&cc=li%40example.com&name=张三&phone=138****5678"},
+		{"names only", PIIOptions{Kinds: []PIIKind{PIIName}},
+			"https://x.example/p?email=support%40aurora.com.cn&cc=li%40example.com&name=张*&phone=13812345678"},
+		{"disabled", PIIOptions{Disabled: true}, in},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			if got, _ := MaskPII(in, tt.opt); got != tt.want {
+				t.Errorf("MaskPII\n got %q\nwant %q", got, tt.want)
+			}
+		})
+	}
+}
