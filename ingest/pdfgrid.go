@@ -2,6 +2,7 @@ package ingest
 
 import (
 	"math"
+	"regexp"
 	"slices"
 	"strings"
 	"unicode/utf8"
@@ -34,6 +35,7 @@ type pdfTable struct {
 	geom    map[int]*pageGeom // where its columns stand on each page it is on
 	header  []string          // header cells, wrapped lines joined
 	unit    float64           // the header's line height, the table's measure for gaps
+	pitch   float64           // the distance between the lines of a cell
 	rows    []*pdfRow
 	headers []int // indexes of the header lines: the first header and its repeats
 	skip    []int // indexes of the other lines the table's text was read from
@@ -81,7 +83,7 @@ func lineCells(l pdfLine, gap float64) []pdfChunk {
 	var cur []pdfRun
 	flush := func() {
 		if s := runsText(cur); s != "" {
-			out = append(out, pdfChunk{x: firstX(cur), end: lastEnd(cur), text: s})
+			out = append(out, pdfChunk{x: firstX(cur), end: lastEnd(cur), em: runEm(cur[0]), text: s})
 		}
 		cur = nil
 	}
@@ -93,7 +95,7 @@ func lineCells(l pdfLine, gap float64) []pdfChunk {
 			}
 			continue
 		}
-		if len(cur) > 0 && r.x-end > gap*r.size {
+		if len(cur) > 0 && r.x-end > gap*runEm(r) {
 			flush()
 		}
 		cur = append(cur, r)
@@ -250,7 +252,6 @@ type placed struct {
 	top, bottom float64 // page*pageSpan + y, so lines compare across pages
 }
 
-const pageSpan = 1e5
 
 // pageGeom is where a table's columns stand on one page: pages of a book shift their text by
 // the binding margin, so a table continued on the next page stands elsewhere.
@@ -277,8 +278,10 @@ func (t *pdfTable) readBody(lines []pdfLine, levels []int, i int, extents [][2]f
 		if levels[i] != 0 && len(lineCells(l, headerGap)) < 2 {
 			// A heading ends the table, unless it is a page number or running head in a larger
 			// type, alone at the foot or head of its page.
+			// The same for a thumb index or margin mark beside the table.
 			edge := i+1 >= len(lines) || lines[i+1].page != l.page || lines[i-1].page != l.page
-			if !edge || len(strings.Fields(l.text)) > 3 {
+			beside := l.page == page && t.furniture(l)
+			if !edge && !beside || len(strings.Fields(l.text)) > 3 {
 				break
 			}
 			t.skip = append(t.skip, i)
@@ -361,6 +364,11 @@ func (t *pdfTable) readBody(lines []pdfLine, levels []int, i int, extents [][2]f
 	for p, ks := range byPage {
 		t.gutters(t.geom[p], lines, ks)
 	}
+	if trimmed := t.trimTail(lines, body); len(trimmed) < len(body) {
+		i = body[len(trimmed)]
+		body = trimmed
+		t.skip = slices.DeleteFunc(t.skip, func(k int) bool { return k >= i })
+	}
 	t.rows = t.buildRows(lines, body)
 	t.skip = append(t.skip, body...)
 	return i
@@ -415,31 +423,41 @@ func (t *pdfTable) furniture(l pdfLine) bool {
 	return words <= 4
 }
 
-// fits reports whether a line belongs to the table: not left of it, and with no column boundary
-// crossed at a gap narrower than a cell's padding (prose running across the table, its words a
-// space apart).
+// fits reports whether a line belongs to the table (see split).
 func (t *pdfTable) fits(l pdfLine) bool {
+	_, ok := t.split(l)
+	return ok
+}
+
+// split divides a line into the table's columns: the line's cells (text between gaps wider than
+// a word space) each go to the column they start in. A cell that starts a little left of a
+// boundary, or runs a little past one, is a cell; a run of words lying well across a boundary is
+// prose, and a line with any is not part of the table, nor is one that starts left of it.
+func (t *pdfTable) split(l pdfLine) ([]string, bool) {
 	g := t.geom[l.page]
 	if g == nil {
-		return false
+		return nil, false
 	}
-	prev := -1
-	end := 0.0
+	cells := make([]string, len(g.bounds)+1)
 	any := false
-	for _, r := range l.runs {
-		if r.spaceAt {
-			continue
+	for _, c := range lineCells(l, headerGap) {
+		em := c.em
+		if c.x < g.left {
+			return nil, false
 		}
-		if r.x < g.left {
-			return false
+		for _, b := range g.bounds {
+			if c.x+1.5*em < b && b < c.end-1.5*em {
+				return nil, false
+			}
 		}
-		c := t.column(l.page, r)
-		if prev >= 0 && c != prev && r.x-end < 0.8*runEm(r) {
-			return false
+		k := 0
+		for k < len(g.bounds) && c.x+min(em, (c.end-c.x)/2) >= g.bounds[k] {
+			k++
 		}
-		prev, end, any = c, r.x+r.w, true
+		cells[k] = strings.TrimSpace(cells[k] + " " + c.text)
+		any = true
 	}
-	return any
+	return cells, any
 }
 
 // column returns the column a run on a page stands in, by its middle.
@@ -504,30 +522,7 @@ func (t *pdfTable) gutters(g *pageGeom, lines []pdfLine, which []int) {
 // buildRows splits the body's lines into columns and shares them out among rows.
 func (t *pdfTable) buildRows(lines []pdfLine, body []int) []*pdfRow {
 	ncol := len(t.header)
-	pieces := make([][]placed, ncol)
-	for _, i := range body {
-		l := lines[i]
-		parts := make([][]pdfRun, ncol)
-		last := -1
-		for _, r := range l.runs {
-			if r.spaceAt {
-				if last >= 0 {
-					parts[last] = append(parts[last], r)
-				}
-				continue
-			}
-			last = t.column(l.page, r)
-			parts[last] = append(parts[last], r)
-		}
-		y := float64(l.page) * pageSpan
-		for c, p := range parts {
-			if s := runsText(p); s != "" {
-				pieces[c] = append(pieces[c], placed{text: s, line: i, page: l.page, top: y + l.top, bottom: y + l.bottom})
-			}
-		}
-	}
-	anchor, codeCol := t.anchorColumn()
-	blocks := t.anchorBlocks(pieces[anchor], codeCol)
+	pieces, blocks, anchor, codeCol := t.cut(lines, body)
 	if len(blocks) == 0 {
 		return nil
 	}
@@ -535,18 +530,9 @@ func (t *pdfTable) buildRows(lines []pdfLine, body []int) []*pdfRow {
 	var best [][][]placed
 	bestCost := math.Inf(1)
 	for _, centred := range []bool{true, false} {
-		assign := make([][][]placed, ncol)
-		total := 0.0
-		for c := range ncol {
-			if c == anchor {
-				continue
-			}
-			var cost float64
-			assign[c], cost = shareOut(pieces[c], blocks, centred, t.unit)
-			total += cost
-		}
-		if total < bestCost {
-			best, bestCost = assign, total
+		assign, cost := shareRows(pieces, anchor, blocks, centred, t.pitch)
+		if cost < bestCost {
+			best, bestCost = assign, cost
 		}
 	}
 	rows := make([]*pdfRow, len(blocks))
@@ -560,7 +546,7 @@ func (t *pdfTable) buildRows(lines []pdfLine, body []int) []*pdfRow {
 			if c == anchor && codeCol {
 				r.cells[c] = []string{joinPlaced(group)}
 			} else {
-				r.cells[c] = paragraphs(group, t.unit)
+				r.cells[c] = paragraphs(group, t.pitch)
 			}
 			if len(group) > 0 && group[0].line < r.line {
 				r.line = group[0].line
@@ -578,6 +564,51 @@ func (t *pdfTable) buildRows(lines []pdfLine, body []int) []*pdfRow {
 		rows[b] = r
 	}
 	return rows
+}
+
+// cut splits the body's lines into each column's pieces and cuts the anchor column into the cells
+// that start rows. A table continued on the next page goes on where it stopped: the pieces of each
+// page after the first are placed right under the last line of the page before, so a row broken
+// by the page stays whole.
+func (t *pdfTable) cut(lines []pdfLine, body []int) (pieces [][]placed, blocks [][]placed, anchor int, codeCol bool) {
+	pieces = make([][]placed, len(t.header))
+	offset, page, lastBottom := 0.0, -1, 0.0
+	for _, i := range body {
+		l := lines[i]
+		if l.page != page {
+			if page >= 0 {
+				offset = lastBottom + 0.5*t.unit - l.top
+			}
+			page = l.page
+		}
+		lastBottom = offset + l.bottom
+		cells, _ := t.split(l)
+		for c, text := range cells {
+			if text != "" {
+				pieces[c] = append(pieces[c], placed{text: text, line: i, page: l.page, top: offset + l.top, bottom: offset + l.bottom})
+			}
+		}
+	}
+	t.pitch = linePitch(pieces, t.unit)
+	anchor, codeCol = t.anchorColumn()
+	return pieces, t.anchorBlocks(pieces[anchor], codeCol), anchor, codeCol
+}
+
+// trimTail ends the body before lines that follow its last row after a blank wider than two
+// lines: a note under the table, set in one of its columns.
+func (t *pdfTable) trimTail(lines []pdfLine, body []int) []int {
+	_, blocks, _, _ := t.cut(lines, body)
+	if len(blocks) == 0 {
+		return body
+	}
+	lastAnchor := blocks[len(blocks)-1][len(blocks[len(blocks)-1])-1].line
+	for k := 1; k < len(body); k++ {
+		prev, l := lines[body[k-1]], lines[body[k]]
+		if body[k] > lastAnchor && l.page == prev.page && l.top-prev.top > 2.5*t.pitch {
+			return body[:k]
+		}
+	}
+	return body
 }
 
 // anchorColumn returns the column whose cells start rows: the code column, else the symptom
@@ -604,7 +635,7 @@ func (t *pdfTable) anchorBlocks(ps []placed, codeCol bool) [][]placed {
 			start = len(codes) > 0 || !strings.ContainsAny(strings.TrimSpace(p.text), " \u3000") && utf8.RuneCountInString(p.text) <= 4
 		}
 		if !start && (!codeCol || len(out) == 0) {
-			start = p.top-ps[k-1].bottom > 0.6*t.unit || p.page != ps[k-1].page
+			start = p.top-ps[k-1].top > 1.5*t.pitch || p.page != ps[k-1].page
 		}
 		if start {
 			out = append(out, []placed{p})
@@ -615,83 +646,154 @@ func (t *pdfTable) anchorBlocks(ps []placed, codeCol bool) [][]placed {
 	return out
 }
 
-// shareOut divides a column's pieces, in order, into one contiguous group per anchor block (a group
-// may be empty), minimising how far each group's middle (centred) or top (aligned at the top) lies
-// from its block's. An empty group costs one line height, so that a row does not give its lines to
-// a neighbour for a slightly better fit. It returns the groups and the total cost.
-func shareOut(ps []placed, blocks [][]placed, centred bool, unit float64) ([][]placed, float64) {
-	n, m := len(blocks), len(ps)
-	groups := make([][]placed, n)
-	if m == 0 {
-		return groups, 0
-	}
+// shareRows gives every piece of the columns other than the anchor column to a row. A row is
+// a band from one boundary to the next, and a piece belongs to the band its middle is in; the
+// boundary between two rows lies somewhere between the two rows' anchor cells, the same for every
+// column. Of the possible boundaries it takes those that put each row's cells closest to its
+// anchor: their middles on the anchor's middle (centred cells) or their tops on its top (cells
+// aligned at the top). A row left without a cell in a column that has cells elsewhere costs one
+// line pitch. It returns, per column, the pieces of each row, and the total cost.
+func shareRows(pieces [][]placed, anchor int, blocks [][]placed, centred bool, pitch float64) ([][][]placed, float64) {
+	n := len(blocks)
 	ref := func(g []placed) float64 {
 		if centred {
 			return (g[0].top + g[len(g)-1].bottom) / 2
 		}
 		return g[0].top
 	}
-	// Tables of hundreds of rows: share by nearest block, which is what the DP finds for
-	// single-line cells, and keep the cost quadratic at worst.
-	if n*m*m > 4e7 {
-		total := 0.0
-		for _, p := range ps {
-			best, bd := 0, math.Inf(1)
-			for b, blk := range blocks {
-				if d := math.Abs(ref([]placed{p}) - ref(blk)); d < bd {
-					best, bd = b, d
-				}
-			}
-			groups[best] = append(groups[best], p)
-			total += bd
-		}
-		return groups, total
+	mid := func(p placed) float64 { return (p.top + p.bottom) / 2 }
+	type item struct {
+		col int
+		p   placed
 	}
-	// f[j][i]: the least cost of giving the first i pieces to the first j blocks.
-	inf := math.Inf(1)
+	var items []item
+	for c, ps := range pieces {
+		if c == anchor {
+			continue
+		}
+		for _, p := range ps {
+			items = append(items, item{c, p})
+		}
+	}
+	slices.SortStableFunc(items, func(a, b item) int { return cmpFloat(mid(a.p), mid(b.p)) })
+	mids := make([]float64, len(items))
+	for i, it := range items {
+		mids[i] = mid(it.p)
+	}
+	// A boundary is an index into items: the first item of the next row. Between rows r and r+1
+	// it may be any index whose item's middle lies between the two anchors' middles.
+	cands := make([][]int, n+1)
+	cands[0] = []int{0}
+	cands[n] = []int{len(items)}
+	for r := 0; r+1 < n; r++ {
+		lo, hi := mid(blocks[r][len(blocks[r])-1]), mid(blocks[r+1][0])
+		first, _ := slices.BinarySearch(mids, lo)
+		last, _ := slices.BinarySearch(mids, hi)
+		for k := first; k <= max(first, last); k++ {
+			cands[r+1] = append(cands[r+1], k)
+		}
+	}
+	has := make([]bool, len(pieces))
+	for c := range pieces {
+		has[c] = c != anchor && len(pieces[c]) > 0
+	}
+	rowCost := func(r, from, to int) float64 {
+		target := ref(blocks[r])
+		cost := 0.0
+		groups := make(map[int][]placed)
+		for _, it := range items[from:to] {
+			groups[it.col] = append(groups[it.col], it.p)
+		}
+		for c := range pieces {
+			if !has[c] {
+				continue
+			}
+			if g := groups[c]; len(g) > 0 {
+				cost += math.Abs(ref(g) - target)
+				if midList(g[0].text) {
+					cost += 2 * pitch // a cell does not start at step 2 of a numbered list
+				}
+			} else {
+				cost += pitch
+			}
+		}
+		return cost
+	}
+	// f[r][j]: the least cost of rows before r when row r starts at cands[r][j].
 	f := make([][]float64, n+1)
 	from := make([][]int, n+1)
-	for j := range f {
-		f[j] = make([]float64, m+1)
-		from[j] = make([]int, m+1)
-		for i := range f[j] {
-			f[j][i] = inf
+	for r := range f {
+		f[r] = make([]float64, len(cands[r]))
+		from[r] = make([]int, len(cands[r]))
+		for j := range f[r] {
+			f[r][j] = math.Inf(1)
 		}
 	}
 	f[0][0] = 0
-	for j := 1; j <= n; j++ {
-		target := ref(blocks[j-1])
-		for i := 0; i <= m; i++ {
-			// Block j takes pieces k..i-1.
-			for k := 0; k <= i; k++ {
-				if f[j-1][k] == inf {
+	for r := 0; r < n; r++ {
+		for i, a := range cands[r] {
+			if math.IsInf(f[r][i], 1) {
+				continue
+			}
+			for j, b := range cands[r+1] {
+				if b < a {
 					continue
 				}
-				c := unit
-				if k < i {
-					c = math.Abs(ref(ps[k:i]) - target)
-				}
-				if v := f[j-1][k] + c; v < f[j][i] {
-					f[j][i], from[j][i] = v, k
+				if v := f[r][i] + rowCost(r, a, b); v < f[r+1][j] {
+					f[r+1][j], from[r+1][j] = v, i
 				}
 			}
 		}
 	}
-	for j, i := n, m; j > 0; j-- {
-		k := from[j][i]
-		groups[j-1] = ps[k:i]
-		i = k
+	assign := make([][][]placed, len(pieces))
+	for c := range assign {
+		assign[c] = make([][]placed, n)
 	}
-	return groups, f[n][m]
+	j := 0
+	for r := n; r > 0; r-- {
+		i := from[r][j]
+		for _, it := range items[cands[r-1][i]:cands[r][j]] {
+			assign[it.col][r-1] = append(assign[it.col][r-1], it.p)
+		}
+		j = i
+	}
+	return assign, f[n][0]
 }
 
-// paragraphs joins a cell's pieces into its paragraphs: a blank wider than the line spacing
-// between two pieces separates sub-rows of the cell (one code's several causes and remedies).
-func paragraphs(ps []placed, unit float64) []string {
+// listItemRE is the number that starts an item of a numbered list: 2. 3) 4、 5).
+var listItemRE = regexp.MustCompile(`^\s*(\d{1,2})\s*(?:[.、．]|[)）]\.?)`)
+
+// midList reports whether text starts with an item of a numbered list other than the first.
+func midList(text string) bool {
+	m := listItemRE.FindStringSubmatch(text)
+	return m != nil && m[1] != "1" && m[1] != "0"
+}
+
+// linePitch is the distance from one line of a cell to the next: a short step between a column's
+// pieces (the lower quartile of those under three line heights).
+func linePitch(pieces [][]placed, unit float64) float64 {
+	var steps []float64
+	for _, ps := range pieces {
+		for k := 1; k < len(ps); k++ {
+			if d := ps[k].top - ps[k-1].top; d > 0.4*unit && d < 3*unit {
+				steps = append(steps, d)
+			}
+		}
+	}
+	if len(steps) == 0 {
+		return unit
+	}
+	slices.Sort(steps)
+	return steps[len(steps)/4] // steps within cells are the short ones; steps between rows are longer
+}
+
+// paragraphs joins a cell's pieces into its paragraphs: a step wider than the line pitch between
+// two pieces separates sub-rows of the cell (one code's several causes and remedies).
+func paragraphs(ps []placed, pitch float64) []string {
 	var out []string
 	var cur []string
 	for k, p := range ps {
-		if k > 0 && (p.top-ps[k-1].bottom > 0.6*unit) && len(cur) > 0 {
+		if k > 0 && (p.top-ps[k-1].top > 1.5*pitch || p.page != ps[k-1].page) && len(cur) > 0 {
 			out = append(out, joinWrapped(cur))
 			cur = nil
 		}

@@ -49,6 +49,7 @@ func joinWrapped(lines []string) string {
 // line of prose.
 type pdfChunk struct {
 	x, end float64
+	em     float64 // the size of its first run (see runEm)
 	text   string
 }
 
