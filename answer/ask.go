@@ -5,6 +5,7 @@ import (
 	"context"
 	"fmt"
 	"math"
+	"slices"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -53,7 +54,17 @@ func (s *Service) Ask(ctx context.Context, question string) (*fixgraph.Answer, e
 			if !certain {
 				conf = 0.6 // the code exists for several products and the question names none
 			}
-			return ans, s.troubleshootAnswer(ctx, ans, ec, "", conf)
+			if err := s.troubleshootAnswer(ctx, ans, ec, "", conf); err != nil {
+				return nil, err
+			}
+			if !certain {
+				note, err := s.whichProduct(ctx, ec.Code, ecs, ans.Language)
+				if err != nil {
+					return nil, err
+				}
+				ans.Notes = append([]string{note}, ans.Notes...)
+			}
+			return ans, nil
 		}
 	}
 
@@ -136,6 +147,27 @@ func pickErrorCode(ecs []*fixgraph.ErrorCode, named []string) (ec *fixgraph.Erro
 		return ecs[0], true
 	}
 	return ecs[0], false
+}
+
+// whichProduct says, in lang, that several products show code and asks which one the customer
+// has, naming them.
+func (s *Service) whichProduct(ctx context.Context, code string, ecs []*fixgraph.ErrorCode, lang string) (string, error) {
+	var names []string
+	for _, ec := range ecs {
+		name := ec.Product
+		if p, err := s.product(ctx, ec.Product); err != nil {
+			return "", err
+		} else if p != nil && p.Name.In(lang) != "" {
+			name = p.Name.In(lang)
+		}
+		if name != "" && !slices.Contains(names, name) {
+			names = append(names, name)
+		}
+	}
+	if lang == "zh" {
+		return fmt.Sprintf("多个产品都有故障代码 %s（%s），含义不同。请问您的是哪一款？", code, strings.Join(names, "、")), nil
+	}
+	return fmt.Sprintf("Code %s means different things on several products (%s). Which one do you have?", code, strings.Join(names, "; ")), nil
 }
 
 // troubleshootAnswer fills ans with ec, its product and the repair guide in the question's language.

@@ -115,6 +115,9 @@ func parseManual(doc *fixgraph.Document, p *htmlPage) (*fixgraph.Batch, error) {
 	doc.Kind, doc.Title, doc.Language = fixgraph.KindManual, p.title, p.lang
 
 	product := productOf(p)
+	if product == nil && len(p.tables) > 0 {
+		product = titleProduct(p.title, p.lang)
+	}
 	if product != nil {
 		b.Add(product)
 		b.Link(doc.ID, fixgraph.RelManualFor, product.ID)
@@ -235,6 +238,20 @@ func productOf(p *htmlPage) *fixgraph.Product {
 		return &fixgraph.Product{ID: fixgraph.ProductID(ms[0]), Model: ms[0], Name: text(p.lang, p.title)}
 	}
 	return nil
+}
+
+// titleProduct is the product of a manual that prints no model number: its title stands in for
+// the model, so the codes of two makers' manuals (both E21) never share a node. It is nil for an
+// empty title.
+func titleProduct(title, lang string) *fixgraph.Product {
+	t := strings.Join(strings.Fields(extract.Normalize(title)), " ")
+	if t == "" {
+		return nil
+	}
+	if r := []rune(t); len(r) > 60 {
+		t = strings.TrimSpace(string(r[:60]))
+	}
+	return &fixgraph.Product{ID: fixgraph.ProductID(t), Model: t, Name: text(lang, strings.TrimSpace(title))}
 }
 
 func text(lang, s string) fixgraph.Text {

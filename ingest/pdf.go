@@ -316,11 +316,14 @@ func parsePolicy(ctx context.Context, doc *fixgraph.Document, data []byte, opt P
 
 	// A manual is about the product its title names, else the one product its text names.
 	model := ""
+	var named *fixgraph.Product // the product a manual without a model number is named for
 	if doc.Kind == fixgraph.KindManual {
 		if ms := extract.ProductModels(extract.Normalize(doc.Title)); len(ms) > 0 {
 			model = ms[0]
 		} else if ms := extract.ProductModels(extract.Normalize(text.String())); len(ms) == 1 {
 			model = ms[0]
+		} else if tp := titleProduct(doc.Title, doc.Language); tp != nil {
+			model, named = tp.Model, tp
 		}
 	}
 
@@ -379,7 +382,11 @@ func parsePolicy(ctx context.Context, doc *fixgraph.Document, data []byte, opt P
 			}
 			if tm != "" && !products[tm] {
 				products[tm] = true
-				b.Add(&fixgraph.Product{ID: fixgraph.ProductID(tm), Model: tm})
+				if named != nil && tm == named.Model {
+					b.Add(named)
+				} else {
+					b.Add(&fixgraph.Product{ID: fixgraph.ProductID(tm), Model: tm})
+				}
 				b.Link(doc.ID, fixgraph.RelManualFor, fixgraph.ProductID(tm))
 			}
 			if codes[tm] == nil {
