@@ -27,6 +27,9 @@ func (r *queryResolver) AskSeries(ctx context.Context, by *string, key *string, 
 		return nil, err
 	}
 	lo, hi := period(from, to)
+	if n := seriesPoints(bucket, lo, hi); n > MaxSeriesPoints {
+		return nil, fixgraph.Errorf(fixgraph.EINVALID, "a series has at most %d points, not %d: ask for weeks or a shorter period", MaxSeriesPoints, n)
+	}
 	return r.Analytics.Series(deref(by), deref(key), bucket, lo, hi)
 }
 

@@ -23,7 +23,7 @@ import (
 type Options struct {
 	Introspection bool
 	MaxDepth      int          // deepest nesting of selections; 0 means DefaultMaxDepth
-	MaxComplexity int          // most fields an operation may ask for, lists counted by their limits; 0 means DefaultMaxComplexity
+	MaxComplexity int          // most an operation may cost (see limits.go); 0 means DefaultMaxComplexity
 	MaxUploadSize int64        // largest multipart upload request; 0 refuses uploads over GraphQL
 	Logger        *slog.Logger // internal errors are logged here; nil means slog.Default()
 }
@@ -33,29 +33,6 @@ const (
 	DefaultMaxDepth      = 12
 	DefaultMaxComplexity = 50_000
 )
-
-// fanOut is what a list field costs: its children times the number of items it typically
-// returns, so a query that walks documents → sections → document → sections costs what it reads.
-func fanOut(n int) func(int) int { return func(child int) int { return 1 + n*child } }
-
-// complexity prices the list fields of the schema.
-func complexity() ComplexityRoot {
-	var c ComplexityRoot
-	c.Document.Sections = fanOut(50)
-	c.Section.Mentions = fanOut(10)
-	c.ErrorCode.Guides = func(child int, _ *string) int { return 1 + 5*child }
-	c.RepairGuide.Parts = fanOut(5)
-	c.RepairGuide.Videos = fanOut(3)
-	c.Part.Stock = fanOut(10)
-	c.Product.ErrorCodes = fanOut(20)
-	c.Product.Faqs = fanOut(20)
-	c.Product.Manuals = fanOut(5)
-	c.Query.Troubleshoot = func(child int, _ string, _ *string) int { return 1 + 5*child }
-	c.Query.Search = func(child int, _ string, limit int, _ []string, _ *string) int { return 1 + max(limit, 1)*child }
-	c.Query.Jobs = func(child int, _ *string, limit int) int { return 1 + max(limit, 1)*child }
-	c.Job.Files = func(child int, _ *string, _ int, limit int) int { return 1 + max(limit, 1)*child }
-	return c
-}
 
 // NewHandler returns the GraphQL endpoint over r.
 func NewHandler(r *Resolver, opt Options) http.Handler {
@@ -71,6 +48,8 @@ func NewHandler(r *Resolver, opt Options) http.Handler {
 	srv.Use(extension.FixedComplexityLimit(cmp.Or(opt.MaxComplexity, DefaultMaxComplexity)))
 	if opt.Introspection {
 		srv.Use(extension.Introspection{})
+	} else {
+		srv.Use(introspectionOff{})
 	}
 	srv.Use(extension.AutomaticPersistedQuery{Cache: lru.New[string](100)})
 	srv.AroundOperations(func(ctx context.Context, next graphql.OperationHandler) graphql.ResponseHandler {

@@ -9,6 +9,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -87,6 +88,11 @@ func (r *mutationResolver) Upload(ctx context.Context, files []*graphql.Upload, 
 		return nil, err
 	}
 	for _, f := range files {
+		if err := checkFileName(f.Filename); err != nil {
+			return nil, err
+		}
+	}
+	for _, f := range files {
 		// A file over its limit is recorded in the job as refused; the rest go on.
 		if err := up.Add(f.Filename, f.File); err != nil && fixgraph.CodeOf(err) != fixgraph.ETOOLARGE {
 			up.Discard()
@@ -161,7 +167,7 @@ func (r *queryResolver) Job(ctx context.Context, id string) (*fixgraph.Job, erro
 		return nil, nil
 	}
 	j, err := r.JobLog.Get(ctx, id)
-	if fixgraph.CodeOf(err) == fixgraph.ENOTFOUND || err == nil && !fixgraph.PrincipalFrom(ctx).Can("upload", j.Department) {
+	if fixgraph.CodeOf(err) == fixgraph.ENOTFOUND || err == nil && !seesJobsOf(fixgraph.PrincipalFrom(ctx), j.Department) {
 		return nil, nil // another department's job is as good as missing
 	}
 	return j, err
@@ -173,7 +179,11 @@ func (r *queryResolver) Jobs(ctx context.Context, department *string, limit int)
 	}
 	p := fixgraph.PrincipalFrom(ctx)
 	dept := deref(department)
-	if p.Role == fixgraph.RoleUploader {
+	if !p.Can("admin", "") {
+		// Everyone but an admin lists its own department's jobs.
+		if department != nil && dept != p.Department {
+			return nil, fixgraph.Errorf(fixgraph.EFORBIDDEN, "a %s of department %q may list only its own department's jobs", p.Role, p.Department)
+		}
 		dept = p.Department
 	}
 	if err := require(ctx, "upload", dept); err != nil {
@@ -182,7 +192,13 @@ func (r *queryResolver) Jobs(ctx context.Context, department *string, limit int)
 	if r.JobLog == nil {
 		return nil, nil
 	}
-	return r.JobLog.List(ctx, dept, limit)
+	if dept != "" || p.Can("admin", "") {
+		return r.JobLog.List(ctx, dept, limit)
+	}
+	// The job log lists every department's for "": keep those of no department.
+	all, err := r.JobLog.List(ctx, "", 1000)
+	out := slices.DeleteFunc(all, func(j *fixgraph.Job) bool { return j.Department != "" })
+	return out[:min(len(out), limit)], err
 }
 
 func (r *queryResolver) DocumentHistory(ctx context.Context, id string) ([]*fixgraph.Revision, error) {

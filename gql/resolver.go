@@ -59,7 +59,8 @@ type History interface {
 type AskLog interface {
 	// RecordAsk stores an answered question and returns its id.
 	RecordAsk(ctx context.Context, ans *fixgraph.Answer, conv *fixgraph.Conversation) (string, error)
-	// Feedback records whether the answer with id helped; ENOTFOUND for an unknown id.
+	// Feedback records whether the answer with id helped, from the principal of ctx, which must
+	// be the one the answer was given to; ENOTFOUND for an unknown id or another's answer.
 	Feedback(ctx context.Context, id string, helpful bool, comment string) error
 }
 
@@ -84,6 +85,10 @@ type Accounts interface {
 // AuditFunc records what a request did in the audit log.
 type AuditFunc func(ctx context.Context, action, target string, detail map[string]string)
 
+// RateFunc takes one ask or search from the rate limit of the request's principal, or returns
+// an error with ERATELIMITED when it has none left.
+type RateFunc func(ctx context.Context) error
+
 // Resolver holds what the resolvers depend on.
 type Resolver struct {
 	Answers Answerer
@@ -99,6 +104,17 @@ type Resolver struct {
 	AskLog      AskLog    // nil: questions are not recorded
 	Analytics   Analytics // nil: no analytics
 	Audit       AuditFunc // nil records nothing
+	// Limit is drawn from once by every ask and search an operation runs, aliases included, so
+	// the rate limit counts asks rather than HTTP requests; nil does not limit.
+	Limit RateFunc
+}
+
+// charge takes one ask or search from the request's rate limit.
+func (r *Resolver) charge(ctx context.Context) error {
+	if r.Limit == nil {
+		return nil
+	}
+	return r.Limit(ctx)
 }
 
 // audit records an event when there is an audit log.
@@ -164,6 +180,25 @@ func (r *Resolver) admin(ctx context.Context) error {
 	}
 	if r.Accounts == nil {
 		return fixgraph.Errorf(fixgraph.EUNSUPPORTED, "this server keeps no keys or accounts")
+	}
+	return nil
+}
+
+// seesJobsOf reports whether p may read the jobs of department: an admin every department's,
+// and whoever may upload only its own department's (a principal of no department, the jobs of
+// no department).
+func seesJobsOf(p *fixgraph.Principal, department string) bool {
+	return p.Can("admin", "") || p.Can("upload", department) && department == p.Department
+}
+
+// MaxFileName is the longest name, in bytes, of an uploaded file: the spool keeps each file under
+// its name, and file systems refuse names over 255 bytes.
+const MaxFileName = 200
+
+// checkFileName returns EINVALID when an uploaded file's name is too long to keep.
+func checkFileName(name string) error {
+	if len(name) > MaxFileName {
+		return fixgraph.Errorf(fixgraph.EINVALID, "the file name %.40q… is %d bytes long, over the limit of %d; rename the file", name, len(name), MaxFileName)
 	}
 	return nil
 }

@@ -72,6 +72,9 @@ func (r *queryResolver) Troubleshoot(ctx context.Context, code string, product *
 }
 
 func (r *queryResolver) Search(ctx context.Context, query string, limit int, kinds []string, language *string) ([]*fixgraph.Hit, error) {
+	if err := r.charge(ctx); err != nil {
+		return nil, err
+	}
 	f := answer.Published
 	for _, k := range kinds {
 		f.Kinds = append(f.Kinds, fixgraph.DocKind(k))
@@ -91,6 +94,9 @@ func (r *queryResolver) Search(ctx context.Context, query string, limit int, kin
 }
 
 func (r *queryResolver) Ask(ctx context.Context, question string, conversation *ConversationInput) (*fixgraph.Answer, error) {
+	if err := r.charge(ctx); err != nil {
+		return nil, err
+	}
 	conv, err := conversationOf(conversation)
 	if err != nil {
 		return nil, err

@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"mime"
 	"net/http"
+	"path/filepath"
 	"strconv"
 	"strings"
 
@@ -67,13 +68,16 @@ func UploadHandler(jobs Jobs, maxBody int64, log *slog.Logger, audit AuditFunc) 
 		w.Header().Set("Content-Type", "application/json")
 		w.Header().Set("Location", "/jobs/"+job.ID)
 		w.WriteHeader(http.StatusAccepted)
-		json.NewEncoder(w).Encode(job)
+		json.NewEncoder(w).Encode(viewJob(job, nil))
 	})
 }
 
 // receive spools the files of r into up.
 func receive(r *http.Request, up Spool) error {
 	add := func(name string, body io.Reader) error {
+		if err := checkFileName(name); err != nil {
+			return err
+		}
 		if err := up.Add(name, body); err != nil && fixgraph.CodeOf(err) != fixgraph.ETOOLARGE {
 			return err
 		}
@@ -124,7 +128,7 @@ func JobHandler(jobs JobReader, log *slog.Logger) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		id := strings.TrimPrefix(r.PathValue("id"), "/")
 		job, err := jobs.Get(r.Context(), id)
-		if err == nil && !fixgraph.PrincipalFrom(r.Context()).Can("upload", job.Department) {
+		if err == nil && !seesJobsOf(fixgraph.PrincipalFrom(r.Context()), job.Department) {
 			err = fixgraph.Errorf(fixgraph.ENOTFOUND, "no job %q", id) // another department's job is as good as missing
 		}
 		if err != nil {
@@ -136,12 +140,40 @@ func JobHandler(jobs JobReader, log *slog.Logger) http.Handler {
 			writeError(w, log, err, 0)
 			return
 		}
+		if files == nil {
+			files = []fixgraph.JobFile{}
+		}
 		w.Header().Set("Content-Type", "application/json")
-		json.NewEncoder(w).Encode(struct {
-			*fixgraph.Job
-			Files []fixgraph.JobFile `json:"files"`
-		}{job, files})
+		json.NewEncoder(w).Encode(viewJob(job, files))
 	})
+}
+
+// jobView is a job as the HTTP endpoints show it: its inputs by name, without where the server
+// keeps them, and its per-file outcomes when asked for.
+type jobView struct {
+	*fixgraph.Job
+	Inputs []inputView        `json:"inputs,omitempty"` // hides Job.Inputs
+	Files  []fixgraph.JobFile `json:"files,omitzero"`   // nil for the answer to an upload
+}
+
+// inputView is a fixgraph.JobInput without its path on the server's disk.
+type inputView struct {
+	Name  string `json:"name"`
+	Size  int64  `json:"size,omitempty"`
+	Error string `json:"error,omitempty"`
+	Code  string `json:"code,omitempty"`
+}
+
+func viewJob(j *fixgraph.Job, files []fixgraph.JobFile) jobView {
+	v := jobView{Job: j, Files: files}
+	for _, in := range j.Inputs {
+		name := in.Name
+		if j.Kind == fixgraph.JobPaths {
+			name = filepath.Base(name) // a path given on the server's command line
+		}
+		v.Inputs = append(v.Inputs, inputView{Name: name, Size: in.Size, Error: in.Error, Code: in.Code})
+	}
+	return v
 }
 
 // writeError answers with err as JSON {"error": {"code", "message"}}, with status when not 0 and
