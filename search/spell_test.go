@@ -219,3 +219,15 @@ func BenchmarkSpelling5000Words(b *testing.B) {
 		}
 	})
 }
+
+// TestLongTermIsNoError: a query word of thousands of letters (one token to the analyzer) is
+// searched like any other, not passed to the fuzzy automaton, which refused it with an error
+// that reached bots as an internal error.
+func TestLongTermIsNoError(t *testing.T) {
+	ix := mustSpellText(t, []string{"warranty", "heater", "drain", "pump"})
+	for _, n := range []int{maxSpellLen + 1, 200, 5000} {
+		if _, err := ix.Search(context.Background(), strings.Repeat("w", n)+" pump", 5, fixgraph.SearchFilter{}); err != nil {
+			t.Errorf("a word of %d letters: %v", n, err)
+		}
+	}
+}
