@@ -29,10 +29,22 @@ type Owners interface {
 	Owners(ctx context.Context, ids []string) (map[string][]string, error)
 }
 
-// Writer writes editorial documents: the ingest pipeline, the one write path.
+// Writer writes editorial documents: the ingest pipeline, the one write path. When it is also a
+// Masker (the pipeline is), the editor masks what it keeps with it.
 type Writer interface {
 	Write(ctx context.Context, source string, b *fixgraph.Batch) fixgraph.FileResult
 	Remove(ctx context.Context, source string) fixgraph.FileResult
+}
+
+// Masker masks personal data as the write path does before it stores anything. The editor masks
+// every revision it stores with it (the node as edited and the revision's note), so drafts and the
+// history and its diffs keep no more personal data than publishing puts in the graph; and it
+// masks what it reads back, for revisions stored before it masked.
+type Masker interface {
+	// MaskNode masks the free text of n in place and reports whether it changed anything.
+	MaskNode(n fixgraph.Node) bool
+	// MaskText returns s with its personal data masked.
+	MaskText(s string) string
 }
 
 // AuditFunc records what an editor did.
@@ -63,6 +75,75 @@ func (s *Service) audit(ctx context.Context, action, target string, detail map[s
 	}
 }
 
+// masker returns the Writer as a Masker, or nil when it does not mask.
+func (s *Service) masker() Masker {
+	m, _ := s.Writer.(Masker)
+	return m
+}
+
+// maskEntity masks personal data in the node of e, in place.
+func (s *Service) maskEntity(e *Entity) error {
+	m := s.masker()
+	if m == nil || e == nil || len(e.Node) == 0 {
+		return nil
+	}
+	n, err := e.Decode()
+	if err != nil {
+		return err
+	}
+	if !m.MaskNode(n) {
+		return nil
+	}
+	raw, err := json.Marshal(n)
+	if err != nil {
+		return fmt.Errorf("encoding the masked working copy of %q: %w", e.ID, err)
+	}
+	e.Node = raw
+	return nil
+}
+
+func (s *Service) maskText(t string) string {
+	if m := s.masker(); m != nil && t != "" {
+		return m.MaskText(t)
+	}
+	return t
+}
+
+// commit is Store.Commit with personal data masked in the seed and in the revision change makes,
+// its note included.
+func (s *Service) commit(id string, base int, by string, seed *Entity, change func(cur *Entity) (*Entity, string, string, error)) (*Entity, error) {
+	if err := s.maskEntity(seed); err != nil {
+		return nil, err
+	}
+	return s.Store.Commit(id, base, by, s.now(), seed, func(cur *Entity) (*Entity, string, string, error) {
+		next, action, note, err := change(cur)
+		if err != nil {
+			return nil, "", "", err
+		}
+		next.ID = id
+		if err := s.maskEntity(next); err != nil {
+			return nil, "", "", err
+		}
+		return next, action, s.maskText(note), nil
+	})
+}
+
+// History returns an entity's revisions, newest first, with personal data masked in their nodes
+// and notes (revisions stored before the editor masked may hold it).
+func (s *Service) History(id string) ([]Revision, error) {
+	revs, err := s.Store.History(id)
+	if err != nil {
+		return nil, err
+	}
+	for i := range revs {
+		if err := s.maskEntity(&revs[i].Entity); err != nil {
+			return nil, err
+		}
+		revs[i].Note = s.maskText(revs[i].Note)
+	}
+	return revs, nil
+}
+
 // Editable reports whether the editor edits nodes of id's kind.
 func Editable(id string) bool {
 	switch fixgraph.KindOf(id) {
@@ -82,6 +163,9 @@ func (s *Service) Current(ctx context.Context, id string) (*Entity, error) {
 	if err != nil || e != nil {
 		if e != nil && !readable(fixgraph.PrincipalFrom(ctx), e) {
 			return nil, fixgraph.Errorf(fixgraph.ENOTFOUND, "no node %q", id)
+		}
+		if err == nil {
+			err = s.maskEntity(e) // stored before the editor masked
 		}
 		return e, err
 	}
@@ -181,7 +265,7 @@ func (s *Service) Save(ctx context.Context, id string, base int, c Change) (*Ent
 			}
 		}
 	}
-	e, err := s.Store.Commit(id, base, p.ID, s.now(), seed, func(cur *Entity) (*Entity, string, string, error) {
+	e, err := s.commit(id, base, p.ID, seed, func(cur *Entity) (*Entity, string, string, error) {
 		if cur != nil && !readable(p, cur) {
 			return nil, "", "", fixgraph.Errorf(fixgraph.ENOTFOUND, "no node %q", id)
 		}
@@ -241,7 +325,7 @@ func (s *Service) Transition(ctx context.Context, id string, base int, action st
 	if cur.Rev == 0 {
 		seed = cur
 	}
-	e, err := s.Store.Commit(id, base, p.ID, s.now(), seed, func(c *Entity) (*Entity, string, string, error) {
+	e, err := s.commit(id, base, p.ID, seed, func(c *Entity) (*Entity, string, string, error) {
 		next := *c
 		next.Status = to
 		if to == fixgraph.StatusPublished || to == fixgraph.StatusArchived {
@@ -281,7 +365,7 @@ func (s *Service) Rollback(ctx context.Context, id string, base, rev int) (*Enti
 	if err != nil {
 		return nil, err
 	}
-	e, err := s.Store.Commit(id, base, p.ID, s.now(), nil, func(c *Entity) (*Entity, string, string, error) {
+	e, err := s.commit(id, base, p.ID, nil, func(c *Entity) (*Entity, string, string, error) {
 		next := old.Entity
 		next.Created = c.Created
 		next.Status, next.Live = fixgraph.StatusPublished, c.Rev+1
