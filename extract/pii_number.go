@@ -227,6 +227,7 @@ func scanNumbers(s string, protected []span) []numberChunk {
 	}
 	return out
 }
+
 // provinces are the first two digits of resident ID numbers: provinces, and 71, 81, 82 and 83 for
 // residents of Taiwan, Hong Kong and Macau.
 var provinces = map[string]bool{
