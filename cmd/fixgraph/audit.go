@@ -1,9 +1,13 @@
 package main
 
 import (
+	"archive/tar"
+	"bufio"
+	"compress/gzip"
 	"context"
 	"fmt"
 	"io"
+	"os"
 	"path/filepath"
 	"strings"
 	"time"
@@ -20,7 +24,7 @@ var (
 
 // runAuditCommand verifies or exports the audit log of a data directory.
 func runAuditCommand(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	const usage = "usage: fixgraph audit verify|export [--data DIR] [--since 2026-11-01T00:00:00Z]"
+	const usage = "usage: fixgraph audit verify [--data DIR] [--checkpoint FILE] | export [--data DIR] [--since 2026-11-01T00:00:00Z]"
 	if len(args) == 0 {
 		fmt.Fprintln(stderr, usage)
 		return exitError{2}
@@ -28,6 +32,7 @@ func runAuditCommand(ctx context.Context, args []string, stdout, stderr io.Write
 	var cfg config
 	fs := newFlags("audit "+args[0], stderr, &cfg)
 	since := fs.String("since", "", "export entries at or after this time (RFC 3339)")
+	anchor := fs.String("checkpoint", "", "verify: hold the log against this checkpoint too, kept apart from the data directory: a checkpoint file, or a backup holding one")
 	if err := parse(fs, args[1:]); err != nil {
 		return err
 	}
@@ -38,6 +43,27 @@ func runAuditCommand(ctx context.Context, args []string, stdout, stderr io.Write
 		if err != nil {
 			fmt.Fprintf(stdout, "audit log %s: BROKEN after %d good entries: %v\n", path, rep.Entries, err)
 			return exitError{1}
+		}
+		if *anchor != "" {
+			cp, err := readCheckpoint(*anchor)
+			if err != nil {
+				return err
+			}
+			key, err := audit.LoadKey(audit.KeyFile(path), false)
+			if err != nil {
+				return err
+			}
+			f, err := os.Open(path)
+			if err != nil {
+				return err
+			}
+			held, err := audit.VerifyReader(f, cp, key)
+			f.Close()
+			if err != nil {
+				fmt.Fprintf(stdout, "audit log %s: BROKEN against the checkpoint in %s after %d good entries: %v\n", path, *anchor, held.Entries, err)
+				return exitError{1}
+			}
+			fmt.Fprintf(stdout, "audit log %s: holds the checkpoint in %s (seq %d of %s)\n", path, *anchor, held.Checkpoint.Seq, held.Checkpoint.Time.Format(time.RFC3339))
 		}
 		fmt.Fprintf(stdout, "audit log %s: %d entries, chain intact%s\n", path, rep.Entries, describeAudit(rep, cfg.data))
 	case "export":
@@ -56,6 +82,39 @@ func runAuditCommand(ctx context.Context, args []string, stdout, stderr io.Write
 		return exitError{2}
 	}
 	return nil
+}
+
+// readCheckpoint reads an audit checkpoint from file: a checkpoint file, or a backup (tar, or
+// gzip-compressed tar) that holds one.
+func readCheckpoint(file string) ([]byte, error) {
+	f, err := os.Open(file)
+	if err != nil {
+		return nil, fixgraph.WrapError(fixgraph.EINVALID, err, "cannot open %s", file)
+	}
+	defer f.Close()
+	br := bufio.NewReader(f)
+	if head, _ := br.Peek(1); len(head) == 1 && head[0] == '{' {
+		return io.ReadAll(io.LimitReader(br, 64<<10))
+	}
+	var r io.Reader = br
+	if magic, err := br.Peek(2); err == nil && magic[0] == 0x1f && magic[1] == 0x8b {
+		zr, err := gzip.NewReader(br)
+		if err != nil {
+			return nil, fixgraph.WrapError(fixgraph.EUNREADABLE, err, "%s is neither a checkpoint nor a backup", file)
+		}
+		defer zr.Close()
+		r = zr
+	}
+	tr := tar.NewReader(r)
+	for {
+		hdr, err := tr.Next()
+		if err != nil {
+			return nil, fixgraph.WrapError(fixgraph.EUNREADABLE, err, "%s is neither a checkpoint nor a backup holding one (%s)", file, auditCheckpointFile)
+		}
+		if hdr.Name == auditCheckpointFile {
+			return io.ReadAll(io.LimitReader(tr, 64<<10))
+		}
+	}
 }
 
 // describeAudit says how far a verified log is keyed and anchored.

@@ -147,3 +147,59 @@ func TestAuditVerifyCatchesTruncationAndRewrites(t *testing.T) {
 		t.Errorf("audit verify of the log put back: exit %d\n%s", code, out)
 	}
 }
+
+// TestAuditVerifyAgainstAKeptCheckpoint: a log cut back together with its checkpoint (both put
+// back as they were earlier) passes on its own, but not against a checkpoint kept apart: the one
+// in a backup taken since, or a checkpoint file.
+func TestAuditVerifyAgainstAKeptCheckpoint(t *testing.T) {
+	dir := t.TempDir()
+	MustRun(t, "ingest", "--data", dir, "--embedder", "none", "../../fixtures/faq")
+	path, cpPath := filepath.Join(dir, "audit.log"), filepath.Join(dir, "audit.checkpoint")
+	oldLog, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	oldCP, err := os.ReadFile(cpPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	backup := filepath.Join(t.TempDir(), "backup.tar.gz")
+	MustRun(t, "backup", "--data", dir, "--out", backup)
+	MustRun(t, "keys", "create", "--data", dir, "--name", "bot", "--role", "reader")
+	kept := filepath.Join(t.TempDir(), "kept.checkpoint")
+	cur, err := os.ReadFile(cpPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(kept, cur, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	verifyAgainst := func(cp string) (string, int) {
+		var out, errOut bytes.Buffer
+		err := run(context.Background(), []string{"audit", "verify", "--data", dir, "--checkpoint", cp}, &out, &errOut)
+		if err == nil {
+			return out.String(), 0
+		}
+		return out.String() + errOut.String(), exitCode(err)
+	}
+	for _, cp := range []string{backup, kept} {
+		if out, code := verifyAgainst(cp); code != 0 || !strings.Contains(out, "holds the checkpoint") {
+			t.Errorf("verify against %s: exit %d\n%s", cp, code, out)
+		}
+	}
+	// Cut back to before the backup, checkpoint and all.
+	if err := os.WriteFile(path, oldLog, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(cpPath, oldCP, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if out, code := auditVerify(t, dir); code != 0 {
+		t.Fatalf("a log cut back with its checkpoint verifies on its own (what a kept checkpoint is for); got exit %d\n%s", code, out)
+	}
+	for _, cp := range []string{backup, kept} {
+		if out, code := verifyAgainst(cp); code != 1 || !strings.Contains(out, "missing") {
+			t.Errorf("verify of the cut-back log against %s: exit %d\n%s", cp, code, out)
+		}
+	}
+}
