@@ -73,8 +73,11 @@ func dottedLetters(s string) bool {
 }
 
 // StrongCode reports whether a code as printed has a shape that is rarely anything but a code:
-// letters and digits together (E21, Err01, F07-E, 5E).
-func StrongCode(code string) bool { return strongCodeRE.MatchString(code) }
+// letters and digits together (E21, Err01, F07-E, 5E), and not a product model or part number
+// (WH-5020, DC31-00178A).
+func StrongCode(code string) bool {
+	return strongCodeRE.MatchString(code) && len(ProductModels(code)) == 0 && len(PartNumbers(code)) == 0
+}
 
 // codeSeparators split the codes that share a cell: "E16 / E17", "Err01、Err04、Err05", "E1，E3 或 E4".
 var codeSeparators = regexp.MustCompile(`\s*(?:[/、,，;；&+|]|\s(?:or|und|oder|ou|o|y|et|and|或|及|和)\s|或|及|和)\s*|\s+`)
@@ -119,6 +122,7 @@ var codeCues = []string{
 	"affiche", "erreur", "défaut", "code",
 	"pantalla", "muestra", "código", "avería",
 	"errore", "codice", "guasto", "visualizza",
+	"mean", "bedeut", "意思", "含义", "signifi",
 }
 
 // HasCodeCue reports whether s holds a word that says a code is meant.

@@ -114,8 +114,16 @@ func parseManual(doc *fixgraph.Document, p *htmlPage) (*fixgraph.Batch, error) {
 	b := &fixgraph.Batch{Document: doc}
 	doc.Kind, doc.Title, doc.Language = fixgraph.KindManual, p.title, p.lang
 
+	// Codes that headings and lines of running text define, besides the tables' codes.
+	paths := make([][]string, len(p.sections))
+	bodies := make([]string, len(p.sections))
+	for i, hs := range p.sections {
+		paths[i], bodies[i] = hs.path, extract.CleanBlock(hs.text.String())
+	}
+	prose := proseCodes(paths, bodies, nil)
+
 	product := productOf(p)
-	if product == nil && len(p.tables) > 0 {
+	if product == nil && (len(p.tables) > 0 || len(prose) > 0) {
 		product = titleProduct(p.title, p.lang)
 	}
 	if product != nil {
@@ -163,6 +171,21 @@ func parseManual(doc *fixgraph.Document, p *htmlPage) (*fixgraph.Batch, error) {
 				})
 			}
 		}
+	}
+
+	for _, pc := range prose {
+		if codes[fixgraph.CodeKey(pc.code)] {
+			continue // the table's row defines it
+		}
+		codes[fixgraph.CodeKey(pc.code)] = true
+		hs := p.sections[pc.section]
+		if lists := hs.lists; len(lists) > 0 && pc.steps != nil {
+			pc.steps = nil
+			for _, l := range lists {
+				pc.steps = append(pc.steps, l...)
+			}
+		}
+		addProseCode(b, doc, model, pc, ids[hs])
 	}
 
 	// Sections mention the codes of this product's tables, parts by number, and product models.

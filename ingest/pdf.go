@@ -314,6 +314,27 @@ func parsePolicy(ctx context.Context, doc *fixgraph.Document, data []byte, opt P
 	}
 	doc.Language = extract.DetectLanguage(text.String())
 
+	// Codes that headings and lines of running text define, besides the tables' codes; a
+	// document that defines codes is a manual.
+	tableKeys := make(map[string]bool)
+	for _, t := range tables {
+		for _, r := range t.rows {
+			for _, c := range r.codes {
+				tableKeys[fixgraph.CodeKey(c)] = true
+			}
+		}
+	}
+	paths := make([][]string, len(all))
+	bodies := make([]string, len(all))
+	for i, o := range all {
+		paths[i] = o.sec.HeadingPath
+		bodies[i] = strings.TrimSpace(o.body.String())
+	}
+	prose := proseCodes(paths, bodies, tableKeys)
+	if len(prose) > 0 {
+		doc.Kind = fixgraph.KindManual
+	}
+
 	// A manual is about the product its title names, else the one product its text names.
 	model := ""
 	var named *fixgraph.Product // the product a manual without a model number is named for
@@ -398,6 +419,23 @@ func parsePolicy(ctx context.Context, doc *fixgraph.Document, data []byte, opt P
 			order++
 			readPDFTableRow(b, doc, tm, t, r, order, sec)
 		}
+	}
+	for _, pc := range prose {
+		sec := secs[pc.section]
+		if model != "" && !products[model] {
+			products[model] = true
+			if named != nil && model == named.Model {
+				b.Add(named)
+			} else {
+				b.Add(&fixgraph.Product{ID: fixgraph.ProductID(model), Model: model})
+			}
+			b.Link(doc.ID, fixgraph.RelManualFor, fixgraph.ProductID(model))
+		}
+		if codes[model] == nil {
+			codes[model] = make(map[string]bool)
+		}
+		codes[model][fixgraph.CodeKey(pc.code)] = true
+		addProseCode(b, doc, model, pc, sec)
 	}
 	// Sections mention the codes the tables define for their product, parts and product models.
 	for _, sec := range secs {

@@ -1,0 +1,64 @@
+package ingest
+
+import (
+	"context"
+	"maps"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/fixgraph/fixgraph"
+)
+
+// TestProseCodes reads codes that manuals define outside tables: one code per heading with the
+// steps under it, lines listing codes under a heading that says so, and a question heading. Words
+// and numbers of a code's shape elsewhere (A4 paper, a model number) are not codes.
+func TestProseCodes(t *testing.T) {
+	page := `<html lang="en"><head><title>Breeze washer guide</title></head><body>
+<h1>Breeze washer guide</h1>
+<h2>Troubleshooting</h2>
+<h3>E21 – Drain fault</h3><ol><li>Unplug the washer.</li><li>Clean the drain filter.</li></ol>
+<h3>E22 – Heater fault</h3><p>Call the service centre.</p>
+<h2>Display messages</h2>
+<p>LOC: Child lock is on, hold Start for 3 seconds</p>
+<p>dE: Door is open, close the door firmly</p>
+<h2>What does 5E mean?</h2><p>The water did not drain in time. Check that the hose is not kinked.</p>
+<h2>Paper and models</h2>
+<h3>A4 paper</h3><p>Use A4 or Letter paper.</p>
+<p>Model WF-8012D: 8 kg drum</p>
+</body></html>`
+	b, err := (&Pipeline{}).Parse(context.Background(), "breeze.html", []byte(page))
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := map[string]*fixgraph.ErrorCode{}
+	steps := map[string][]string{}
+	for _, n := range b.Nodes {
+		switch n := n.(type) {
+		case *fixgraph.ErrorCode:
+			got[n.Code] = n
+		case *fixgraph.RepairGuide:
+			steps[n.Code] = n.Steps
+		}
+	}
+	want := map[string]string{"E21": "Drain fault", "E22": "Heater fault", "LOC": "Child lock is on", "dE": "Door is open", "5E": "water did not drain"}
+	for code, meaning := range want {
+		ec := got[code]
+		if ec == nil {
+			t.Errorf("no code %s; got %v", code, slices.Sorted(maps.Keys(got)))
+			continue
+		}
+		if !strings.Contains(ec.Symptom.In("en"), meaning) {
+			t.Errorf("%s means %q, want %q", code, ec.Symptom.In("en"), meaning)
+		}
+	}
+	if len(got) != len(want) {
+		t.Errorf("codes %v, want exactly %v", slices.Sorted(maps.Keys(got)), slices.Sorted(maps.Keys(want)))
+	}
+	if !slices.Equal(steps["E21"], []string{"Unplug the washer.", "Clean the drain filter."}) {
+		t.Errorf("E21 steps %q", steps["E21"])
+	}
+	if b.Document.Kind != fixgraph.KindManual {
+		t.Errorf("kind %s, want manual", b.Document.Kind)
+	}
+}
