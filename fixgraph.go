@@ -104,6 +104,7 @@ type Document struct {
 	Source      string     `json:"source"` // path or URL it came from
 	Title       string     `json:"title"`
 	Kind        DocKind    `json:"kind"`
+	KindReason  string     `json:"kindReason,omitempty"` // why ingest read it as Kind, for the department to check
 	Language    string     `json:"language"`
 	ContentHash string     `json:"contentHash"` // sha256 of the raw bytes
 	Department  string     `json:"department"`

@@ -16,6 +16,7 @@ type FileResult struct {
 	Source     string  `json:"source"`
 	DocumentID string  `json:"documentId,omitempty"`
 	Kind       DocKind `json:"kind,omitempty"`
+	KindReason string  `json:"kindReason,omitempty"` // why the file was read as Kind
 	Outcome    string  `json:"outcome"`
 	Version    int     `json:"version,omitempty"`
 	Sections   int     `json:"sections"`

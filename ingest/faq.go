@@ -130,6 +130,7 @@ func parseFAQ(doc *fixgraph.Document, p *htmlPage) (*fixgraph.Batch, error) {
 	}
 	b := &fixgraph.Batch{Document: doc}
 	doc.Kind, doc.Title, doc.Language = fixgraph.KindFAQ, p.title, p.lang
+	doc.KindReason = "questions with their answers (FAQ markup, a definition list or question headings)"
 	for i, q := range pairs {
 		path := append(append([]string(nil), q.path...), q.question)
 		sec := newSection(doc, i, q.question, path, q.answer)

@@ -1,6 +1,7 @@
 package ingest
 
 import (
+	"fmt"
 	"slices"
 	"strconv"
 	"strings"
@@ -193,6 +194,7 @@ func parseManual(doc *fixgraph.Document, p *htmlPage) (*fixgraph.Batch, error) {
 		sec := ids[hs]
 		linkMentions(b, sec, model, codes)
 	}
+	doc.KindReason = codesReason(len(codes), len(p.tables) > 0, len(prose) > 0)
 	return b, nil
 }
 
@@ -261,6 +263,20 @@ func productOf(p *htmlPage) *fixgraph.Product {
 		return &fixgraph.Product{ID: fixgraph.ProductID(ms[0]), Model: ms[0], Name: text(p.lang, p.title)}
 	}
 	return nil
+}
+
+// codesReason says why a document with n error codes, from tables and from running text, is a
+// manual.
+func codesReason(n int, tables, prose bool) string {
+	switch {
+	case n == 0:
+		return "a manual page: headed sections, no FAQ structure and no error codes"
+	case tables && prose:
+		return fmt.Sprintf("defines %d error codes, in troubleshooting tables and in headings or code lists", n)
+	case tables:
+		return fmt.Sprintf("defines %d error codes in troubleshooting tables", n)
+	}
+	return fmt.Sprintf("defines %d error codes in headings or code lists", n)
 }
 
 // titleProduct is the product of a manual that prints no model number: its title stands in for

@@ -334,6 +334,9 @@ func parsePolicy(ctx context.Context, doc *fixgraph.Document, data []byte, opt P
 	if len(prose) > 0 {
 		doc.Kind = fixgraph.KindManual
 	}
+	if doc.Kind == fixgraph.KindManual {
+		doc.KindReason = codesReason(len(tableKeys)+len(prose), len(tableKeys) > 0, len(prose) > 0)
+	}
 
 	// A manual is about the product its title names, else the one product its text names.
 	model := ""
@@ -350,6 +353,7 @@ func parsePolicy(ctx context.Context, doc *fixgraph.Document, data []byte, opt P
 
 	b := &fixgraph.Batch{Document: doc}
 	secs := make([]*fixgraph.Section, len(all))
+	clauses := 0
 	for i, o := range all {
 		body := strings.TrimSpace(o.body.String())
 		if i == 0 && pre.Len() > 0 {
@@ -379,11 +383,13 @@ func parsePolicy(ctx context.Context, doc *fixgraph.Document, data []byte, opt P
 				DocumentID: doc.ID,
 			}
 			b.Add(c)
+			clauses++
 			b.Link(doc.ID, fixgraph.RelHasClause, c.ID)
 			b.Link(sec.ID, fixgraph.RelDescribes, c.ID)
 		}
 	}
 	if doc.Kind != fixgraph.KindManual {
+		doc.KindReason = fmt.Sprintf("no error codes; read as a policy with %d numbered clauses", clauses)
 		return b, nil
 	}
 

@@ -27,7 +27,7 @@ var headingNumberRE = regexp.MustCompile(`^(?:\d+(?:\.\d+)*\.?|[(（]\d+[)）]|�
 
 // codeLineRE is a line that starts with a code and says what it means: "E1: no water",
 // "E21 – Drain fault", "F3  Door open".
-var codeLineRE = regexp.MustCompile(`^\s*([A-Za-z0-9][A-Za-z0-9.\-]{0,9}\*?)\s*(?:[:：=–—]|\s-\s|\s{2,}|\t|\s)\s*(\S.*)$`)
+var codeLineRE = regexp.MustCompile(`^\s*([A-Za-z0-9][A-Za-z0-9.\-]{0,9}\*?)(\s*(?:[:：=–—]|\s-\s|\s{2,}|\t)|\s)\s*(\S.*)$`)
 
 // headingCode reads a code a heading is about: a code at its start (after a section number) or
 // with a cue word ("Error E21", "显示E4时", "What does 5E mean?"), and the rest of the heading as
@@ -52,9 +52,26 @@ func headingCode(heading string) (code, meaning string, ok bool) {
 	return code, meaning, true
 }
 
+// listCues are the words of a heading over a list of codes: "Error codes", "故障代码",
+// "Fehlermeldungen", "Display messages".
+var listCues = []string{"code", "error", "fault", "alarm", "message", "代码", "故障", "错误", "报警", "提示", "代碼",
+	"fehler", "störung", "meldung", "erreur", "défaut", "código", "avería", "codice", "errore", "guasto"}
+
+// listsCodes reports whether a section's own heading says it lists codes.
+func listsCodes(heading string) bool {
+	h := strings.ToLower(heading)
+	for _, c := range listCues {
+		if strings.Contains(h, c) {
+			return true
+		}
+	}
+	return false
+}
+
 // codeLines reads the lines of a section's text that each start with a code and say what it
-// means ("E1: no water supply"). They count only in a section whose headings say it lists codes
-// (cued: "Error codes", "故障代码", "Fehlermeldungen").
+// means ("E1: no water supply"). They count only in a section whose own heading says it lists
+// codes (cued), and a line starting with a bare number counts only when the number is written as
+// a code (03, 950100), not as an item of a numbered list (1, 2.).
 func codeLines(text string, cued bool) []proseCode {
 	if !cued {
 		return nil
@@ -67,10 +84,13 @@ func codeLines(text string, cued bool) []proseCode {
 			continue
 		}
 		code, ok := extract.LooksLikeCode(m[1])
-		if !ok {
+		if !ok || onlyDigits(code) && len(code) < 2 || onlyDigits(code) && strings.HasPrefix(line[len(m[1]):], ".") {
 			continue
 		}
-		rest := strings.TrimSpace(m[2])
+		if !extract.StrongCode(code) && strings.TrimSpace(m[2]) == "" && !strings.Contains(m[2], "  ") {
+			continue // "DP C240…": a word or number that only a space parts from the text is no code
+		}
+		rest := strings.TrimSpace(m[3])
 		if utf8.RuneCountInString(rest) < 3 || strings.Count(rest, " ") == 0 && !isWide(firstRune(rest)) {
 			continue // "E1 E2", a code and one word: a reference, not a definition
 		}
@@ -101,7 +121,8 @@ func proseCodes(paths [][]string, bodies []string, known map[string]bool) []pros
 			continue
 		}
 		cued := extract.HasCodeCue(strings.Join(path, "\n"))
-		if code, meaning, ok := headingCode(path[len(path)-1]); ok {
+		own := path[len(path)-1]
+		if code, meaning, ok := headingCode(own); ok {
 			if question(path[len(path)-1]) {
 				meaning = firstSentence(bodies[i]) // "What does 5E mean?": the answer says
 			}
@@ -114,7 +135,7 @@ func proseCodes(paths [][]string, bodies []string, known map[string]bool) []pros
 			}
 			continue
 		}
-		for _, pc := range codeLines(bodies[i], cued) {
+		for _, pc := range codeLines(bodies[i], listsCodes(own)) {
 			pc.section = i
 			add(pc)
 		}
@@ -125,6 +146,10 @@ func proseCodes(paths [][]string, bodies []string, known map[string]bool) []pros
 		}
 	}
 	return out
+}
+
+func onlyDigits(s string) bool {
+	return s != "" && strings.Trim(s, "0123456789") == ""
 }
 
 // question reports whether a heading asks something.

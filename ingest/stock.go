@@ -362,6 +362,7 @@ func parseStock(doc *fixgraph.Document, data []byte) (*fixgraph.Batch, error) {
 		return nil, err
 	}
 	doc.Kind, doc.Title, doc.Language = fixgraph.KindStock, "stock feed", "zh"
+	doc.KindReason = "a table of stock levels (part, warehouse and quantity columns)"
 	b := &fixgraph.Batch{Document: doc}
 	for _, r := range rows {
 		l := r.level

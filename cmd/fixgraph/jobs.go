@@ -48,12 +48,16 @@ func runIngest(ctx context.Context, args []string, stdout, stderr io.Writer, log
 	asJSON := fs.Bool("json", false, "print one JSON object per file")
 	department := fs.String("department", "", "department that owns the documents")
 	visibility := fs.String("visibility", "", "public (default), internal or department")
+	explain := fs.Bool("explain", false, "store nothing; say what each file is read as: its kind and why, its tables' columns, its error codes")
 	if err := parse(fs, args); err != nil {
 		return err
 	}
 	if fs.NArg() == 0 {
-		fmt.Fprintln(stderr, "usage: fixgraph ingest [--data DIR] [--json] [--department D] PATH...   (files, directories, zip archives)")
+		fmt.Fprintln(stderr, "usage: fixgraph ingest [--data DIR] [--json] [--department D] [--explain] PATH...   (files, directories, zip archives)")
 		return exitError{2}
+	}
+	if *explain {
+		return explainFiles(ctx, fs.Args(), *asJSON, stdout)
 	}
 	a, err := openApp(ctx, cfg, log)
 	if err != nil {
