@@ -73,6 +73,18 @@ func (s *Service) Ask(ctx context.Context, question string) (*fixgraph.Answer, e
 	}
 	top := hits[0]
 	conf := s.searchConfidence(q, hits)
+	// A code the question names that no product has: a passage about another code, or about none,
+	// is no confident answer to it.
+	for _, c := range codes {
+		if !c.Strong {
+			continue
+		}
+		if strings.Contains(fixgraph.CodeKey(extract.Normalize(top.Section.Heading+" "+top.Section.Text)), fixgraph.CodeKey(c.Code)) {
+			conf = min(conf, 0.6)
+		} else {
+			conf = min(conf, 0.35)
+		}
+	}
 	described, err := s.Graph.Neighbors(ctx, []string{top.Section.ID}, fixgraph.RelDescribes, fixgraph.Out)
 	if err != nil {
 		return nil, err

@@ -49,3 +49,18 @@ func TestSameCodeTwoMakers(t *testing.T) {
 		t.Errorf("notes %q do not ask which of the two products", ans.Notes)
 	}
 }
+
+// TestUnknownCodeIsNoConfidentAnswer asks about a code no manual defines. Search finds the rows of
+// other codes, which must not answer it with confidence.
+func TestUnknownCodeIsNoConfidentAnswer(t *testing.T) {
+	svc := mustService(t)
+	for _, q := range []string{"洗衣机显示E987怎么办", "My dishwasher shows F77, what now?"} {
+		ans, err := svc.Ask(context.Background(), q)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if ans.Confidence >= 0.5 {
+			t.Errorf("%q: answered %s (%v) at confidence %.2f", q, ans.Kind, ans.ErrorCode, ans.Confidence)
+		}
+	}
+}
