@@ -313,10 +313,11 @@ func (t *Text) Stamp(docID string) (string, error) {
 	return string(v), err
 }
 
-// prepare normalises text the same way for indexing and for queries, and adds the whole-token
-// forms of codes, part numbers and models.
+// prepare normalises text the same way for indexing and for queries — width, case of codes,
+// Traditional Chinese to Simplified — and adds the whole-token forms of codes, part numbers and
+// models.
 func prepare(s string) string {
-	s = extract.JoinCodes(extract.Normalize(s))
+	s = extract.Simplified(extract.JoinCodes(extract.Normalize(s)))
 	if toks := extract.Tokens(s); len(toks) > 0 {
 		s += " " + strings.Join(toks, " ")
 	}
