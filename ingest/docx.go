@@ -717,21 +717,32 @@ func tableBlock(rows [][]docxCell, befores []int) block {
 		tag := "td"
 		if i == 0 {
 			tag = "th"
+		} else if i%sheetTableRows == 0 {
+			// A long table is written as several, each with the header (see sheetTableRows).
+			b.WriteString("</table>\n<table>")
+			writeDOCXRow(&b, grid[0], "th")
 		}
-		b.WriteString("<tr>")
+		writeDOCXRow(&b, row, tag)
 		for _, c := range row {
-			span := ""
-			if c.span > 1 {
-				span = ` colspan="` + strconv.Itoa(c.span) + `"`
-			}
-			b.WriteString("<" + tag + span + ">" + c.html + "</" + tag + ">")
 			text.WriteString(c.text + " ")
 		}
-		b.WriteString("</tr>\n")
 		text.WriteString("\n")
 	}
 	b.WriteString("</table>\n")
 	return block{kind: blockTable, html: b.String(), text: extract.CleanBlock(text.String())}
+}
+
+// writeDOCXRow writes a table row of tag cells (th or td).
+func writeDOCXRow(b *strings.Builder, row []placedCell, tag string) {
+	b.WriteString("<tr>")
+	for _, c := range row {
+		span := ""
+		if c.span > 1 {
+			span = ` colspan="` + strconv.Itoa(c.span) + `"`
+		}
+		b.WriteString("<" + tag + span + ">" + c.html + "</" + tag + ">")
+	}
+	b.WriteString("</tr>\n")
 }
 
 // placedCell is a cell at its column of the table's grid.

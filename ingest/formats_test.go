@@ -10,6 +10,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/fixgraph/fixgraph"
 )
@@ -346,6 +347,33 @@ func TestXLSXCodeTable(t *testing.T) {
 	})
 }
 
+// TestLongCodeTables: a sheet or Word table longer than one HTML table's rows is read as
+// several tables, each with the header, so every row's code is found.
+func TestLongCodeTables(t *testing.T) {
+	rows := [][]string{{"故障代码", "故障现象", "处理方法"}}
+	for i := range 2*sheetTableRows + 7 {
+		rows = append(rows, []string{fmt.Sprintf("E%d", i+1), fmt.Sprintf("现象%d", i+1), "断电重启"})
+	}
+	tests := []struct {
+		name, source string
+		data         []byte
+	}{
+		{"xlsx", "WF-8012D.xlsx", MustXLSX(t, "", "", XLSXSheet{Name: "Codes", Rows: rows})},
+		{"docx", "WF-8012D.docx", MustDOCX(t, DOCXFile{Styles: WStyles, Body: WPara("Heading1", "Codes") + WTable(rows...)})},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			b := mustParse(t, tt.source, tt.data)
+			if n := len(nodes[*fixgraph.ErrorCode](b)); n != len(rows)-1 {
+				t.Errorf("%d codes, want %d", n, len(rows)-1)
+			}
+			if n := len(b.Sections()) - len(nodes[*fixgraph.ErrorCode](b)); n != 1 {
+				t.Errorf("%d sections besides the rows', want the table's one", n)
+			}
+		})
+	}
+}
+
 func TestMarkdown(t *testing.T) {
 	md := "---\ntitle: \"DW-6035 洗碗机手册\"\nauthor: x\n---\n\n" +
 		"# 安装\n\n安装前请断开电源。\n\n1. 放平机身\n2. 连接进水管\n\n" +
@@ -530,5 +558,37 @@ func TestBadOfficeFiles(t *testing.T) {
 				t.Errorf("error %s %q; want %s containing %q", fixgraph.CodeOf(err), err, tt.code, tt.msg)
 			}
 		})
+	}
+}
+
+// TestMarkdownPathological: inputs on which goldmark's parse is quadratic or worse (unclosed
+// link openers, quotes and lists nested on one line or by indentation) parse in well under a
+// second once tamed; untamed, each of these took 10 to 20 seconds.
+func TestMarkdownPathological(t *testing.T) {
+	var indent strings.Builder
+	for i := range 2000 {
+		indent.WriteString(strings.Repeat(" ", 2*i) + "- x\n")
+	}
+	tests := []struct{ name, md string }{
+		{"link openers", "# x\n\n" + strings.Repeat("[a](", 100_000)},
+		{"link openers over lines", "# x\n\n" + strings.Repeat("[a](\n", 100_000)},
+		{"brackets", strings.Repeat("[", 200_000) + "x" + strings.Repeat("]", 200_000)},
+		{"quotes", strings.Repeat(">", 100_000) + " x\n"},
+		{"lists on a line", strings.Repeat("- ", 100_000) + "x\n"},
+		{"numbered lists on a line", strings.Repeat("1. ", 100_000) + "x\n"},
+		{"lists by indentation", indent.String()},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			start := time.Now()
+			b, err := fuzzPipeline().Parse(context.Background(), "x.md", []byte(tt.md))
+			checkParse(t, "x.md", b, err)
+			if d := time.Since(start); d > 5*time.Second {
+				t.Errorf("took %v", d)
+			}
+		})
+	}
+	if got := tameMarkdown([]byte("> - 1. [a](b)\n\n    code\n")); string(got) != "> - 1. [a](b)\n\n    code\n" {
+		t.Errorf("an ordinary file was changed: %q", got)
 	}
 }

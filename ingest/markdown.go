@@ -44,6 +44,7 @@ func parseMarkdown(doc *fixgraph.Document, data []byte) (*fixgraph.Batch, error)
 		}
 		data = rest
 	}
+	data = tameMarkdown(data)
 	root := markdown.Parser().Parse(gtext.NewReader(data))
 	headed := false
 	ast.Walk(root, func(n ast.Node, entering bool) (ast.WalkStatus, error) {
@@ -72,6 +73,115 @@ func parseMarkdown(doc *fixgraph.Document, data []byte) (*fixgraph.Batch, error)
 		return nil, fixgraph.Errorf(fixgraph.EUNREADABLE, "the Markdown file has no text")
 	}
 	return parsePage(doc, page.Bytes())
+}
+
+// goldmark's parse is quadratic, or worse, in the link openers of one paragraph and in the
+// quotes and lists nested in one another (a file of 200 KB can take a minute). Past these
+// limits, which no written manual comes near, markers are escaped and read as text, and deeper
+// indentation is cut.
+const (
+	maxMarkdownBrackets = 1000 // [ in one block, between blank lines
+	maxMarkdownNesting  = 32   // quote and list markers at the start of one line
+	maxMarkdownIndent   = 64   // columns of indentation (a tab counts 4)
+)
+
+// tameMarkdown escapes the link openers of blocks with more than maxMarkdownBrackets of them and
+// the container markers past maxMarkdownNesting on a line, and cuts indentation past
+// maxMarkdownIndent.
+func tameMarkdown(data []byte) []byte {
+	wild := bytes.Count(data, []byte("[")) > maxMarkdownBrackets
+	for rest := data; !wild && len(rest) > 0; {
+		var line []byte
+		line, rest, _ = bytes.Cut(rest, []byte("\n"))
+		wild = !bytes.Equal(tameLine(line), line)
+	}
+	if !wild {
+		return data
+	}
+	var out bytes.Buffer
+	lines := bytes.SplitAfter(data, []byte("\n"))
+	start := 0
+	flush := func(end int) {
+		block := bytes.Join(lines[start:end], nil)
+		if bytes.Count(block, []byte("[")) > maxMarkdownBrackets {
+			block = bytes.ReplaceAll(block, []byte("["), []byte(`\[`))
+		}
+		for _, line := range bytes.SplitAfter(block, []byte("\n")) {
+			out.Write(tameLine(line))
+		}
+		start = end
+	}
+	for i, l := range lines {
+		if len(bytes.TrimSpace(l)) == 0 {
+			flush(i)
+		}
+	}
+	flush(len(lines))
+	return out.Bytes()
+}
+
+// tameLine returns line with its indentation cut to maxMarkdownIndent columns and a backslash
+// before its container marker past maxMarkdownNesting; line itself when neither is needed.
+func tameLine(line []byte) []byte {
+	width, i := 0, 0
+	for ; i < len(line) && (line[i] == ' ' || line[i] == '\t'); i++ {
+		if line[i] == '\t' {
+			width += 4
+		} else {
+			width++
+		}
+	}
+	if width > maxMarkdownIndent {
+		line = append(bytes.Repeat([]byte(" "), maxMarkdownIndent), line[i:]...)
+	}
+	if at := nestingCut(line); at >= 0 {
+		return append(append(append([]byte(nil), line[:at]...), '\\'), line[at:]...)
+	}
+	return line
+}
+
+// nestingCut returns where the container marker past maxMarkdownNesting starts on line (block
+// quote >, bullet -+*, number 1. or 1)), or -1.
+func nestingCut(line []byte) int {
+	depth := 0
+	for i := 0; i < len(line); {
+		switch c := line[i]; {
+		case c == ' ' || c == '\t':
+			i++
+			continue
+		case c == '>':
+			depth++
+			if depth > maxMarkdownNesting {
+				return i
+			}
+			i++
+			continue
+		case c == '-' || c == '+' || c == '*':
+			if i+1 < len(line) && (line[i+1] == ' ' || line[i+1] == '\t') {
+				depth++
+				if depth > maxMarkdownNesting {
+					return i
+				}
+				i += 2
+				continue
+			}
+		case c >= '0' && c <= '9':
+			j := i
+			for j < len(line) && j-i < 9 && line[j] >= '0' && line[j] <= '9' {
+				j++
+			}
+			if j+1 < len(line) && (line[j] == '.' || line[j] == ')') && (line[j+1] == ' ' || line[j+1] == '\t') {
+				depth++
+				if depth > maxMarkdownNesting {
+					return i
+				}
+				i = j + 2
+				continue
+			}
+		}
+		return -1
+	}
+	return -1
 }
 
 // maxFrontMatter is the longest front matter block looked for.

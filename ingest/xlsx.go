@@ -372,23 +372,37 @@ func sheetBlocks(s sheet) []block {
 		h = 0 // no header row: every row is a row of the table
 		out = out[:1]
 	}
-	var b, text strings.Builder
-	b.WriteString("<table>")
-	for i, row := range rows[h:] {
-		tag := "td"
-		if i == 0 {
-			tag = "th"
+	header, body := rows[h], rows[h+1:]
+	for {
+		n := min(len(body), sheetTableRows)
+		var b, text strings.Builder
+		b.WriteString("<table>")
+		for i, row := range append([][]string{header}, body[:n]...) {
+			tag := "td"
+			if i == 0 {
+				tag = "th"
+			}
+			b.WriteString("<tr>")
+			for _, c := range row {
+				b.WriteString("<" + tag + ">" + cellHTML(c) + "</" + tag + ">")
+				text.WriteString(c + " ")
+			}
+			b.WriteString("</tr>\n")
 		}
-		b.WriteString("<tr>")
-		for _, c := range row {
-			b.WriteString("<" + tag + ">" + cellHTML(c) + "</" + tag + ">")
-			text.WriteString(c + " ")
+		b.WriteString("</table>\n")
+		out = append(out, block{kind: blockTable, html: b.String(), text: extract.Clean(text.String())})
+		body = body[n:]
+		if len(body) == 0 {
+			break
 		}
-		b.WriteString("</tr>\n")
 	}
-	b.WriteString("</table>\n")
-	return append(out, block{kind: blockTable, html: b.String(), text: extract.Clean(text.String())})
+	return out
 }
+
+// sheetTableRows is how many rows of a sheet go into one HTML table; a longer sheet becomes
+// several tables under its heading, each with the header row. The HTML reader's work on a table
+// grows faster than its rows.
+const sheetTableRows = 200
 
 // filled counts the cells of a row that have text.
 func filled(row []string) int {
