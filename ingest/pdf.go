@@ -52,7 +52,17 @@ func readPDF(ctx context.Context, data []byte, opt PDFOptions) (lines []pdfLine,
 	// loses them.
 	builtin, pages, err := readPDFBuiltin(data)
 	if err != nil {
-		return nil, 0, err
+		if !encrypted(data) {
+			return nil, 0, err
+		}
+		// An encrypted PDF that opens without a password (only printing or copying restricted)
+		// is read by poppler; one that needs a password cannot be read by anyone here.
+		if tool != "" && tool != "-" {
+			if lines, perr := readPDFWithTSV(ctx, tool, data); perr == nil && len(lines) > 0 && !garbled(lines) {
+				return lines, lines[len(lines)-1].page, nil
+			}
+		}
+		return nil, 0, fixgraph.WrapError(fixgraph.EUNREADABLE, err, "PDF is password-protected (encrypted): remove the password and upload it again")
 	}
 	if tool != "" && tool != "-" {
 		if lines, err := readPDFWithTSV(ctx, tool, data); err == nil && len(lines) > 0 && !garbled(lines) {
@@ -85,6 +95,11 @@ func readPDF(ctx context.Context, data []byte, opt PDFOptions) (lines []pdfLine,
 	return lines, pages, nil
 }
 
+// encrypted reports whether a PDF says it is encrypted: an /Encrypt entry in its trailer.
+func encrypted(data []byte) bool {
+	return bytes.Contains(data, []byte("/Encrypt"))
+}
+
 func readPDFBuiltin(data []byte) (lines []pdfLine, pages int, err error) {
 	// The reader panics on some malformed files; a broken upload must be an error, not a crash.
 	// What it panics with can quote the file's bytes: that goes into the cause, which is logged,
@@ -96,6 +111,9 @@ func readPDFBuiltin(data []byte) (lines []pdfLine, pages int, err error) {
 	}()
 	r, err := pdf.NewReader(bytes.NewReader(data), int64(len(data)))
 	if err != nil {
+		if bytes.HasPrefix(data, []byte("%PDF-")) && !bytes.Contains(data[max(0, len(data)-1024):], []byte("%%EOF")) {
+			return nil, 0, fixgraph.WrapError(fixgraph.EUNREADABLE, err, "not a readable PDF: the file is cut off (its end is missing); upload it again")
+		}
 		return nil, 0, fixgraph.WrapError(fixgraph.EUNREADABLE, err, "not a readable PDF")
 	}
 	pages = r.NumPage()

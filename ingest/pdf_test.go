@@ -348,3 +348,44 @@ func TestPDFUnreadable(t *testing.T) {
 		})
 	}
 }
+
+// TestPDFEncryptedAndCutOff: a PDF that needs a password and one cut off in the middle are
+// refused with messages that say so; one whose owner only restricted printing or copying opens
+// without a password and is read.
+func TestPDFEncryptedAndCutOff(t *testing.T) {
+	read := func(name string) []byte {
+		data, err := os.ReadFile(filepath.Join("testdata", name))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return data
+	}
+	whole, err := os.ReadFile("../fixtures/policy/returns-zh.pdf")
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := &Pipeline{Now: fixedNow}
+	for _, tt := range []struct {
+		name string
+		data []byte
+		want string
+	}{
+		{"locked.pdf", read("locked.pdf"), "password-protected"},
+		{"cut.pdf", whole[:len(whole)*2/3], "cut off"},
+	} {
+		_, err := p.Parse(context.Background(), tt.name, tt.data)
+		if fixgraph.CodeOf(err) != fixgraph.EUNREADABLE || !strings.Contains(fixgraph.MessageOf(err), tt.want) {
+			t.Errorf("%s: error %v (code %s), want EUNREADABLE saying %q", tt.name, err, fixgraph.CodeOf(err), tt.want)
+		}
+	}
+	if _, err := exec.LookPath("pdftotext"); err != nil {
+		t.Skip("pdftotext is not installed")
+	}
+	b, err := p.Parse(context.Background(), "restricted.pdf", read("restricted.pdf"))
+	if err != nil {
+		t.Fatalf("restricted.pdf (no password to open): %v", err)
+	}
+	if !strings.Contains(b.Document.Title, "退换货") {
+		t.Errorf("restricted.pdf read with title %q", b.Document.Title)
+	}
+}
