@@ -262,8 +262,8 @@ var faqSheetRows = [][]string{
 func TestXLSXFAQ(t *testing.T) {
 	data := MustXLSX(t, "", "", XLSXSheet{Name: "FAQ", Rows: faqSheetRows}, XLSXSheet{Name: "下拉选项", Rows: [][]string{{"售后"}, {"故障"}}, Hidden: true})
 	b := mustParse(t, "faq-import.xlsx", data)
-	if b.Document.Kind != fixgraph.KindFAQ || b.Document.Title != "faq-import" || b.Document.Language != "zh" {
-		t.Errorf("document kind %q title %q language %q", b.Document.Kind, b.Document.Title, b.Document.Language)
+	if d := b.Document; d.Kind != fixgraph.KindFAQ || d.Title != "faq-import" || d.Language != "zh" || !strings.Contains(d.KindReason, "FAQ import sheet") {
+		t.Errorf("document kind %q (%s) title %q language %q", d.Kind, d.KindReason, d.Title, d.Language)
 	}
 	faqs := nodes[*fixgraph.FAQ](b)
 	if len(faqs) != 2 {

@@ -43,8 +43,7 @@ var cfbSignature = []byte{0xd0, 0xcf, 0x11, 0xe0, 0xa1, 0xb1, 0x1a, 0xe1}
 
 // officePackage is an opened .docx or .xlsx whose directory passed the limits.
 type officePackage struct {
-	kind  string // "Word" or "Excel", for messages
-	zr    *zip.Reader
+	kind  string               // "Word" or "Excel", for messages
 	parts map[string]*zip.File // by name, lower-cased
 	limit int64                // expanded bytes allowed, all parts together
 }
@@ -68,7 +67,7 @@ func (p *Pipeline) openOffice(data []byte, kind string) (*officePackage, error) 
 	if len(zr.File) > maxParts {
 		return nil, fixgraph.Errorf(fixgraph.ETOOLARGE, "%s file has %d parts, over the limit of %d parts", officeExt(kind), len(zr.File), maxParts)
 	}
-	pkg := &officePackage{kind: kind, zr: zr, parts: make(map[string]*zip.File, len(zr.File)),
+	pkg := &officePackage{kind: kind, parts: make(map[string]*zip.File, len(zr.File)),
 		limit: min(cmp.Or(p.MaxZipBytes, DefaultMaxZipBytes), DefaultMaxOfficeBytes)}
 	var total uint64
 	for _, f := range zr.File {
@@ -148,7 +147,7 @@ func (pkg *officePackage) partError(part string, err error) error {
 	return fixgraph.WrapError(fixgraph.EUNREADABLE, err, "part %q of the %s file is damaged", part, officeExt(pkg.kind))
 }
 
-// open returns the part named name (case-insensitive), or nil when the package has none.
+// part returns the part named name (case-insensitive), or nil when the package has none.
 func (pkg *officePackage) part(name string) *zip.File {
 	return pkg.parts[strings.ToLower(strings.TrimPrefix(name, "/"))]
 }

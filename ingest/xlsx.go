@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"cmp"
 	"errors"
+	"fmt"
 	"html"
 	"slices"
 	"strings"
@@ -64,6 +65,7 @@ func (p *Pipeline) parseXLSX(doc *fixgraph.Document, data []byte) (*fixgraph.Bat
 		doc.Title, doc.Language = title, extract.DetectLanguage(all.String())
 	}
 	doc.Kind = fixgraph.KindFAQ
+	doc.KindReason = fmt.Sprintf("an FAQ import sheet (question and answer columns) with %d rows", len(faqs))
 	addFAQRows(b, doc, faqs)
 	return b, nil
 }
