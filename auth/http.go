@@ -1,10 +1,10 @@
 package auth
 
 import (
+	"context"
 	"crypto/subtle"
 	"encoding/json"
 	"math"
-	"net"
 	"net/http"
 	"strings"
 	"sync"
@@ -28,20 +28,25 @@ type AuditFunc func(r *http.Request, p *fixgraph.Principal, action, target strin
 // fgk_…), the local operator's token (the command line on the same machine), or an editor's
 // session cookie with its CSRF header on anything but GET and HEAD. A request without credentials
 // gets 401, unless Anonymous is set (local development only), when it reads as fixgraph.Anonymous.
-// Each principal is held to a rate limit.
+// Each principal is held to a rate limit, which each request takes one from at the gate and each
+// further ask or search it runs one more (Charge).
 type Gate struct {
 	Store      *Store
 	LocalToken string    // the token in DIR/serve.token; "" accepts none
 	Anonymous  bool      // serve requests without credentials as fixgraph.Anonymous
-	Rate       float64   // requests per second per principal; 0 means no limit
+	Rate       float64   // requests, or asks, per second per principal; 0 means no limit
 	Burst      int       // requests a principal may make at once; 0 means 2×Rate
 	Secure     bool      // set cookies only over HTTPS
 	Audit      AuditFunc // nil records nothing
-	Now        func() time.Time
+	// RefusalWindow is how long refused keys from one client are counted together in the
+	// audit log; 0 means DefaultRefusalWindow.
+	RefusalWindow time.Duration
+	Now           func() time.Time
 
 	mu       sync.Mutex
 	limiters map[string]*rate.Limiter
 	lastUse  map[string]time.Time
+	refusals refusals
 }
 
 // keyUseEvery is how often a key's use is written to the audit log: once per key per this long.
@@ -63,12 +68,16 @@ func (g *Gate) Wrap(h http.Handler) http.Handler {
 			writeError(w, err)
 			return
 		}
-		if !g.allow(p.ID) {
+		l := g.limiter(p.ID)
+		if l != nil && !l.AllowN(g.now(), 1) {
 			w.Header().Set("Retry-After", "1")
 			writeError(w, fixgraph.Errorf(fixgraph.ERATELIMITED, "rate limit of %g requests per second exceeded; slow down", g.Rate))
 			return
 		}
-		h.ServeHTTP(w, r.WithContext(fixgraph.WithPrincipal(r.Context(), p)))
+		m := &meter{limiter: l, rate: g.Rate, now: g.now}
+		m.prepaid.Store(true)
+		ctx := context.WithValue(fixgraph.WithPrincipal(r.Context(), p), meterKey{}, m)
+		h.ServeHTTP(w, r.WithContext(ctx))
 	})
 }
 
@@ -93,7 +102,7 @@ func (g *Gate) authenticate(r *http.Request) (*fixgraph.Principal, error) {
 					detail["reason"] = "expired"
 				}
 			}
-			g.audit(r, fixgraph.Anonymous, "key.refused", "", detail)
+			g.refused(r, detail)
 			return nil, err
 		}
 		g.noteKeyUse(r, p)
@@ -132,9 +141,10 @@ func (g *Gate) noteKeyUse(r *http.Request, p *fixgraph.Principal) {
 	}
 }
 
-func (g *Gate) allow(id string) bool {
+// limiter returns the rate limiter of the principal id, or nil when it is not limited.
+func (g *Gate) limiter(id string) *rate.Limiter {
 	if g.Rate <= 0 || id == fixgraph.Local.ID {
-		return true
+		return nil
 	}
 	g.mu.Lock()
 	defer g.mu.Unlock()
@@ -150,7 +160,7 @@ func (g *Gate) allow(id string) bool {
 		l = rate.NewLimiter(rate.Limit(g.Rate), burst)
 		g.limiters[id] = l
 	}
-	return l.AllowN(g.now(), 1)
+	return l
 }
 
 func (g *Gate) audit(r *http.Request, p *fixgraph.Principal, action, target string, detail map[string]string) {
@@ -158,12 +168,6 @@ func (g *Gate) audit(r *http.Request, p *fixgraph.Principal, action, target stri
 		g.Audit(r, p, action, target, detail)
 	}
 }
-
-// signInLimit holds sign-in attempts per client address: five a minute.
-var signInLimit = struct {
-	sync.Mutex
-	m map[string]*rate.Limiter
-}{m: map[string]*rate.Limiter{}}
 
 // SetSessionCookie gives the client the session cookie of token: HttpOnly, SameSite=Strict, for
 // SessionTTL, over HTTPS only when secure. An empty token clears the cookie (sign-out).
@@ -176,20 +180,6 @@ func SetSessionCookie(w http.ResponseWriter, token string, secure bool) {
 	http.SetCookie(w, c)
 }
 
-// AllowSignIn reports whether the request's client address may try to sign in now: five tries a
-// minute per address, for every sign-in form.
-func AllowSignIn(r *http.Request) bool {
-	host, _, _ := net.SplitHostPort(r.RemoteAddr)
-	signInLimit.Lock()
-	defer signInLimit.Unlock()
-	l, ok := signInLimit.m[host]
-	if !ok {
-		l = rate.NewLimiter(rate.Every(12*time.Second), 5)
-		signInLimit.m[host] = l
-	}
-	return l.Allow()
-}
-
 // SignIn serves POST /auth/login with JSON {"name", "password"} (or a form): on success it sets
 // the session cookie and answers {"name", "role", "csrf"}; the CSRF token must accompany every
 // later request that changes something.
@@ -198,11 +188,6 @@ func (g *Gate) SignIn() http.Handler {
 		if r.Method != http.MethodPost {
 			w.Header().Set("Allow", http.MethodPost)
 			writeError(w, fixgraph.Errorf(fixgraph.EINVALID, "sign in with POST"))
-			return
-		}
-		if !AllowSignIn(r) {
-			w.Header().Set("Retry-After", "12")
-			writeError(w, fixgraph.Errorf(fixgraph.ERATELIMITED, "too many sign-in attempts from this address; wait a minute"))
 			return
 		}
 		var in struct{ Name, Password string }
@@ -215,7 +200,14 @@ func (g *Gate) SignIn() http.Handler {
 		} else {
 			in.Name, in.Password = r.PostFormValue("name"), r.PostFormValue("password")
 		}
+		done, err := AllowSignIn(r, in.Name)
+		if err != nil {
+			w.Header().Set("Retry-After", "60")
+			writeError(w, err)
+			return
+		}
 		token, csrf, p, err := g.Store.SignIn(in.Name, in.Password)
+		done(err == nil)
 		if err != nil {
 			g.audit(r, fixgraph.Anonymous, "signin.failed", "user:"+in.Name, nil)
 			writeError(w, err)
@@ -228,11 +220,27 @@ func (g *Gate) SignIn() http.Handler {
 	})
 }
 
-// SignOut serves POST /auth/logout: it ends the session and clears the cookie.
+// SignOut serves POST /auth/logout: it ends the session and clears the cookie. Like every
+// request of a session that changes something, it needs the session's CSRF header, so another
+// site cannot sign an editor out with a link, an image or a form.
 func (g *Gate) SignOut() http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if c, err := r.Cookie(SessionCookie); err == nil {
-			g.Store.SignOut(c.Value)
+		if r.Method != http.MethodPost {
+			w.Header().Set("Allow", http.MethodPost)
+			writeErrorStatus(w, fixgraph.Errorf(fixgraph.EINVALID, "sign out with POST and the session's %s header", CSRFHeader), http.StatusMethodNotAllowed)
+			return
+		}
+		if c, err := r.Cookie(SessionCookie); err == nil && c.Value != "" {
+			if _, csrf, err := g.Store.SessionPrincipal(c.Value); err == nil {
+				if subtle.ConstantTimeCompare([]byte(r.Header.Get(CSRFHeader)), []byte(csrf)) != 1 {
+					writeError(w, fixgraph.Errorf(fixgraph.EFORBIDDEN, "missing or wrong %s header: signing out needs the session's CSRF token", CSRFHeader))
+					return
+				}
+				if err := g.Store.SignOut(c.Value); err != nil {
+					writeError(w, err)
+					return
+				}
+			}
 		}
 		SetSessionCookie(w, "", g.Secure)
 		w.WriteHeader(http.StatusNoContent)
@@ -242,8 +250,13 @@ func (g *Gate) SignOut() http.Handler {
 // writeError answers in the shape GraphQL clients read ({"errors": [{message, extensions.code}]}),
 // with the HTTP status of the code, so scripts and GraphQL clients both understand it.
 func writeError(w http.ResponseWriter, err error) {
+	writeErrorStatus(w, err, fixgraph.HTTPStatus(fixgraph.CodeOf(err)))
+}
+
+// writeErrorStatus is writeError with another HTTP status than the code's.
+func writeErrorStatus(w http.ResponseWriter, err error, status int) {
 	code := fixgraph.CodeOf(err)
 	w.Header().Set("Content-Type", "application/json")
-	w.WriteHeader(fixgraph.HTTPStatus(code))
+	w.WriteHeader(status)
 	json.NewEncoder(w).Encode(map[string]any{"errors": []any{map[string]any{"message": fixgraph.MessageOf(err), "extensions": map[string]string{"code": code}}}})
 }

@@ -244,6 +244,14 @@ func checkPassword(encoded, password string) bool {
 // MinPasswordLen is the shortest password an account may have.
 const MinPasswordLen = 10
 
+// ValidPassword returns EINVALID when password is too short for an account.
+func ValidPassword(password string) error {
+	if len([]rune(password)) < MinPasswordLen {
+		return fixgraph.Errorf(fixgraph.EINVALID, "a password needs at least %d characters", MinPasswordLen)
+	}
+	return nil
+}
+
 // CreateUser makes an editor account. The name must be new.
 func (s *Store) CreateUser(name, password string, role fixgraph.Role, department string) (*User, error) {
 	if err := checkRole(role, department); err != nil {
@@ -253,8 +261,8 @@ func (s *Store) CreateUser(name, password string, role fixgraph.Role, department
 	if name == "" || strings.ContainsAny(name, " \t\n/:") {
 		return nil, fixgraph.Errorf(fixgraph.EINVALID, "a user name must be non-empty, without spaces, slashes or colons")
 	}
-	if len([]rune(password)) < MinPasswordLen {
-		return nil, fixgraph.Errorf(fixgraph.EINVALID, "a password needs at least %d characters", MinPasswordLen)
+	if err := ValidPassword(password); err != nil {
+		return nil, err
 	}
 	u := &User{Name: name, Role: role, Department: department, Password: hashPassword(password), CreatedAt: s.now()}
 	v, _ := json.Marshal(u)

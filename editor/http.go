@@ -240,13 +240,15 @@ func (h *Handler) signIn(w http.ResponseWriter, r *http.Request) {
 	r.Body = http.MaxBytesReader(w, r.Body, 64<<10)
 	next := safeNext(r.PostFormValue("next"))
 	pg.Data = next
-	if !auth.AllowSignIn(r) {
-		w.Header().Set("Retry-After", "12")
-		pg.Error = "too many sign-in attempts from this address; wait a minute"
+	done, err := auth.AllowSignIn(r, r.PostFormValue("name"))
+	if err != nil {
+		w.Header().Set("Retry-After", "60")
+		pg.Error = fixgraph.MessageOf(err)
 		h.render(w, http.StatusTooManyRequests, "signin", pg)
 		return
 	}
 	token, _, p, err := h.Accounts.SignIn(r.PostFormValue("name"), r.PostFormValue("password"))
+	done(err == nil)
 	if err != nil {
 		h.Service.audit(r.Context(), "signin.failed", "user:"+r.PostFormValue("name"), map[string]string{"via": "editor"})
 		pg.Error = fixgraph.MessageOf(err)
@@ -878,7 +880,7 @@ func (h *Handler) history(w http.ResponseWriter, r *http.Request, pg *page) {
 		h.fail(w, r, pg, err)
 		return
 	}
-	revs, err := h.Service.Store.History(id)
+	revs, err := h.Service.History(id)
 	if err != nil {
 		h.fail(w, r, pg, err)
 		return
