@@ -65,9 +65,18 @@ func (l askLog) RecordAsk(ctx context.Context, ans *fixgraph.Answer, conv *fixgr
 	return rec.ID, err
 }
 
+// Feedback records feedback on the answer id from the principal it was given to; anyone else's
+// feedback is refused as if the answer did not exist.
 func (l askLog) Feedback(ctx context.Context, id string, helpful bool, comment string) error {
+	e, err := l.store.Get(id)
+	if err != nil {
+		return err
+	}
+	if e.Principal != fixgraph.PrincipalFrom(ctx).ID {
+		return fixgraph.Errorf(fixgraph.ENOTFOUND, "no analytics event %q", id)
+	}
 	c, _ := extract.MaskPII(comment, l.pii)
-	_, err := l.store.Feedback(id, helpful, c)
+	_, err = l.store.Feedback(id, helpful, c)
 	return err
 }
 

@@ -259,7 +259,7 @@ func (a *app) Close() error {
 func (a *app) resolver() *gql.Resolver {
 	return &gql.Resolver{Answers: a.answers, Graph: graph.Guarded{Store: a.graph}, Stock: a.graph, Jobs: jobQueue{a.jobs}, JobLog: a.jobs, History: a.graph,
 		StockMaxAge: a.answers.StockMaxAge, Accounts: a.accounts, Audit: a.audit,
-		AskLog: askLog{store: a.asks, pii: a.pipeline.PII}, Analytics: analyticsView{a.asks}}
+		AskLog: askLog{store: a.asks, pii: a.pipeline.PII}, Analytics: analyticsView{a.asks}, Limit: auth.Charge}
 }
 
 // editor returns the web editor's handler, on the same stores as the API; its writes go

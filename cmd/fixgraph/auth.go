@@ -53,10 +53,11 @@ func remoteOf(ctx context.Context) string {
 	return s
 }
 
-// withRemote keeps the client address in the request context for the audit log.
+// withRemote keeps the client address (auth.ClientAddr: behind a trusted proxy, the client it
+// forwarded for) in the request context for the audit log.
 func withRemote(h http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		h.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), remoteKey{}, r.RemoteAddr)))
+		h.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), remoteKey{}, auth.ClientAddr(r))))
 	})
 }
 
@@ -65,7 +66,7 @@ func (a *app) gate(localToken string, anonymous bool, rate float64, secure bool)
 	return &auth.Gate{
 		Store: a.accounts, LocalToken: localToken, Anonymous: anonymous, Rate: rate, Secure: secure,
 		Audit: func(r *http.Request, p *fixgraph.Principal, action, target string, detail map[string]string) {
-			a.auditAs(p, r.RemoteAddr, action, target, detail)
+			a.auditAs(p, auth.ClientAddr(r), action, target, detail)
 		},
 	}
 }
@@ -76,6 +77,9 @@ func (a *app) gate(localToken string, anonymous bool, rate float64, secure bool)
 func (a *app) firstStart(stdout io.Writer) error {
 	empty, err := a.accounts.Empty()
 	if err != nil || !empty {
+		return err
+	}
+	if err := checkAdminPassword(); err != nil {
 		return err
 	}
 	secret, k, err := a.accounts.CreateKey("initial admin key", fixgraph.RoleAdmin, "", 0, "first start")
@@ -101,6 +105,20 @@ func (a *app) firstStart(stdout io.Writer) error {
 		fmt.Fprintf(stdout, "An admin account for the editor at /editor/ was created. Its password is shown only this once:\n\n    admin / %s\n\n", pw)
 	} else {
 		fmt.Fprintln(stdout, "An admin account \"admin\" for the editor at /editor/ was created with the password in $FIXGRAPH_ADMIN_PASSWORD.")
+	}
+	return nil
+}
+
+// checkAdminPassword returns EINVALID when $FIXGRAPH_ADMIN_PASSWORD is set and too short for the
+// admin account; serve checks it before it creates anything, so a bad one cannot leave a data
+// directory with a key and no account behind.
+func checkAdminPassword() error {
+	pw := os.Getenv("FIXGRAPH_ADMIN_PASSWORD")
+	if pw == "" {
+		return nil
+	}
+	if err := auth.ValidPassword(pw); err != nil {
+		return fixgraph.WrapError(fixgraph.EINVALID, err, "FIXGRAPH_ADMIN_PASSWORD is too short for the admin account: it needs at least %d characters", auth.MinPasswordLen)
 	}
 	return nil
 }

@@ -73,11 +73,19 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer, log 
 	introspection := fs.Bool("introspection", true, "allow GraphQL introspection (GraphiQL needs it)")
 	tlsCert := fs.String("tls-cert", os.Getenv("FIXGRAPH_TLS_CERT"), "TLS certificate file (PEM); with --tls-key, serve HTTPS ($FIXGRAPH_TLS_CERT)")
 	tlsKey := fs.String("tls-key", os.Getenv("FIXGRAPH_TLS_KEY"), "TLS private key file (PEM) ($FIXGRAPH_TLS_KEY)")
+	trusted := fs.String("trusted-proxies", os.Getenv("FIXGRAPH_TRUSTED_PROXIES"), "reverse proxies whose X-Forwarded-For is believed, as addresses or CIDR ranges, comma-separated; without them the header is ignored ($FIXGRAPH_TRUSTED_PROXIES)")
 	if err := parse(fs, args); err != nil {
 		return err
 	}
 	if (*tlsCert == "") != (*tlsKey == "") {
 		return fixgraph.Errorf(fixgraph.EINVALID, "give both --tls-cert and --tls-key, or neither")
+	}
+	proxies, err := auth.ParseProxies(*trusted)
+	if err != nil {
+		return fixgraph.WrapError(fixgraph.EINVALID, err, "bad --trusted-proxies %q", *trusted)
+	}
+	if err := checkAdminPassword(); err != nil {
+		return err
 	}
 	a, err := openApp(ctx, cfg, log)
 	if err != nil {
@@ -137,8 +145,8 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer, log 
 		feed := &ingest.StockFeed{Source: *stockFeed, Interval: *stockEvery, Push: a.graph.SetStock, Log: log}
 		go feed.Run(ctx)
 	}
-	a.serving = serving{gate: a.gate(token, *open, *rateLimit, *tlsCert != ""), introspection: *introspection}
-	srv := &http.Server{Handler: a.handler(*timeout), ReadHeaderTimeout: 10 * time.Second}
+	a.serving = serving{gate: a.gate(token, *open, *rateLimit, *tlsCert != ""), introspection: *introspection, proxies: proxies}
+	srv := newServer(a.handler(*timeout), a.serving.timeouts)
 	scheme := "http"
 	if *tlsCert != "" {
 		scheme = "https"
@@ -159,13 +167,17 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer, log 
 	}
 	shutdown, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	return srv.Shutdown(shutdown)
+	err = srv.Shutdown(shutdown)
+	a.serving.gate.FlushRefusals()
+	return err
 }
 
 // serving is how serve exposes the app: who may in, and what GraphQL allows.
 type serving struct {
 	gate          *auth.Gate // nil: every request acts as the local operator (tests of the wiring)
 	introspection bool
+	proxies       auth.Proxies // whose X-Forwarded-For names the client (--trusted-proxies)
+	timeouts      timeouts     // the HTTP server's time limits; zero fields mean defaultTimeouts
 }
 
 // handler serves GraphQL, GraphiQL, uploads, jobs, sign-in and the health check. Everything but
@@ -195,7 +207,7 @@ func (a *app) handler(timeout time.Duration) http.Handler {
 	}
 	mux.Handle("/{$}", gql.Playground("/graphql"))
 	mux.HandleFunc("/healthz", func(w http.ResponseWriter, r *http.Request) { fmt.Fprintln(w, "ok") })
-	return withRemote(mux)
+	return a.serving.proxies.Wrap(withRemote(withBodyDeadlines(mux, a.serving.timeouts)))
 }
 
 func withPrincipal(h http.Handler, p *fixgraph.Principal) http.Handler {
