@@ -52,17 +52,23 @@ func readPDF(ctx context.Context, data []byte, opt PDFOptions) (lines []pdfLine,
 	// loses them.
 	builtin, pages, err := readPDFBuiltin(data)
 	if err != nil {
-		if !encrypted(data) {
+		if cutOff(data) {
 			return nil, 0, err
 		}
-		// An encrypted PDF that opens without a password (only printing or copying restricted)
-		// is read by poppler; one that needs a password cannot be read by anyone here.
+		// Poppler reads structures the built-in reader does not (some object streams, files
+		// joined by other tools), and encrypted PDFs that open without a password (only printing
+		// or copying restricted); one that needs a password cannot be read by anyone here.
 		if tool != "" && tool != "-" {
 			if lines, perr := readPDFWithTSV(ctx, tool, data); perr == nil && len(lines) > 0 && !garbled(lines) {
 				return lines, lines[len(lines)-1].page, nil
+			} else if ctx.Err() != nil {
+				return nil, 0, ctx.Err()
 			}
 		}
-		return nil, 0, fixgraph.WrapError(fixgraph.EUNREADABLE, err, "PDF is password-protected (encrypted): remove the password and upload it again")
+		if encrypted(data) {
+			return nil, 0, fixgraph.WrapError(fixgraph.EUNREADABLE, err, "PDF is password-protected (encrypted): remove the password and upload it again")
+		}
+		return nil, 0, err
 	}
 	if tool != "" && tool != "-" {
 		if lines, err := readPDFWithTSV(ctx, tool, data); err == nil && len(lines) > 0 && !garbled(lines) {
@@ -95,6 +101,11 @@ func readPDF(ctx context.Context, data []byte, opt PDFOptions) (lines []pdfLine,
 	return lines, pages, nil
 }
 
+// cutOff reports whether a PDF lacks the end-of-file marker every complete PDF ends with.
+func cutOff(data []byte) bool {
+	return bytes.HasPrefix(data, []byte("%PDF-")) && !bytes.Contains(data[max(0, len(data)-1024):], []byte("%%EOF"))
+}
+
 // encrypted reports whether a PDF says it is encrypted: an /Encrypt entry in its trailer.
 func encrypted(data []byte) bool {
 	return bytes.Contains(data, []byte("/Encrypt"))
@@ -111,7 +122,7 @@ func readPDFBuiltin(data []byte) (lines []pdfLine, pages int, err error) {
 	}()
 	r, err := pdf.NewReader(bytes.NewReader(data), int64(len(data)))
 	if err != nil {
-		if bytes.HasPrefix(data, []byte("%PDF-")) && !bytes.Contains(data[max(0, len(data)-1024):], []byte("%%EOF")) {
+		if cutOff(data) {
 			return nil, 0, fixgraph.WrapError(fixgraph.EUNREADABLE, err, "not a readable PDF: the file is cut off (its end is missing); upload it again")
 		}
 		return nil, 0, fixgraph.WrapError(fixgraph.EUNREADABLE, err, "not a readable PDF")

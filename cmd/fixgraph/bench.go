@@ -34,6 +34,7 @@ type benchReport struct {
 	Load    string         `json:"load"` // the machine's load average before and after
 	Embed   []embedResult  `json:"embed,omitempty"`
 	Ingest  []ingestResult `json:"ingest"`
+	Manual  *manualResult  `json:"manual,omitempty"`
 	Vectors []vectorResult `json:"vectors,omitempty"`
 	Latency []latency      `json:"latency"`
 }
@@ -84,6 +85,7 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer, log 
 	var cfg config
 	flags := newFlags("bench", stderr, &cfg)
 	sections := flags.Int("sections", 100000, "sections in the generated corpus; 0 skips it")
+	manualPages := flags.Int("manual-pages", 200, "pages of the long PDF manual whose parsing and embedding are timed; 0 skips it")
 	clientList := flags.String("clients", "1,8,32", "concurrent clients, comma-separated")
 	requests := flags.Int("requests", 300, "requests per operation and client count")
 	asJSON := flags.Bool("json", false, "print the report as JSON")
@@ -126,6 +128,17 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer, log 
 			rep.Embed = append(rep.Embed, r)
 			fmt.Fprintf(stderr, "embedder: %d texts/s at %d tokens\n", int(r.TextsPerSec), tokens)
 		}
+	}
+	if *manualPages > 0 {
+		m, err := benchManual(ctx, emb, *manualPages, cfg.data)
+		if err != nil {
+			if closer != nil {
+				closer.Close()
+			}
+			return err
+		}
+		rep.Manual = &m
+		fmt.Fprintf(stderr, "manual: %d pages parsed at %.1f pages/s\n", m.Pages, m.PagesPerSec)
 	}
 	if closer != nil {
 		closer.Close()
@@ -225,6 +238,15 @@ func printBench(w io.Writer, rep *benchReport) {
 		fmt.Fprintf(tw, "%s\t%d\t%d\t%d\t%.1f\t%.1f\t%.1f\t%s\t%s\t\n", r.Corpus, r.Files, r.Sections, r.Pages, r.Seconds, r.SectionsPerSec, r.PagesPerSec, embed, over)
 	}
 	fmt.Fprintln(tw, "\t\t\t\t\t\t\t\t\t")
+	if m := rep.Manual; m != nil {
+		embed, share := "-", "-"
+		if m.EmbedSeconds > 0 {
+			embed, share = fmt.Sprintf("%.1f", m.EmbedSeconds), fmt.Sprintf("%.0f%%", 100*m.ExtractShare)
+		}
+		fmt.Fprintln(tw, "manual PDF\tpages\tsections\tcodes\tparse s\tpages/s\tembedding s\textraction share\t")
+		fmt.Fprintf(tw, "\t%d\t%d\t%d\t%.1f\t%.1f\t%s\t%s\t\n", m.Pages, m.Sections, m.Codes, m.ParseSeconds, m.PagesPerSec, embed, share)
+		fmt.Fprintln(tw, "\t\t\t\t\t\t\t\t")
+	}
 	if len(rep.Vectors) > 0 {
 		fmt.Fprintln(tw, "vectors\tcount\tquestions\trecall@10\tscan ms\texact ms\t")
 		for _, v := range rep.Vectors {

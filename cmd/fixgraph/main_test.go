@@ -262,13 +262,16 @@ func TestMissingModelIsAClearError(t *testing.T) {
 // TestBench runs a small bench end to end: a generated corpus, latency over loopback HTTP, and a
 // report whose every request succeeded.
 func TestBench(t *testing.T) {
-	out := MustRun(t, "bench", "--embedder", "none", "--sections", "300", "--clients", "1,4", "--requests", "20", "--json")
+	out := MustRun(t, "bench", "--embedder", "none", "--sections", "300", "--manual-pages", "20", "--clients", "1,4", "--requests", "20", "--json")
 	var rep benchReport
 	if err := json.Unmarshal([]byte(out), &rep); err != nil {
 		t.Fatalf("bench --json printed %q: %v", out, err)
 	}
 	if len(rep.Ingest) != 2 || rep.Ingest[1].Sections < 300 || rep.Ingest[0].Pages == 0 {
 		t.Errorf("ingest = %+v; want the fixtures and 300 generated sections", rep.Ingest)
+	}
+	if m := rep.Manual; m == nil || m.Pages < 20 || m.Codes == 0 || m.PagesPerSec <= 0 {
+		t.Errorf("manual = %+v; want a PDF of 20 pages or more read with its codes", rep.Manual)
 	}
 	if len(rep.Latency) != 2*2*2 { // corpora × operations × client counts
 		t.Fatalf("latency rows = %d", len(rep.Latency))
