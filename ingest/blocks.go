@@ -40,11 +40,22 @@ type block struct {
 	text    string
 }
 
-// pageHTML writes blocks as an HTML page with a title and a language (either may be empty).
+// pageHTML writes blocks as an HTML page with a title (none when empty) and a language (told
+// from the blocks' text when empty).
 // Runs of paragraphs that are question-and-answer pairs (问：… 答：…, Q: … A: …) become a
 // definition list, as FAQ pages mark them, when they are most of the page (qaPage); paragraphs numbered 1, 2, 3 by hand become an ordered
 // list, so steps typed without Word's numbering are steps too.
 func pageHTML(title, lang string, blocks []block) []byte {
+	if lang == "" {
+		// The HTML reader would tell the language from the sections' text, which leaves out
+		// troubleshooting tables: a spreadsheet of codes would be taken for English by its
+		// sheet's name.
+		var all strings.Builder
+		for _, bl := range blocks {
+			all.WriteString(bl.text + "\n")
+		}
+		lang = extract.DetectLanguage(all.String())
+	}
 	var b strings.Builder
 	b.WriteString("<!DOCTYPE html><html")
 	if lang != "" {

@@ -12,6 +12,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/xuri/excelize/v2"
+
 	"github.com/fixgraph/fixgraph"
 )
 
@@ -315,8 +317,8 @@ func TestXLSXCodeTable(t *testing.T) {
 	}}
 	t.Run("codes", func(t *testing.T) {
 		b := mustParse(t, "WF-8012D codes.xlsx", MustXLSX(t, "", "", codes, english))
-		if b.Document.Kind != fixgraph.KindManual {
-			t.Errorf("kind %q, want manual", b.Document.Kind)
+		if b.Document.Kind != fixgraph.KindManual || b.Document.Language != "zh" {
+			t.Errorf("kind %q language %q, want a manual in Chinese", b.Document.Kind, b.Document.Language)
 		}
 		want := map[string][]string{
 			"E1":  {"打开水龙头", "清洗进水阀过滤网"},
@@ -334,6 +336,30 @@ func TestXLSXCodeTable(t *testing.T) {
 		}
 		if ec := nodes[*fixgraph.ErrorCode](b); len(ec) != 3 || ec[0].Cause["zh"] != "水龙头未开" {
 			t.Errorf("codes %+v", ec)
+		}
+	})
+	t.Run("merged cells", func(t *testing.T) {
+		f := excelize.NewFile()
+		defer f.Close()
+		for i, row := range [][]any{{"WH-5020 故障代码"}, {"故障代码", "故障现象", "处理方法"}, {"F1", "不加热", "检查加热管"}, {"F2", nil, "检查温控器"}, {"F3", "漏水", "关闭进水阀"}} {
+			f.SetSheetRow("Sheet1", fmt.Sprintf("A%d", i+1), &row)
+		}
+		f.MergeCell("Sheet1", "A1", "C1")
+		f.MergeCell("Sheet1", "B3", "B4")
+		var buf bytes.Buffer
+		if err := f.Write(&buf); err != nil {
+			t.Fatal(err)
+		}
+		b := mustParse(t, "WH-5020.xlsx", buf.Bytes())
+		want := map[string]string{"F1": "不加热", "F2": "不加热", "F3": "漏水"}
+		codes := nodes[*fixgraph.ErrorCode](b)
+		for _, ec := range codes {
+			if ec.Product != "WH-5020" || ec.Symptom["zh"] != want[ec.Code] {
+				t.Errorf("code %s of %q: symptom %q, want %q", ec.Code, ec.Product, ec.Symptom["zh"], want[ec.Code])
+			}
+		}
+		if len(codes) != len(want) {
+			t.Errorf("%d codes, want %d:\n%s", len(codes), len(want), summarize(b))
 		}
 	})
 	t.Run("with an FAQ sheet", func(t *testing.T) {

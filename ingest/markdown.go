@@ -59,7 +59,7 @@ func parseMarkdown(doc *fixgraph.Document, data []byte) (*fixgraph.Batch, error)
 		return nil, fixgraph.WrapError(fixgraph.EUNREADABLE, err, "not readable as Markdown")
 	}
 	var page bytes.Buffer
-	page.WriteString("<!DOCTYPE html><html><head><meta charset=\"utf-8\">")
+	page.WriteString(`<!DOCTYPE html><html lang="` + extract.DetectLanguage(string(data)) + `"><head><meta charset="utf-8">`)
 	if title != "" {
 		page.WriteString("<title>" + html.EscapeString(title) + "</title>")
 	}

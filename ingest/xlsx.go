@@ -17,8 +17,9 @@ import (
 
 // sheet is one worksheet's rows with data, each trimmed of empty cells at its end.
 type sheet struct {
-	name string
-	rows [][]string
+	name    string
+	rows    [][]string
+	numbers []int // the sheet's row number of each row, from 1
 }
 
 // parseXLSX reads an Excel workbook. A sheet whose header names question and answer columns is
@@ -120,7 +121,9 @@ func readSheet(f *excelize.File, name string, scanned, rowsWithData, cells *int)
 		return s, fixgraph.WrapError(fixgraph.EUNREADABLE, err, "sheet %q of the workbook cannot be read", name)
 	}
 	defer rows.Close()
+	number := 0
 	for rows.Next() {
+		number++
 		if *scanned++; *scanned > maxSheetScan {
 			return s, fixgraph.Errorf(fixgraph.ETOOLARGE, "the workbook's sheets span more than %d rows; refused", maxSheetScan)
 		}
@@ -141,6 +144,7 @@ func readSheet(f *excelize.File, name string, scanned, rowsWithData, cells *int)
 			return s, fixgraph.Errorf(fixgraph.ETOOLARGE, "the workbook has more than %d cells with data, over the limit; split it into smaller files", MaxSheetCells)
 		}
 		s.rows = append(s.rows, slices.Clone(cols))
+		s.numbers = append(s.numbers, number)
 	}
 	if err := rows.Error(); err != nil {
 		if errors.Is(err, excelize.ErrMaxRows) {
@@ -148,7 +152,52 @@ func readSheet(f *excelize.File, name string, scanned, rowsWithData, cells *int)
 		}
 		return s, fixgraph.WrapError(fixgraph.EUNREADABLE, err, "sheet %q of the workbook is damaged", name)
 	}
+	if len(s.rows) <= mergeFillRows {
+		fillMerged(f, &s)
+	}
 	return s, nil
+}
+
+// mergeFillRows is the most rows a sheet may have for its merged cells to be filled in: excelize
+// reads the merged ranges by loading the whole worksheet, not as a stream.
+const mergeFillRows = 5000
+
+// fillMerged repeats the value of a vertically merged cell in each row it covers, as the Word
+// reader does and as a reader sees it: a fault code or a cause merged over several rows belongs
+// to each of them. Merges across columns are left alone, so a title over the table stays one cell.
+func fillMerged(f *excelize.File, s *sheet) {
+	merges, err := f.GetMergeCells(s.name)
+	if err != nil {
+		return // the rows read are kept as they are
+	}
+	width := 0
+	at := make(map[int]int, len(s.rows)) // row number → index in s.rows
+	for i, n := range s.numbers {
+		at[n] = i
+		width = max(width, len(s.rows[i]))
+	}
+	for _, m := range merges {
+		col, top, err1 := excelize.CellNameToCoordinates(m.GetStartAxis())
+		_, bottom, err2 := excelize.CellNameToCoordinates(m.GetEndAxis())
+		v := m.GetCellValue()
+		if err1 != nil || err2 != nil || col > width || strings.TrimSpace(v) == "" {
+			continue
+		}
+		for r := top + 1; r <= min(bottom, top+mergeFillRows); r++ {
+			i, ok := at[r]
+			if !ok {
+				continue
+			}
+			row := s.rows[i]
+			for len(row) < col {
+				row = append(row, "")
+			}
+			if strings.TrimSpace(row[col-1]) == "" {
+				row[col-1] = v
+			}
+			s.rows[i] = row
+		}
+	}
 }
 
 // faqRow is one row of an FAQ import sheet.
