@@ -183,7 +183,7 @@ func openApp(ctx context.Context, cfg config, log *slog.Logger) (*app, error) {
 		return nil, err
 	}
 	a.closers = append(a.closers, a.accounts)
-	if a.auditLog, err = audit.Open(filepath.Join(dir, auditFile)); err != nil {
+	if a.auditLog, err = openAuditLog(dir); err != nil {
 		a.Close()
 		return nil, err
 	}

@@ -16,6 +16,39 @@ import (
 	"github.com/fixgraph/fixgraph/audit"
 )
 
+// auditFile, in the data directory, is the audit log.
+const auditFile = "audit.log"
+
+// auditKeyEnv names the environment variable that may hold the audit log's key, written as hex as
+// in the key file it stands for (DIR/audit.key). Set, it keeps the key off the data directory and
+// out of backups, so whoever holds either cannot rewrite the log unnoticed. To move a key out:
+// FIXGRAPH_AUDIT_KEY=$(cat DIR/audit.key), then delete the file.
+const auditKeyEnv = "FIXGRAPH_AUDIT_KEY"
+
+// auditKey returns the key in $FIXGRAPH_AUDIT_KEY, or nil when it is unset: the key file in the
+// data directory then keys the log.
+func auditKey() ([]byte, error) {
+	v := os.Getenv(auditKeyEnv)
+	if v == "" {
+		return nil, nil
+	}
+	key, err := audit.ParseKey(v)
+	if err != nil {
+		return nil, fixgraph.Errorf(fixgraph.EINVALID, "$%s: %v", auditKeyEnv, err)
+	}
+	return key, nil
+}
+
+// openAuditLog opens the audit log of the data directory dir, keyed with $FIXGRAPH_AUDIT_KEY or
+// the key file beside it.
+func openAuditLog(dir string) (*audit.Log, error) {
+	key, err := auditKey()
+	if err != nil {
+		return nil, err
+	}
+	return audit.OpenWith(filepath.Join(dir, auditFile), audit.Options{Key: key})
+}
+
 // The audit log's key and checkpoint, beside it in the data directory (see package audit).
 var (
 	auditKeyFile        = filepath.Base(audit.KeyFile(auditFile))
@@ -39,7 +72,11 @@ func runAuditCommand(ctx context.Context, args []string, stdout, stderr io.Write
 	path := filepath.Join(cfg.data, auditFile)
 	switch args[0] {
 	case "verify":
-		rep, err := audit.Inspect(path, nil)
+		key, err := auditKey()
+		if err != nil {
+			return err
+		}
+		rep, err := audit.Inspect(path, key)
 		if err != nil {
 			fmt.Fprintf(stdout, "audit log %s: BROKEN after %d good entries: %v\n", path, rep.Entries, err)
 			return exitError{1}
@@ -49,9 +86,10 @@ func runAuditCommand(ctx context.Context, args []string, stdout, stderr io.Write
 			if err != nil {
 				return err
 			}
-			key, err := audit.LoadKey(audit.KeyFile(path), false)
-			if err != nil {
-				return err
+			if key == nil {
+				if key, err = audit.LoadKey(audit.KeyFile(path), false); err != nil {
+					return err
+				}
 			}
 			f, err := os.Open(path)
 			if err != nil {

@@ -203,3 +203,48 @@ func TestAuditVerifyAgainstAKeptCheckpoint(t *testing.T) {
 		}
 	}
 }
+
+// TestAuditKeyFromTheEnvironment: with $FIXGRAPH_AUDIT_KEY set, the log is keyed with it, no key
+// file is written and backups hold none; without it, or with another key, the log does not
+// verify, since nothing in the data directory can check it.
+func TestAuditKeyFromTheEnvironment(t *testing.T) {
+	key := strings.Repeat("5a", 32)
+	t.Setenv("FIXGRAPH_AUDIT_KEY", key)
+	dir := t.TempDir()
+	MustRun(t, "ingest", "--data", dir, "--embedder", "none", "../../fixtures/faq")
+	MustRun(t, "keys", "create", "--data", dir, "--name", "bot", "--role", "reader")
+	if _, err := os.Stat(filepath.Join(dir, "audit.key")); !os.IsNotExist(err) {
+		t.Errorf("a key file was written beside the log: %v", err)
+	}
+	if out, code := auditVerify(t, dir); code != 0 || !strings.Contains(out, "keyed (HMAC-SHA256, key "+audit.KeyID(bytes.Repeat([]byte{0x5a}, 32))) {
+		t.Errorf("audit verify with the key: exit %d\n%s", code, out)
+	}
+	file := filepath.Join(t.TempDir(), "backup.tar")
+	MustRun(t, "backup", "--data", dir, "--out", file)
+	f, err := os.Open(file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, err := readBackup(f, "")
+	f.Close()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if names := partNames(m); strings.Contains(names, "audit.key") || !strings.Contains(names, "audit.checkpoint") {
+		t.Errorf("the backup holds %s; want the checkpoint and no key", names)
+	}
+	for _, tt := range []struct{ env, want string }{
+		{"", "no key"},
+		{strings.Repeat("a5", 32), "not with the key given"},
+	} {
+		t.Setenv("FIXGRAPH_AUDIT_KEY", tt.env)
+		if out, code := auditVerify(t, dir); code != 1 || !strings.Contains(out, tt.want) {
+			t.Errorf("audit verify with FIXGRAPH_AUDIT_KEY=%q: exit %d, want 1 saying %q\n%s", tt.env, code, tt.want, out)
+		}
+	}
+	t.Setenv("FIXGRAPH_AUDIT_KEY", "short")
+	var out, errOut bytes.Buffer
+	if err := run(context.Background(), []string{"audit", "verify", "--data", dir}, &out, &errOut); err == nil || !strings.Contains(message(err), "FIXGRAPH_AUDIT_KEY") {
+		t.Errorf("a short key: %v", err)
+	}
+}

@@ -16,7 +16,6 @@ import (
 	"path/filepath"
 	"strings"
 	"text/tabwriter"
-	"time"
 
 	"github.com/fixgraph/fixgraph"
 	"github.com/fixgraph/fixgraph/audit"
@@ -304,46 +303,3 @@ func readLine(r io.Reader) (string, error) {
 	}
 	return strings.TrimRight(line, "\r\n"), nil
 }
-
-// runAudit verifies or exports the audit log of a data directory.
-func runAudit(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	const usage = "usage: fixgraph audit verify|export [--data DIR] [--since 2026-11-01T00:00:00Z]"
-	if len(args) == 0 {
-		fmt.Fprintln(stderr, usage)
-		return exitError{2}
-	}
-	var cfg config
-	fs := newFlags("audit "+args[0], stderr, &cfg)
-	since := fs.String("since", "", "export entries at or after this time (RFC 3339)")
-	if err := parse(fs, args[1:]); err != nil {
-		return err
-	}
-	path := filepath.Join(cfg.data, auditFile)
-	switch args[0] {
-	case "verify":
-		n, err := audit.Verify(path)
-		if err != nil {
-			fmt.Fprintf(stdout, "audit log %s: BROKEN after %d good entries: %v\n", path, n, err)
-			return exitError{1}
-		}
-		fmt.Fprintf(stdout, "audit log %s: %d entries, chain intact\n", path, n)
-	case "export":
-		var t time.Time
-		if *since != "" {
-			var err error
-			if t, err = time.Parse(time.RFC3339, *since); err != nil {
-				return fixgraph.Errorf(fixgraph.EINVALID, "--since %q is not an RFC 3339 time", *since)
-			}
-		}
-		if _, err := audit.Export(path, stdout, t); err != nil {
-			return err
-		}
-	default:
-		fmt.Fprintln(stderr, usage)
-		return exitError{2}
-	}
-	return nil
-}
-
-// auditFile, in the data directory, is the audit log.
-const auditFile = "audit.log"

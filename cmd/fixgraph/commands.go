@@ -35,7 +35,7 @@ func newFlags(name string, stderr io.Writer, cfg *config) *flag.FlagSet {
 	fs.StringVar(&cfg.graph, "graph", os.Getenv("FIXGRAPH_GRAPH"), "graph store: empty for the embedded one in the data directory, or bolt://USER:PASSWORD@HOST:PORT or neo4j://… for Neo4j ($FIXGRAPH_GRAPH)")
 	fs.StringVar(&cfg.models, "models", envOr("FIXGRAPH_MODELS", filepath.Join(".cache", "models")), "directory of ONNX Runtime and the embedding model, from make models ($FIXGRAPH_MODELS)")
 	fs.StringVar(&cfg.embedder, "embedder", envOr("FIXGRAPH_EMBEDDER", "onnx"), "onnx, none (text search only), or the URL of an OpenAI-compatible embeddings server ($FIXGRAPH_EMBEDDER)")
-	fs.StringVar(&cfg.pii, "pii-mask", envOr("FIXGRAPH_PII_MASK", "all"), "personal data masked at ingest: all, none, or a list of phone,email,id_card,bank_card ($FIXGRAPH_PII_MASK)")
+	fs.StringVar(&cfg.pii, "pii-mask", envOr("FIXGRAPH_PII_MASK", "all"), "personal data masked at ingest: all, none, or a list of phone,email,id_card,bank_card,name,address ($FIXGRAPH_PII_MASK)")
 	fs.StringVar(&cfg.piiKeep, "pii-keep-domains", os.Getenv("FIXGRAPH_PII_KEEP_DOMAINS"), "e-mail domains kept unmasked, comma-separated: the company's own ($FIXGRAPH_PII_KEEP_DOMAINS)")
 	return fs
 }
