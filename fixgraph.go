@@ -114,6 +114,11 @@ type Document struct {
 	Pages       int        `json:"pages,omitempty"`
 	IngestedAt  time.Time  `json:"ingestedAt"`
 
+	// FirstIngestedAt is when the document's first version was written. The graph store sets it
+	// and keeps it across versions: it ranks a department's contributions to a shared node by
+	// who published first, so a newer version keeps its place and a later upload cannot take it.
+	FirstIngestedAt time.Time `json:"firstIngestedAt,omitzero"`
+
 	// Detached lists edges that other documents made and that this one, an editorial document,
 	// says are wrong. While it is published, queries do not follow them (graph.Guarded); the
 	// documents that made them keep them, so removing or re-publishing it restores them.

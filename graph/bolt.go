@@ -81,12 +81,14 @@ func (s *Bolt) Apply(ctx context.Context, b *fixgraph.Batch) (fixgraph.ApplyResu
 			return err
 		}
 		doc.Version = 1
+		doc.FirstIngestedAt = firstVersionAt(doc)
 		if p, ok := prev.(*fixgraph.Document); ok {
 			if sameVersion(p, doc) {
 				res = fixgraph.ApplyResult{Unchanged: true, Version: p.Version}
 				return nil
 			}
 			doc.Version = p.Version + 1
+			doc.FirstIngestedAt = firstIngested(p)
 			if err := w.keepRevision(p, fixgraph.Superseded); err != nil {
 				return err
 			}
@@ -262,6 +264,43 @@ func (s *Bolt) Nodes(ctx context.Context, ids []string) ([]fixgraph.Node, error)
 	return out, err
 }
 
+// Contributions returns, for each of ids, every owner's version of the node: what each document
+// (or PushOwner) that contributed it says of it, in owner order.
+func (s *Bolt) Contributions(ctx context.Context, ids []string) (map[string][]Contribution, error) {
+	out := make(map[string][]Contribution, len(ids))
+	err := s.db.View(func(tx *bolt.Tx) error {
+		for _, id := range ids {
+			if cs := (reader{tx}).contributions(id); len(cs) > 0 {
+				out[id] = cs
+			}
+		}
+		return nil
+	})
+	return out, err
+}
+
+// Links returns, for each id, its rel edges with the owner that made each: the other end and
+// the owner, in key order. Out follows edges from the id; In follows them backwards.
+func (s *Bolt) Links(ctx context.Context, ids []string, rel fixgraph.Rel, dir fixgraph.Direction) (map[string][]Link, error) {
+	bucket := bucketEdges
+	if dir == fixgraph.In {
+		bucket = bucketRevEdges
+	}
+	out := make(map[string][]Link, len(ids))
+	err := s.db.View(func(tx *bolt.Tx) error {
+		c := tx.Bucket(bucket).Cursor()
+		for _, id := range ids {
+			prefix := []byte(id + sep + string(rel) + sep)
+			for k, _ := c.Seek(prefix); k != nil && bytes.HasPrefix(k, prefix); k, _ = c.Next() {
+				other, owner, _ := strings.Cut(string(k[len(prefix):]), sep)
+				out[id] = append(out[id], Link{Other: other, Owner: owner})
+			}
+		}
+		return nil
+	})
+	return out, err
+}
+
 // Neighbors returns, for each id, the distinct ids at the other end of its rel edges, in key order.
 // Out follows edges from the id; In follows them backwards.
 func (s *Bolt) Neighbors(ctx context.Context, ids []string, rel fixgraph.Rel, dir fixgraph.Direction) (map[string][]string, error) {
@@ -353,6 +392,32 @@ func (r reader) get(id string) (fixgraph.Node, error) {
 
 func (r reader) exists(id string) bool { return r.tx.Bucket(bucketNodes).Get([]byte(id)) != nil }
 
+// contributions returns every owner's version of node id, in owner order.
+func (r reader) contributions(id string) []Contribution {
+	var out []Contribution
+	prefix := []byte(id + sep)
+	c := r.tx.Bucket(bucketContrib).Cursor()
+	for k, v := c.Seek(prefix); k != nil && bytes.HasPrefix(k, prefix); k, v = c.Next() {
+		out = append(out, Contribution{Owner: string(k[len(prefix):]), Data: string(v)})
+	}
+	return out
+}
+
+// documents returns the stored documents among ids, by id.
+func (r reader) documents(ids []string) (map[string]*fixgraph.Document, error) {
+	out := make(map[string]*fixgraph.Document, len(ids))
+	for _, id := range ids {
+		n, err := r.get(id)
+		if err != nil {
+			return nil, err
+		}
+		if d, ok := n.(*fixgraph.Document); ok {
+			out[id] = d
+		}
+	}
+	return out, nil
+}
+
 type writer struct{ tx *bolt.Tx }
 
 func (w writer) get(id string) (fixgraph.Node, error) { return reader(w).get(id) }
@@ -443,13 +508,12 @@ func (w writer) removeOwner(owner string) ([]string, error) {
 
 // remerge folds all contributions to id into the stored node, or deletes it when none is left.
 func (w writer) remerge(id string) error {
-	var contribs []contrib
-	prefix := []byte(id + sep)
-	c := w.tx.Bucket(bucketContrib).Cursor()
-	for k, v := c.Seek(prefix); k != nil && bytes.HasPrefix(k, prefix); k, v = c.Next() {
-		contribs = append(contribs, contrib{owner: string(k[len(prefix):]), data: string(v)})
+	contribs := reader(w).contributions(id)
+	docs, err := reader(w).documents(docOwners(contribs))
+	if err != nil {
+		return err
 	}
-	merged, err := fold(id, contribs)
+	merged, err := fold(id, contribs, docs, "")
 	if err != nil {
 		return err
 	}

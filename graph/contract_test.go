@@ -18,6 +18,8 @@ type store interface {
 	Remove(ctx context.Context, docID string) (fixgraph.ApplyResult, error)
 	History(ctx context.Context, docID string) ([]*fixgraph.Revision, error)
 	Owners(ctx context.Context, ids []string) (map[string][]string, error)
+	Contributions(ctx context.Context, ids []string) (map[string][]Contribution, error)
+	Links(ctx context.Context, ids []string, rel fixgraph.Rel, dir fixgraph.Direction) (map[string][]Link, error)
 	SetStock(ctx context.Context, levels []*fixgraph.StockLevel) error
 	Node(ctx context.Context, id string) (fixgraph.Node, error)
 	Nodes(ctx context.Context, ids []string) ([]fixgraph.Node, error)

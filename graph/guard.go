@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"reflect"
+	"slices"
 	"sync"
 
 	"github.com/fixgraph/fixgraph"
@@ -20,15 +21,76 @@ type GuardedStore interface {
 
 // Guarded is a graph store as the principal of each call's context may see it: a document it
 // may not read, and every node that only such documents contributed, are missing, as if they
-// did not exist. A node that a readable document contributed is visible whole. Stock pushed
-// through the API (PushOwner) is visible to all. Everything that answers queries reads through
-// it; only the ingest pipeline and the editor's writes use the store itself.
+// did not exist. A node that several documents contributed is folded again from the
+// contributions of the documents the principal may read, in the order foldOrder gives for the
+// principal's department: a public key sees exactly what public documents say of a shared
+// node, a department's keys what their department says over what others published, and no
+// field of a merged node comes from a document its reader may not read. An edge is followed
+// only when a readable document made it. Stock pushed through the API (PushOwner) is visible
+// to all. Everything that answers queries reads through it; only the ingest pipeline and the
+// editor's writes use the store itself.
+//
+// The folds for a principal are not cached: each read folds what it returns. Stores that do not
+// give contributions apart (Contributions, Links) are read conservatively: a node is visible only
+// when every document that contributed it is readable, and edges are not filtered by owner.
 //
 // Guarded also carries out what editorial documents say, for every principal: an edge that a
 // published editorial document detaches is not followed, and an entity whose editorial document
 // is archived is missing. The store keeps both as written, so the editor can undo them.
 type Guarded struct {
 	Store GuardedStore
+}
+
+// contributor is a store that gives each node's contributions apart (both stores do).
+type contributor interface {
+	Contributions(ctx context.Context, ids []string) (map[string][]Contribution, error)
+}
+
+// linker is a store that tells which owner made each edge (both stores do).
+type linker interface {
+	Links(ctx context.Context, ids []string, rel fixgraph.Rel, dir fixgraph.Direction) (map[string][]Link, error)
+}
+
+var (
+	_ contributor = (*Bolt)(nil)
+	_ contributor = (*Neo4j)(nil)
+	_ linker      = (*Bolt)(nil)
+	_ linker      = (*Neo4j)(nil)
+)
+
+// seesAll reports whether p reads the store's own nodes: every contribution, folded for no
+// department.
+func seesAll(p *fixgraph.Principal) bool {
+	return p.Audiences() == nil && p.SeesDrafts() && p.Department == ""
+}
+
+// readableOwner reports whether p may read what owner contributed: a pushed stock level, or a
+// document of docs that p may read.
+func readableOwner(p *fixgraph.Principal, owner string, docs map[string]*fixgraph.Document) bool {
+	if fixgraph.KindOf(owner) != fixgraph.PrefixDocument {
+		return true
+	}
+	d := docs[owner]
+	return d != nil && p.CanRead(d)
+}
+
+// documents returns the stored documents among ids, by id.
+func (g Guarded) documents(ctx context.Context, ids []string) (map[string]*fixgraph.Document, error) {
+	ids = slices.Compact(slices.Sorted(slices.Values(ids)))
+	out := make(map[string]*fixgraph.Document, len(ids))
+	if len(ids) == 0 {
+		return out, nil
+	}
+	nodes, err := g.Store.Nodes(ctx, ids)
+	if err != nil {
+		return nil, err
+	}
+	for _, n := range nodes {
+		if d, ok := n.(*fixgraph.Document); ok {
+			out[d.ID] = d
+		}
+	}
+	return out, nil
 }
 
 // Nodes returns the nodes with ids, nil where a node is missing or hidden.
@@ -52,11 +114,12 @@ func (g Guarded) Node(ctx context.Context, id string) (fixgraph.Node, error) {
 	return nodes[0], nil
 }
 
-// Neighbors returns the ids at the other end of the ids' rel edges, without the edges that
-// published editorial documents detach. The ids themselves reveal nothing: reading the nodes
-// goes through Nodes.
+// Neighbors returns the ids at the other end of the ids' rel edges that a document the
+// principal may read made (or a stock push), without the edges that published editorial
+// documents detach. An edge that only an unreadable document made is department knowledge
+// ("this part fits that product") even between two visible nodes.
 func (g Guarded) Neighbors(ctx context.Context, ids []string, rel fixgraph.Rel, dir fixgraph.Direction) (map[string][]string, error) {
-	out, err := g.Store.Neighbors(ctx, ids, rel, dir)
+	out, err := g.neighbors(ctx, ids, rel, dir)
 	if err != nil {
 		return nil, err
 	}
@@ -82,6 +145,40 @@ func (g Guarded) Neighbors(ctx context.Context, ids []string, rel fixgraph.Rel, 
 			delete(out, id)
 		} else {
 			out[id] = kept
+		}
+	}
+	return out, nil
+}
+
+// neighbors returns the ids at the other end of the ids' rel edges that the principal may see.
+func (g Guarded) neighbors(ctx context.Context, ids []string, rel fixgraph.Rel, dir fixgraph.Direction) (map[string][]string, error) {
+	p := fixgraph.PrincipalFrom(ctx)
+	lk, ok := g.Store.(linker)
+	if !ok || seesAll(p) {
+		return g.Store.Neighbors(ctx, ids, rel, dir)
+	}
+	links, err := lk.Links(ctx, ids, rel, dir)
+	if err != nil {
+		return nil, err
+	}
+	var owners []string
+	for _, ls := range links {
+		for _, l := range ls {
+			if fixgraph.KindOf(l.Owner) == fixgraph.PrefixDocument {
+				owners = append(owners, l.Owner)
+			}
+		}
+	}
+	docs, err := g.documents(ctx, owners)
+	if err != nil {
+		return nil, err
+	}
+	out := make(map[string][]string, len(links))
+	for id, ls := range links {
+		for _, l := range ls {
+			if readableOwner(p, l.Owner, docs) && !slices.Contains(out[id], l.Other) {
+				out[id] = append(out[id], l.Other)
+			}
 		}
 	}
 	return out, nil
@@ -142,7 +239,8 @@ func (g Guarded) Scan(ctx context.Context, prefix string, fn func(fixgraph.Node)
 	return flush()
 }
 
-// hide sets to nil the nodes the context's principal may not see, and archived entities.
+// hide sets to nil the nodes the context's principal may not see, and archived entities, and
+// folds each node that several documents contributed again from what the principal may read.
 func (g Guarded) hide(ctx context.Context, nodes []fixgraph.Node) error {
 	ed, err := g.editorial(ctx)
 	if err != nil {
@@ -156,59 +254,101 @@ func (g Guarded) hide(ctx context.Context, nodes []fixgraph.Node) error {
 		}
 	}
 	p := fixgraph.PrincipalFrom(ctx)
-	if p.Audiences() == nil && p.SeesDrafts() {
+	if seesAll(p) {
 		return nil
 	}
 	var others []string
-	for _, n := range nodes {
-		if n == nil {
-			continue
-		}
-		if _, ok := n.(*fixgraph.Document); !ok {
+	for i, n := range nodes {
+		if d, ok := n.(*fixgraph.Document); ok {
+			if !p.CanRead(d) {
+				nodes[i] = nil
+			}
+		} else if n != nil {
 			others = append(others, n.NodeID())
 		}
 	}
-	owners := map[string][]string{}
-	readable := map[string]bool{}
-	if len(others) > 0 {
-		var err error
-		if owners, err = g.Store.Owners(ctx, others); err != nil {
-			return err
-		}
-		var docIDs []string
-		for _, os := range owners {
-			for _, o := range os {
-				if fixgraph.KindOf(o) == fixgraph.PrefixDocument {
-					docIDs = append(docIDs, o)
-				}
-			}
-		}
-		docs, err := g.Store.Nodes(ctx, docIDs)
-		if err != nil {
-			return err
-		}
-		for _, d := range docs {
-			if d, ok := d.(*fixgraph.Document); ok {
-				readable[d.ID] = p.CanRead(d)
-			}
-		}
+	if len(others) == 0 {
+		return nil
+	}
+	cs, ok := g.Store.(contributor)
+	if !ok {
+		return g.hideWhole(ctx, p, nodes, others)
+	}
+	contribs, err := cs.Contributions(ctx, others)
+	if err != nil {
+		return err
+	}
+	var owners []string
+	for _, l := range contribs {
+		owners = append(owners, docOwners(l)...)
+	}
+	docs, err := g.documents(ctx, owners)
+	if err != nil {
+		return err
 	}
 	for i, n := range nodes {
 		if n == nil {
 			continue
 		}
-		if d, ok := n.(*fixgraph.Document); ok {
-			if !p.CanRead(d) {
-				nodes[i] = nil
-			}
+		if _, ok := n.(*fixgraph.Document); ok {
 			continue
 		}
-		visible := false
-		for _, o := range owners[n.NodeID()] {
-			if readable[o] || fixgraph.KindOf(o) != fixgraph.PrefixDocument {
-				visible = true
-				break
+		id := n.NodeID()
+		all := contribs[id]
+		var mine []Contribution
+		ownDept := false
+		for _, c := range all {
+			if readableOwner(p, c.Owner, docs) {
+				mine = append(mine, c)
+				if d := docs[c.Owner]; d != nil && p.Department != "" && d.Department == p.Department {
+					ownDept = true
+				}
 			}
+		}
+		switch {
+		case len(mine) == 0:
+			nodes[i] = nil
+		case len(mine) == len(all) && !ownDept:
+			// Every contribution, in the order of a reader of no department: the stored node.
+		default:
+			if nodes[i], err = fold(id, mine, docs, p.Department); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// hideWhole is hide for a store that does not give contributions apart: a node is visible only
+// when every document that contributed it is readable, since its fold cannot be redone.
+func (g Guarded) hideWhole(ctx context.Context, p *fixgraph.Principal, nodes []fixgraph.Node, ids []string) error {
+	owners, err := g.Store.Owners(ctx, ids)
+	if err != nil {
+		return err
+	}
+	var docIDs []string
+	for _, os := range owners {
+		for _, o := range os {
+			if fixgraph.KindOf(o) == fixgraph.PrefixDocument {
+				docIDs = append(docIDs, o)
+			}
+		}
+	}
+	docs, err := g.documents(ctx, docIDs)
+	if err != nil {
+		return err
+	}
+	for i, n := range nodes {
+		if n == nil {
+			continue
+		}
+		if _, ok := n.(*fixgraph.Document); ok {
+			continue
+		}
+		os := owners[n.NodeID()]
+		visible := len(os) > 0
+		for _, o := range os {
+			visible = visible && readableOwner(p, o, docs)
 		}
 		if !visible {
 			nodes[i] = nil

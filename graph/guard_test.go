@@ -10,7 +10,14 @@ import (
 
 // noGeneration hides the store's generation, so Guarded reads the editorial documents on every
 // call instead of caching them.
-type noGeneration struct{ GuardedStore }
+type noGeneration struct{ sharedStore }
+
+// sharedStore is what Guarded reads of both stores, their generation aside.
+type sharedStore interface {
+	GuardedStore
+	contributor
+	linker
+}
 
 // principals are who the editorial rules apply to: all, the least and the most trusted.
 var principals = []*fixgraph.Principal{fixgraph.Anonymous, fixgraph.Local}

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 	"net/url"
 	"slices"
 	"strings"
@@ -168,6 +169,10 @@ func (s *Neo4j) Apply(ctx context.Context, b *fixgraph.Batch) (fixgraph.ApplyRes
 		}
 		d := *doc
 		d.Version = version
+		d.FirstIngestedAt = firstVersionAt(doc)
+		if hadDoc {
+			d.FirstIngestedAt = firstIngested(p)
+		}
 		nodes := append([]fixgraph.Node{&d}, b.Nodes...)
 		old, err := ownedBy(ctx, tx, doc.ID)
 		if err != nil {
@@ -395,6 +400,44 @@ func (s *Neo4j) Nodes(ctx context.Context, ids []string) ([]fixgraph.Node, error
 	return out, nil
 }
 
+// Contributions returns, for each of ids, every owner's version of the node, in owner order.
+func (s *Neo4j) Contributions(ctx context.Context, ids []string) (map[string][]Contribution, error) {
+	recs, err := s.read(ctx, "reading contributions", "MATCH (c:FGContrib) WHERE c.node IN $ids RETURN c.node AS node, c.owner AS owner, c.data AS data", map[string]any{"ids": anySlice(ids)})
+	if err != nil {
+		return nil, err
+	}
+	out := make(map[string][]Contribution, len(ids))
+	for _, r := range recs {
+		out[str(r, "node")] = append(out[str(r, "node")], Contribution{Owner: str(r, "owner"), Data: str(r, "data")})
+	}
+	for _, cs := range out {
+		slices.SortFunc(cs, func(a, b Contribution) int { return cmp.Compare(a.Owner, b.Owner) })
+	}
+	return out, nil
+}
+
+// Links returns, for each id, its rel edges with the owner that made each, ordered by the other
+// end and the owner.
+func (s *Neo4j) Links(ctx context.Context, ids []string, rel fixgraph.Rel, dir fixgraph.Direction) (map[string][]Link, error) {
+	q := "MATCH (a:FGNode)-[e:FG_EDGE]->(b:FGNode) WHERE a.id IN $ids AND e.rel = $rel RETURN a.id AS id, b.id AS other, e.owner AS owner"
+	if dir == fixgraph.In {
+		q = "MATCH (b:FGNode)-[e:FG_EDGE]->(a:FGNode) WHERE a.id IN $ids AND e.rel = $rel RETURN a.id AS id, b.id AS other, e.owner AS owner"
+	}
+	recs, err := s.read(ctx, "reading edges", q, map[string]any{"ids": anySlice(ids), "rel": string(rel)})
+	if err != nil {
+		return nil, err
+	}
+	out := make(map[string][]Link, len(ids))
+	for _, r := range recs {
+		out[str(r, "id")] = append(out[str(r, "id")], Link{Other: str(r, "other"), Owner: str(r, "owner")})
+	}
+	for id, l := range out {
+		slices.SortFunc(l, func(a, b Link) int { return cmp.Or(cmp.Compare(a.Other, b.Other), cmp.Compare(a.Owner, b.Owner)) })
+		out[id] = slices.Compact(l)
+	}
+	return out, nil
+}
+
 // Neighbors returns, for each id, the distinct ids at the other end of its rel edges, in id order.
 func (s *Neo4j) Neighbors(ctx context.Context, ids []string, rel fixgraph.Rel, dir fixgraph.Direction) (map[string][]string, error) {
 	q := "MATCH (a:FGNode)-[e:FG_EDGE]->(b:FGNode) WHERE a.id IN $ids AND e.rel = $rel RETURN a.id AS id, b.id AS other"
@@ -514,14 +557,37 @@ func replace(ctx context.Context, tx neo4j.ManagedTransaction, owner string, ids
 	if err != nil {
 		return err
 	}
-	by := map[string][]contrib{}
+	by := map[string][]Contribution{}
+	others := map[string]bool{}
 	for _, r := range recs {
 		if o := str(r, "owner"); o != owner {
-			by[str(r, "node")] = append(by[str(r, "node")], contrib{o, str(r, "data")})
+			by[str(r, "node")] = append(by[str(r, "node")], Contribution{o, str(r, "data")})
+			if fixgraph.KindOf(o) == fixgraph.PrefixDocument {
+				others[o] = true
+			}
 		}
 	}
 	for id, data := range mine {
-		by[id] = append(by[id], contrib{owner, data})
+		by[id] = append(by[id], Contribution{owner, data})
+	}
+	// The contributing documents rank the contributions (foldOrder): the owner's own, as
+	// written now, and the others' as stored.
+	docs := map[string]*fixgraph.Document{}
+	if len(others) > 0 {
+		stored, err := txNodes(ctx, tx, slices.Sorted(maps.Keys(others)))
+		if err != nil {
+			return err
+		}
+		for id, n := range stored {
+			if d, ok := n.(*fixgraph.Document); ok {
+				docs[id] = d
+			}
+		}
+	}
+	for _, n := range nodes {
+		if d, ok := n.(*fixgraph.Document); ok && d.ID == owner {
+			docs[owner] = d
+		}
 	}
 
 	// The writes: owner's old contributions (and, for a document, its edges) go, the new ones come.
@@ -538,7 +604,7 @@ func replace(ctx context.Context, tx neo4j.ManagedTransaction, owner string, ids
 			return err
 		}
 	}
-	return writeMerged(ctx, tx, ids, by)
+	return writeMerged(ctx, tx, ids, by, docs)
 }
 
 // putEdges writes owner's edges between existing FGNodes (ensureNodes made them). onlyNew skips
@@ -578,7 +644,7 @@ func putEdges(ctx context.Context, tx neo4j.ManagedTransaction, owner string, ed
 // writeMerged folds the contributions to each id into its FGNode, in fold's order as the
 // embedded store does; a node left without contributions keeps no data (its edges from other
 // owners stay, as they do in the embedded store).
-func writeMerged(ctx context.Context, tx neo4j.ManagedTransaction, ids []string, by map[string][]contrib) error {
+func writeMerged(ctx context.Context, tx neo4j.ManagedTransaction, ids []string, by map[string][]Contribution, docs map[string]*fixgraph.Document) error {
 	var set, clearIDs []any
 	for _, id := range ids {
 		cs := by[id]
@@ -586,7 +652,7 @@ func writeMerged(ctx context.Context, tx neo4j.ManagedTransaction, ids []string,
 			clearIDs = append(clearIDs, id)
 			continue
 		}
-		merged, err := fold(id, cs)
+		merged, err := fold(id, cs, docs, "")
 		if err != nil {
 			return err
 		}
