@@ -272,13 +272,32 @@ func allCaps(s string) bool {
 	return letters >= 3
 }
 
+// stripControls removes control characters but tabs and line breaks from text a file holds:
+// they mean nothing to a reader, and text may end up in graph ids (a title standing in for a
+// product model), which may hold none.
+func stripControls(s string) string {
+	if !strings.ContainsFunc(s, isControlChar) {
+		return s
+	}
+	return strings.Map(func(r rune) rune {
+		if isControlChar(r) {
+			return -1
+		}
+		return r
+	}, s)
+}
+
+func isControlChar(r rune) bool {
+	return r < 0x20 && r != '\t' && r != '\n' && r != '\r' || r == 0x7f || r >= 0x80 && r < 0xa0
+}
+
 // fileTitle is the title of a document that names none: its file name without the extension.
 func fileTitle(source string) string {
 	base := path.Base(strings.ReplaceAll(source, "\\", "/"))
 	if base == "." || base == "/" {
 		return ""
 	}
-	return strings.TrimSuffix(base, path.Ext(base))
+	return stripControls(strings.TrimSuffix(base, path.Ext(base)))
 }
 
 // withTitleHeading puts a heading with the title in front of blocks that have none, so a

@@ -92,7 +92,7 @@ func (p *Pipeline) parseDOCX(doc *fixgraph.Document, data []byte) (*fixgraph.Bat
 	if !r.styled {
 		blocks = guessHeadings(blocks)
 	}
-	title := extract.Clean(core.Title)
+	title := extract.Clean(stripControls(core.Title))
 	blocks = withTitleHeading(cmp.Or(title, fileTitle(doc.Source)), blocks)
 	return parsePage(doc, pageHTML(title, extract.LanguageTag(core.Language), blocks))
 }
@@ -543,7 +543,7 @@ func (r *docxReader) readRun(p *paragraph, href string) error {
 				if err := r.decode(&s, &t); err != nil {
 					return err
 				}
-				text.WriteString(s)
+				text.WriteString(stripControls(s))
 			case "tab", "ptab":
 				text.WriteString(" ")
 				if err := r.skip(); err != nil {

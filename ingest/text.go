@@ -14,8 +14,9 @@ import (
 	"github.com/fixgraph/fixgraph/extract"
 )
 
-// textToUTF8 returns a text file's bytes as UTF-8 without a byte-order mark: UTF-16 when a mark
-// says so, else UTF-8 or GB18030 as for CSV feeds. Binary data is refused.
+// textToUTF8 returns a text file's bytes as UTF-8 without a byte-order mark or control
+// characters: UTF-16 when a mark says so, else UTF-8 or GB18030 as for CSV feeds. Binary data is
+// refused.
 func textToUTF8(data []byte) ([]byte, error) {
 	if bytes.HasPrefix(data, []byte{0xff, 0xfe}) || bytes.HasPrefix(data, []byte{0xfe, 0xff}) {
 		out, err := unicode.UTF16(unicode.LittleEndian, unicode.ExpectBOM).NewDecoder().Bytes(data)
@@ -32,7 +33,7 @@ func textToUTF8(data []byte) ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	return []byte(extract.RepairMojibake(string(out))), nil
+	return []byte(stripControls(extract.RepairMojibake(string(out)))), nil
 }
 
 // bulletRE matches a line that starts a bulleted item.

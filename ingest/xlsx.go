@@ -95,7 +95,7 @@ func readWorkbook(data []byte, limit int64) (sheets []sheet, title string, err e
 	}
 	defer f.Close()
 	if props, err := f.GetDocProps(); err == nil && props != nil {
-		title = props.Title
+		title = stripControls(props.Title)
 	}
 	var scanned, rowsWithData, cells int
 	for _, name := range f.GetSheetList() {
@@ -115,7 +115,7 @@ func readWorkbook(data []byte, limit int64) (sheets []sheet, title string, err e
 
 // readSheet reads one sheet, counting what it reads against the workbook's limits.
 func readSheet(f *excelize.File, name string, scanned, rowsWithData, cells *int) (sheet, error) {
-	s := sheet{name: name}
+	s := sheet{name: stripControls(name)}
 	rows, err := f.Rows(name)
 	if err != nil {
 		return s, fixgraph.WrapError(fixgraph.EUNREADABLE, err, "sheet %q of the workbook cannot be read", name)
@@ -130,6 +130,9 @@ func readSheet(f *excelize.File, name string, scanned, rowsWithData, cells *int)
 		cols, err := rows.Columns()
 		if err != nil {
 			return s, fixgraph.WrapError(fixgraph.EUNREADABLE, err, "sheet %q of the workbook is damaged", name)
+		}
+		for i, c := range cols {
+			cols[i] = stripControls(c)
 		}
 		for len(cols) > 0 && strings.TrimSpace(cols[len(cols)-1]) == "" {
 			cols = cols[:len(cols)-1]
@@ -153,7 +156,7 @@ func readSheet(f *excelize.File, name string, scanned, rowsWithData, cells *int)
 		return s, fixgraph.WrapError(fixgraph.EUNREADABLE, err, "sheet %q of the workbook is damaged", name)
 	}
 	if len(s.rows) <= mergeFillRows {
-		fillMerged(f, &s)
+		fillMerged(f, name, &s)
 	}
 	return s, nil
 }
@@ -165,8 +168,8 @@ const mergeFillRows = 5000
 // fillMerged repeats the value of a vertically merged cell in each row it covers, as the Word
 // reader does and as a reader sees it: a fault code or a cause merged over several rows belongs
 // to each of them. Merges across columns are left alone, so a title over the table stays one cell.
-func fillMerged(f *excelize.File, s *sheet) {
-	merges, err := f.GetMergeCells(s.name)
+func fillMerged(f *excelize.File, name string, s *sheet) {
+	merges, err := f.GetMergeCells(name)
 	if err != nil {
 		return // the rows read are kept as they are
 	}
@@ -179,7 +182,7 @@ func fillMerged(f *excelize.File, s *sheet) {
 	for _, m := range merges {
 		col, top, err1 := excelize.CellNameToCoordinates(m.GetStartAxis())
 		_, bottom, err2 := excelize.CellNameToCoordinates(m.GetEndAxis())
-		v := m.GetCellValue()
+		v := stripControls(m.GetCellValue())
 		if err1 != nil || err2 != nil || col > width || strings.TrimSpace(v) == "" {
 			continue
 		}
