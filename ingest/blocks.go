@@ -16,7 +16,7 @@ import (
 // Word documents, Markdown, plain text and spreadsheets all become an HTML page that the HTML
 // reader splits into sections (parseHTMLPage), so headings, lists and tables take one path to
 // sections, FAQs, error codes and repair guides. DOCX and plain text first become blocks, which
-// renderPage writes as HTML.
+// pageHTML writes as HTML.
 
 type blockKind int
 
@@ -41,10 +41,10 @@ type block struct {
 }
 
 // pageHTML writes blocks as an HTML page with a title (none when empty) and a language (told
-// from the blocks' text when empty).
-// Runs of paragraphs that are question-and-answer pairs (问：… 答：…, Q: … A: …) become a
-// definition list, as FAQ pages mark them, when they are most of the page (qaPage); paragraphs numbered 1, 2, 3 by hand become an ordered
-// list, so steps typed without Word's numbering are steps too.
+// from the blocks' text when empty). Runs of paragraphs that are question-and-answer pairs
+// (问：… 答：…, Q: … A: …) become a definition list, as FAQ pages mark them, when they are most
+// of the page (qaPage); paragraphs numbered 1, 2, 3 by hand become an ordered list, so steps
+// typed without Word's numbering are steps too.
 func pageHTML(title, lang string, blocks []block) []byte {
 	if lang == "" {
 		// The HTML reader would tell the language from the sections' text, which leaves out
