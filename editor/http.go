@@ -463,13 +463,18 @@ func (h *Handler) entity(w http.ResponseWriter, r *http.Request, pg *page) {
 		h.fail(w, r, pg, err)
 		return
 	}
+	conflicts, err := h.Service.Conflicts(ctx, id)
+	if err != nil {
+		h.fail(w, r, pg, err)
+		return
+	}
 	var pending bool
 	if wc != nil {
 		pending = wc.Rev != wc.Live
 	}
 	pg.Title = label(n, pg.Lang)
 	pg.Data = map[string]any{"ID": id, "Kind": fixgraph.KindOf(id), "Fields": fields(n, pg.Lang), "Links": links,
-		"Source": src, "Picture": pic, "Working": wc, "Pending": pending, "Editable": Editable(id)}
+		"Source": src, "Picture": pic, "Working": wc, "Pending": pending, "Editable": Editable(id), "Conflicts": conflicts}
 	h.render(w, http.StatusOK, "entity", pg)
 }
 

@@ -106,7 +106,12 @@ var zh = map[string]string{
 	"unpublished changes":               "有未发布的修改",
 	"Create":                            "创建",
 	"English":                           "English",
-	"中文":                                "中文",
+	"Departments disagree":              "部门说法不一致",
+	"Each department's readers see what their department published; other readers see what was published first.": "各部门的读者看到本部门发布的内容；其他读者看到最先发布的内容。",
+	"Edit and publish the right value to settle it for everyone.":                                                "编辑并发布正确的值，即可为所有读者统一。",
+	"settled":       "已统一",
+	"no department": "无部门",
+	"中文":            "中文",
 }
 
 // translate returns msg in lang.
