@@ -83,7 +83,7 @@ func lineCells(l pdfLine, gap float64) []pdfChunk {
 	var cur []pdfRun
 	flush := func() {
 		if s := runsText(cur); s != "" {
-			out = append(out, pdfChunk{x: firstX(cur), end: lastEnd(cur), em: runEm(cur[0]), text: s})
+			out = append(out, pdfChunk{x: firstX(cur), end: lastEnd(cur), em: runEm(cur[0]), text: s, runs: cur})
 		}
 		cur = nil
 	}
@@ -148,7 +148,10 @@ func readTableHeader(lines []pdfLine, levels []int, i int) (*pdfTable, int, [][2
 	if len(lines[i].runs) == 0 {
 		return nil, 0, nil
 	}
-	first := lineCells(lines[i], headerGap)
+	var first []pdfChunk
+	for _, c := range lineCells(lines[i], headerGap) {
+		first = append(first, splitHeaderCell(c)...)
+	}
 	if len(first) < 2 || len(first) > 8 {
 		return nil, 0, nil
 	}
@@ -215,6 +218,81 @@ func readTableHeader(lines []pdfLine, levels []int, i int) (*pdfTable, int, [][2
 	return t, n, extents
 }
 
+// splitHeaderCell splits a chunk of a header line that holds the headers of two or more columns
+// a word space apart ("Code Bedeutung", where the table is tight), at the word boundaries that make
+// every part name a role and cover the most of its text with role words. A chunk that its role's
+// words cover whole ("Error code") stays whole.
+func splitHeaderCell(c pdfChunk) []pdfChunk {
+	words := wordRuns(c.runs)
+	if len(words) < 2 || len(words) > 8 {
+		return []pdfChunk{c}
+	}
+	if _, cover := headerRoleCover(c.text); cover >= 0.99 {
+		return []pdfChunk{c} // "Error code": one role's words, whole
+	}
+	chunk := func(ws [][]pdfRun) pdfChunk {
+		var runs []pdfRun
+		for k, w := range ws {
+			if k > 0 {
+				runs = append(runs, pdfRun{s: " ", x: lastEnd(ws[k-1]), spaceAt: true, size: w[0].size})
+			}
+			runs = append(runs, w...)
+		}
+		return pdfChunk{x: firstX(runs), end: lastEnd(runs), em: runEm(runs[0]), text: runsText(runs), runs: runs}
+	}
+	// best[i]: the best split of words[i:] and its score; a part scores its role words' share.
+	type split struct {
+		parts []pdfChunk
+		score float64
+	}
+	best := make([]*split, len(words)+1)
+	best[len(words)] = &split{}
+	for i := len(words) - 1; i >= 0; i-- {
+		for j := i + 1; j <= len(words); j++ {
+			if best[j] == nil {
+				continue
+			}
+			part := chunk(words[i:j])
+			role, cover := headerRoleCover(part.text)
+			if role == colNone {
+				continue
+			}
+			if sc := cover - 0.1 + best[j].score; best[i] == nil || sc > best[i].score {
+				best[i] = &split{parts: append([]pdfChunk{part}, best[j].parts...), score: sc}
+			}
+		}
+	}
+	if best[0] == nil || len(best[0].parts) < 2 {
+		return []pdfChunk{c}
+	}
+	return best[0].parts
+}
+
+// wordRuns groups runs into words: at space runs, and at gaps wider than a fifth of an em
+// (glyph-by-glyph text).
+func wordRuns(runs []pdfRun) [][]pdfRun {
+	var out [][]pdfRun
+	var cur []pdfRun
+	end := math.Inf(-1)
+	for _, r := range runs {
+		if r.spaceAt || len(cur) > 0 && r.x-end > 0.2*runEm(r) {
+			if len(cur) > 0 {
+				out = append(out, cur)
+				cur = nil
+			}
+			if r.spaceAt {
+				continue
+			}
+		}
+		cur = append(cur, r)
+		end = r.x + r.w
+	}
+	if len(cur) > 0 {
+		out = append(out, cur)
+	}
+	return out
+}
+
 // codesIn reports whether the cells under a code column hold a code: a table's first row.
 func codesIn(cells []string, roles []column) bool {
 	for j, r := range roles {
@@ -258,6 +336,7 @@ type placed struct {
 type pageGeom struct {
 	extents [][2]float64 // the header cells' x extents, shifted to this page
 	bounds  []float64    // the x between column k and k+1
+	gaps    [][2]float64 // the blank stretch (gutter) each boundary stands in
 	left    float64      // no table text starts left of this
 	edge    float64      // right of this, short lines are page furniture
 }
@@ -377,9 +456,10 @@ func (t *pdfTable) readBody(lines []pdfLine, levels []int, i int, extents [][2]f
 // place sets where the table's columns stand on a page from its header cells' extents there: the
 // boundaries go into the gutters of the lines that follow line i on that page.
 func (t *pdfTable) place(lines []pdfLine, levels []int, i, page int, extents [][2]float64) {
-	g := &pageGeom{extents: extents, bounds: make([]float64, len(extents)-1)}
+	g := &pageGeom{extents: extents, bounds: make([]float64, len(extents)-1), gaps: make([][2]float64, len(extents)-1)}
 	for k := range g.bounds {
 		g.bounds[k] = math.Max(extents[k][1], extents[k+1][0]-0.5*t.unit)
+		g.gaps[k] = [2]float64{g.bounds[k], g.bounds[k]}
 	}
 	// The first column may start left of its header (centred cells); the last may run on to the
 	// margin.
@@ -440,24 +520,96 @@ func (t *pdfTable) split(l pdfLine) ([]string, bool) {
 	}
 	cells := make([]string, len(g.bounds)+1)
 	any := false
-	for _, c := range lineCells(l, headerGap) {
-		em := c.em
-		if c.x < g.left {
+	for _, whole := range lineCells(l, headerGap) {
+		if whole.x < g.left {
 			return nil, false
 		}
-		for _, b := range g.bounds {
-			if c.x+1.5*em < b && b < c.end-1.5*em {
-				return nil, false
+		parts, ok := cutAtBounds(whole, g)
+		if !ok {
+			return nil, false
+		}
+		for _, c := range parts {
+			k := 0
+			for k < len(g.bounds) && c.x+min(c.em, (c.end-c.x)/2) >= g.bounds[k] {
+				k++
 			}
+			cells[k] = strings.TrimSpace(cells[k] + " " + c.text)
+			any = true
 		}
-		k := 0
-		for k < len(g.bounds) && c.x+min(em, (c.end-c.x)/2) >= g.bounds[k] {
-			k++
-		}
-		cells[k] = strings.TrimSpace(cells[k] + " " + c.text)
-		any = true
 	}
 	return cells, any
+}
+
+// cutAtBounds cuts a chunk of a line at the column boundaries inside it where its words leave the
+// boundary's gutter blank: tight tables leave no more than a space between two cells. A boundary
+// inside a word, or with words reaching into its gutter, is no cut: near the chunk's end it is a
+// long cell running past a gutter, well inside it the line is prose across the table (reported as
+// false).
+func cutAtBounds(c pdfChunk, g *pageGeom) ([]pdfChunk, bool) {
+	out := []pdfChunk{}
+	runs := c.runs
+	for k, b := range g.bounds {
+		if b <= c.x || b >= c.end {
+			continue
+		}
+		// The last word ending left of b and the first starting right of it.
+		cut := -1
+		inside := false
+		for i, r := range runs {
+			if r.spaceAt {
+				continue
+			}
+			tol := 0.1 * runEm(r)
+			if r.x+tol < b && b < r.x+r.w-tol {
+				inside = true
+				break
+			}
+			if r.x >= b-tol {
+				cut = i
+				break
+			}
+		}
+		if !inside && cut > 0 {
+			prevEnd := lastEnd(runs[:cut])
+			em := runEm(runs[cut])
+			switch {
+			case runs[cut].x-prevEnd < 0.15*em:
+				inside = true // letters of one word, set a glyph at a time
+			case prevEnd > g.gaps[k][0]+0.3*em || runs[cut].x < g.gaps[k][1]-0.3*em:
+				// Words reach into the gutter that the table's cells leave blank: a word space
+				// that happens to fall on the boundary, in prose.
+				inside = true
+			}
+		}
+		if inside {
+			if c.x+1.5*c.em < b && b < c.end-1.5*c.em {
+				return nil, false
+			}
+			continue
+		}
+		if cut <= 0 {
+			continue
+		}
+		left := runs[:cut]
+		if s := runsText(left); s != "" {
+			out = append(out, pdfChunk{x: firstX(left), end: lastEnd(left), em: runEm(firstWord(left)), text: s, runs: left})
+		}
+		runs = runs[cut:]
+	}
+	if s := runsText(runs); s != "" {
+		out = append(out, pdfChunk{x: firstX(runs), end: lastEnd(runs), em: runEm(firstWord(runs)), text: s, runs: runs})
+	}
+	return out, true
+}
+
+// firstWord returns the first run of runs that is not a space.
+func firstWord(runs []pdfRun) pdfRun {
+	for _, r := range runs {
+		if !r.spaceAt {
+			return r
+		}
+	}
+	return runs[0]
 }
 
 // column returns the column a run on a page stands in, by its middle.
@@ -486,6 +638,9 @@ func (t *pdfTable) gutters(g *pageGeom, lines []pdfLine, which []int) {
 		n := int((hi - lo) / step)
 		count := make([]int, n)
 		for _, i := range which {
+			if spansColumns(lines[i], extents) {
+				continue // a line of prose across the table has word spaces, not gutters
+			}
 			for _, r := range lines[i].runs {
 				if r.spaceAt {
 					continue
@@ -515,8 +670,27 @@ func (t *pdfTable) gutters(g *pageGeom, lines []pdfLine, which []int) {
 		}
 		if bestStart >= 0 {
 			g.bounds[k] = lo + (float64(bestStart)+float64(bestLen)/2)*step
+			g.gaps[k] = [2]float64{lo + float64(bestStart)*step, lo + float64(bestStart+bestLen)*step}
 		}
 	}
+}
+
+// spansColumns reports whether a line is one stretch of text (no gap wider than a word space)
+// reaching from the middle of one column's header to the middle of the next: prose. (A row of a
+// tight table may have such a stretch too, but then beside other cells.)
+func spansColumns(l pdfLine, extents [][2]float64) bool {
+	cells := lineCells(l, headerGap)
+	if len(cells) != 1 {
+		return false
+	}
+	for _, c := range cells {
+		for k := 0; k+1 < len(extents); k++ {
+			if c.x < (extents[k][0]+extents[k][1])/2 && c.end > (extents[k+1][0]+extents[k+1][1])/2 {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 // buildRows splits the body's lines into columns and shares them out among rows.
@@ -630,7 +804,7 @@ func (t *pdfTable) anchorBlocks(ps []placed, codeCol bool) [][]placed {
 	var out [][]placed
 	for k, p := range ps {
 		start := k == 0
-		if !start && codeCol {
+		if !start && codeCol && !strings.HasSuffix(ps[k-1].text, "-") { // F01- ⏎ E is one code, wrapped
 			codes, _ := extract.CellCodes(p.text)
 			start = len(codes) > 0 || !strings.ContainsAny(strings.TrimSpace(p.text), " \u3000") && utf8.RuneCountInString(p.text) <= 4
 		}
@@ -793,7 +967,7 @@ func paragraphs(ps []placed, pitch float64) []string {
 	var out []string
 	var cur []string
 	for k, p := range ps {
-		if k > 0 && (p.top-ps[k-1].top > 1.5*pitch || p.page != ps[k-1].page) && len(cur) > 0 {
+		if k > 0 && (p.top-ps[k-1].top > 1.25*pitch || p.page != ps[k-1].page) && len(cur) > 0 {
 			out = append(out, joinWrapped(cur))
 			cur = nil
 		}

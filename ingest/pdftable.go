@@ -51,6 +51,7 @@ type pdfChunk struct {
 	x, end float64
 	em     float64 // the size of its first run (see runEm)
 	text   string
+	runs   []pdfRun
 }
 
 // chunkGap is the gap, in ems, that separates chunks. Words are a third of an em apart and
@@ -63,7 +64,7 @@ func lineChunks(l pdfLine) []pdfChunk {
 	var cur []pdfRun
 	flush := func() {
 		if s := runsText(cur); s != "" {
-			out = append(out, pdfChunk{x: firstX(cur), end: lastEnd(cur), text: s})
+			out = append(out, pdfChunk{x: firstX(cur), end: lastEnd(cur), text: s, runs: cur})
 		}
 		cur = nil
 	}

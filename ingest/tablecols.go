@@ -45,10 +45,16 @@ var columnWords = [numColumns][]string{
 // word must make up a fair share of the cell (a third of its letters), as header cells are a word
 // or two: a body cell that happens to hold one ("电子控制器通信故障") names nothing.
 func headerRole(h string) column {
+	role, _ := headerRoleCover(h)
+	return role
+}
+
+// headerRoleCover is headerRole with the share of the cell's letters that the role word covers.
+func headerRoleCover(h string) (column, float64) {
 	h = strings.ToLower(strings.TrimSpace(h))
 	size := utf8.RuneCountInString(strings.ReplaceAll(h, " ", ""))
 	if h == "" || size > 40 {
-		return colNone
+		return colNone, 0
 	}
 	best, bestLen := colNone, 0
 	for c := column(0); c < numColumns; c++ {
@@ -59,9 +65,9 @@ func headerRole(h string) column {
 		}
 	}
 	if 3*bestLen < size {
-		return colNone
+		return colNone, 0
 	}
-	return best
+	return best, float64(bestLen) / float64(size)
 }
 
 // headerRoles returns the role of each header cell, each role given to its first cell only, and
