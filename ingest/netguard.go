@@ -218,7 +218,11 @@ func (g *NetGuard) dialer() *net.Dialer {
 // Transport returns an HTTP transport that connects through the guard. It uses no proxy: a proxy
 // would connect on the crawler's behalf, to addresses the guard never sees.
 func (g *NetGuard) Transport() *http.Transport {
-	t := http.DefaultTransport.(*http.Transport).Clone()
+	t := &http.Transport{ForceAttemptHTTP2: true, MaxIdleConns: 100, IdleConnTimeout: 90 * time.Second,
+		TLSHandshakeTimeout: 10 * time.Second, ExpectContinueTimeout: time.Second}
+	if d, ok := http.DefaultTransport.(*http.Transport); ok {
+		t = d.Clone()
+	}
 	t.Proxy = nil
 	t.DialContext = g.DialContext
 	t.DialTLSContext = nil

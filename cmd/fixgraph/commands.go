@@ -74,8 +74,17 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer, log 
 	tlsCert := fs.String("tls-cert", os.Getenv("FIXGRAPH_TLS_CERT"), "TLS certificate file (PEM); with --tls-key, serve HTTPS ($FIXGRAPH_TLS_CERT)")
 	tlsKey := fs.String("tls-key", os.Getenv("FIXGRAPH_TLS_KEY"), "TLS private key file (PEM) ($FIXGRAPH_TLS_KEY)")
 	trusted := fs.String("trusted-proxies", os.Getenv("FIXGRAPH_TRUSTED_PROXIES"), "reverse proxies whose X-Forwarded-For is believed, as addresses or CIDR ranges, comma-separated; without them the header is ignored ($FIXGRAPH_TRUSTED_PROXIES)")
+	workers := fs.Int("job-workers", ingest.DefaultJobWorkers, "background jobs (uploads, crawls) run at once; departments take turns, and one department never holds them all")
+	gf := addGuardFlags(fs)
 	if err := parse(fs, args); err != nil {
 		return err
+	}
+	guard, err := gf.guard()
+	if err != nil {
+		return err
+	}
+	if *workers < 1 {
+		return fixgraph.Errorf(fixgraph.EINVALID, "--job-workers must be at least 1")
 	}
 	if (*tlsCert == "") != (*tlsKey == "") {
 		return fixgraph.Errorf(fixgraph.EINVALID, "give both --tls-cert and --tls-key, or neither")
@@ -132,6 +141,8 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer, log 
 	}
 	defer os.Remove(addrFile)
 	a.jobs.MaxUploadSize = *maxUpload
+	a.jobs.Workers = *workers
+	a.jobs.Crawler.Guard = guard
 	a.answers.StockMaxAge = *stockMaxAge
 	go func() {
 		if err := a.jobs.Run(ctx); err != nil {

@@ -186,3 +186,86 @@ func TestCancelJobMutation(t *testing.T) {
 		t.Errorf("cancelJob: %+v; want cancelled with the index page added", cancelled.CancelJob)
 	}
 }
+
+// TestServeAddressFlags: `serve --allow-hosts 127.0.0.1` lets a crawl started over GraphQL reach a
+// site on loopback; bad --allow-hosts or --job-workers are refused before serve starts.
+func TestServeAddressFlags(t *testing.T) {
+	for _, tc := range []struct {
+		flags []string
+		want  string
+	}{
+		{[]string{"--allow-hosts", "http://intranet/"}, "--allow-hosts"},
+		{[]string{"--job-workers", "0"}, "--job-workers must be at least 1"},
+	} {
+		var stdout, stderr bytes.Buffer
+		err := run(context.Background(), append([]string{"serve", "--data", t.TempDir(), "--embedder", "none", "--addr", "127.0.0.1:0"}, tc.flags...), &stdout, &stderr)
+		if fixgraph.CodeOf(err) != fixgraph.EINVALID || !strings.Contains(fixgraph.MessageOf(err), tc.want) {
+			t.Errorf("serve %s: %v; want invalid with %q", strings.Join(tc.flags, " "), err, tc.want)
+		}
+	}
+
+	site := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path != "/help/index.html" {
+			http.NotFound(w, r)
+			return
+		}
+		w.Header().Set("Content-Type", "text/html")
+		fmt.Fprint(w, `<html lang="en"><body><h1>Heater care</h1><h2>Anode</h2><p>Replace the magnesium anode every two years.</p></body></html>`)
+	}))
+	defer site.Close()
+	ctx, cancel := context.WithCancel(context.Background())
+	var out, errOut syncBuffer
+	done := make(chan error, 1)
+	go func() {
+		done <- run(ctx, []string{"serve", "--data", t.TempDir(), "--embedder", "none", "--fixtures=false", "--addr", "127.0.0.1:0",
+			"--allow-hosts", "127.0.0.1", "--job-workers", "3"}, &out, &errOut)
+	}()
+	defer func() { cancel(); <-done }()
+	var base, key string
+	for deadline := time.Now().Add(30 * time.Second); base == "" || key == ""; time.Sleep(50 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatalf("serve did not start:\n%s\n%s", out.String(), errOut.String())
+		}
+		select {
+		case err := <-done:
+			done <- err
+			t.Fatalf("serve stopped: %v\n%s", err, errOut.String())
+		default:
+		}
+		if _, rest, ok := strings.Cut(out.String(), "GraphQL at "); ok && len(strings.Fields(rest)) > 0 {
+			base = strings.TrimSuffix(strings.Fields(rest)[0], "/graphql")
+		}
+		key = regexp.MustCompile(`fgk_[0-9a-f]{8}_[A-Za-z0-9_-]{43}`).FindString(out.String())
+	}
+	send := func(method, path, body string) []byte {
+		t.Helper()
+		req, _ := http.NewRequest(method, base+path, strings.NewReader(body))
+		req.Header.Set("Content-Type", "application/json")
+		req.Header.Set("Authorization", "Bearer "+key)
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		var b bytes.Buffer
+		b.ReadFrom(resp.Body)
+		return b.Bytes()
+	}
+	started := send(http.MethodPost, "/graphql", `{"query":"mutation { crawl(input: {seeds: [\"`+site.URL+`/help/index.html\"], rate: 50}) { id } }"}`)
+	id := regexp.MustCompile(`job-[0-9a-f]{16}`).FindString(string(started))
+	if id == "" {
+		t.Fatalf("the crawl mutation answered %s", started)
+	}
+	for deadline := time.Now().Add(30 * time.Second); ; time.Sleep(50 * time.Millisecond) {
+		job := string(send(http.MethodGet, "/jobs/"+id, ""))
+		if strings.Contains(job, `"state":"done"`) {
+			if !strings.Contains(job, `"outcome":"added"`) {
+				t.Errorf("the crawl through serve --allow-hosts 127.0.0.1: %s; want the page added", job)
+			}
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the crawl job did not finish: %s", job)
+		}
+	}
+}
