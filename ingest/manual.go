@@ -5,6 +5,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"unicode"
 
 	"golang.org/x/net/html"
 	"golang.org/x/net/html/atom"
@@ -155,9 +156,10 @@ func parseManual(doc *fixgraph.Document, p *htmlPage) (*fixgraph.Batch, error) {
 	codes := make(map[string]bool)
 	order := len(p.sections)
 	for _, t := range p.tables {
+		_, hasCode := troubleshootingColumns(t.node)[colCode]
 		for _, row := range troubleshootingRows(t.node) {
 			found, name := extract.CellCodes(row.code)
-			if _, ok := troubleshootingColumns(t.node)[colCode]; !ok {
+			if !hasCode {
 				found = extract.TextCodes(row.symptom)
 			}
 			if row.symptom == "" {
@@ -283,7 +285,12 @@ func codesReason(n int, tables, prose bool) string {
 // the model, so the codes of two makers' manuals (both E21) never share a node. It is nil for an
 // empty title.
 func titleProduct(title, lang string) *fixgraph.Product {
-	t := strings.Join(strings.Fields(extract.Normalize(title)), " ")
+	t := strings.Join(strings.Fields(strings.Map(func(r rune) rune {
+		if unicode.IsControl(r) {
+			return ' '
+		}
+		return r
+	}, extract.Normalize(title))), " ")
 	if t == "" {
 		return nil
 	}
