@@ -198,13 +198,29 @@ func (s *Service) seed(ctx context.Context, id string) (*Entity, error) {
 	if err != nil {
 		return nil, err
 	}
+	// The node as the editor sees it may hold text of documents of several audiences: the
+	// working copy gets the narrowest of them, so publishing it as it stands gives no reader
+	// text from a document that reader may not read.
+	narrowest := -1
 	for _, d := range docs {
 		if d, ok := d.(*fixgraph.Document); ok && !fixgraph.IsEditorial(d.ID) {
-			e.Visibility, e.Department = d.Visibility, d.Department
-			break
+			if r := narrowness(d.Visibility); r > narrowest {
+				narrowest, e.Visibility, e.Department = r, cmp.Or(d.Visibility, fixgraph.VisibilityPublic), d.Department
+			}
 		}
 	}
 	return e, nil
+}
+
+// narrowness ranks audiences from public (0) through internal to a department's (2).
+func narrowness(v fixgraph.Visibility) int {
+	switch v {
+	case fixgraph.VisibilityDepartment:
+		return 2
+	case fixgraph.VisibilityInternal:
+		return 1
+	}
+	return 0
 }
 
 // Change is an editor's edit of an entity's content.
