@@ -532,6 +532,14 @@ func isWide(s string) bool {
 	return unicode.Is(unicode.Han, r) || r >= 0x3000 && r <= 0x30ff || r >= 0xff00 && r <= 0xffef
 }
 
+func total(m map[float64]int) int {
+	n := 0
+	for _, v := range m {
+		n += v
+	}
+	return n
+}
+
 // headingLevels returns, for each line, 0 for body text or the heading level (1 is the top).
 // With font sizes, a heading is a short line set clearly larger than the body text, and the
 // sizes rank the levels. Without them (pdftotext), numbered clause lines are headings: 第…条 and
@@ -539,7 +547,7 @@ func isWide(s string) bool {
 func headingLevels(lines []pdfLine) []int {
 	levels := make([]int, len(lines))
 	// The body's size is the one most prose is set in: lines split into cells (tables, often set
-	// smaller) count only when there is no prose at all.
+	// smaller) count only when there is little prose.
 	chars := make(map[float64]int)
 	prose := make(map[float64]int)
 	for _, l := range lines {
@@ -550,8 +558,8 @@ func headingLevels(lines []pdfLine) []int {
 		}
 	}
 	counted := prose
-	if len(prose) == 0 {
-		counted = chars
+	if total(prose) < total(chars)/4 {
+		counted = chars // little prose besides the tables (and the headings)
 	}
 	body, most := 0.0, 0
 	for s, n := range counted {
