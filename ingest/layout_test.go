@@ -156,3 +156,23 @@ func TestPDFLayouts(t *testing.T) {
 		}
 	})
 }
+
+// TestPDFCodeColumnByContent reads a table whose code column has a header no header word names:
+// its cells, codes on their own, say what it is.
+func TestPDFCodeColumnByContent(t *testing.T) {
+	codes, steps := parsedCodes(t, printPDF(t, `<html><head><meta charset="utf-8">`+layoutStyle+`</head><body>
+<h1>Aircon AC-3 user manual</h1><h2>Indicator lamps</h2>
+<table class="ruled"><tr><th>Indicator</th><th>Meaning</th><th>What to do</th></tr>
+<tr><td>P1</td><td>Outdoor unit protection</td><td>Wait ten minutes.</td></tr>
+<tr><td>dF</td><td>Defrosting</td><td>Nothing; heating resumes by itself.</td></tr>
+<tr><td>88</td><td>Display board fault</td><td>Call the service centre.</td></tr>
+</table></body></html>`))
+	for code, meaning := range map[string]string{"P1": "Outdoor unit protection", "dF": "Defrosting", "88": "Display board fault"} {
+		if ec := codes[code]; ec == nil || ec.Symptom.In("en") != meaning {
+			t.Errorf("code %s: %+v, want %q", code, ec, meaning)
+		}
+	}
+	if got := steps["88"]; len(got) != 1 || got[0] != "Call the service centre." {
+		t.Errorf("88 steps %q", got)
+	}
+}

@@ -448,6 +448,7 @@ func (t *pdfTable) readBody(lines []pdfLine, levels []int, i int, extents [][2]f
 		body = trimmed
 		t.skip = slices.DeleteFunc(t.skip, func(k int) bool { return k >= i })
 	}
+	t.codesByContent(lines, body)
 	t.rows = t.buildRows(lines, body)
 	t.skip = append(t.skip, body...)
 	return i
@@ -783,6 +784,42 @@ func (t *pdfTable) trimTail(lines []pdfLine, body []int) []int {
 		}
 	}
 	return body
+}
+
+// codesByContent names a code column that no header word named: the leftmost column whose
+// cells are mostly codes on their own (a column headed "LED", "Anzeige" or nothing a header word
+// knows, holding E1, 03, Eb…).
+func (t *pdfTable) codesByContent(lines []pdfLine, body []int) {
+	if _, ok := t.cols[colCode]; ok {
+		return
+	}
+	cells := make([][]string, len(t.header))
+	for _, i := range body {
+		row, _ := t.split(lines[i])
+		for c, text := range row {
+			if text != "" && c < len(cells) {
+				cells[c] = append(cells[c], text)
+			}
+		}
+	}
+	for c, texts := range cells {
+		if t.roles[c] != colNone && t.roles[c] != colSymptom || len(texts) < 2 {
+			continue
+		}
+		codes := 0
+		for _, s := range texts {
+			if found, rest := extract.CellCodes(s); len(found) > 0 && rest == "" {
+				codes++
+			}
+		}
+		if 10*codes >= 6*len(texts) {
+			if t.roles[c] == colSymptom {
+				delete(t.cols, colSymptom)
+			}
+			t.roles[c], t.cols[colCode] = colCode, c
+			return
+		}
+	}
 }
 
 // anchorColumn returns the column whose cells start rows: the code column, else the symptom
