@@ -157,9 +157,14 @@ func parseManual(doc *fixgraph.Document, p *htmlPage) (*fixgraph.Batch, error) {
 	order := len(p.sections)
 	for _, t := range p.tables {
 		_, hasCode := troubleshootingColumns(t.node)[colCode]
-		for _, row := range troubleshootingRows(t.node) {
+		rows := troubleshootingRows(t.node)
+		byContent := !hasCode && firstColumnCodes(rows)
+		for _, row := range rows {
+			if byContent {
+				row.code = row.first
+			}
 			found, name := extract.CellCodes(row.code)
-			if !hasCode {
+			if !hasCode && !byContent {
 				found = extract.TextCodes(row.symptom)
 			}
 			if row.symptom == "" {
@@ -318,6 +323,7 @@ func firstNonEmpty(s ...string) string {
 
 type troubleRow struct {
 	code, symptom, cause, severity string
+	first                          string // the first column's text
 	solution                       *html.Node
 	video                          *html.Node
 	part                           *html.Node
@@ -364,7 +370,12 @@ func troubleshootingRows(table *html.Node) []troubleRow {
 				raw = append(raw, t)
 			}
 		}
+		first := ""
+		if len(cs) > 0 {
+			first = extract.Clean(nodeText(cs[0]))
+		}
 		out = append(out, troubleRow{
+			first:    first,
 			code:     txt(cs, colCode),
 			symptom:  txt(cs, colSymptom),
 			cause:    txt(cs, colCause),
@@ -376,6 +387,18 @@ func troubleshootingRows(table *html.Node) []troubleRow {
 		})
 	}
 	return out
+}
+
+// firstColumnCodes reports whether a table without a code column named by its header has one by
+// content: most rows' first cells are codes on their own ("Indicator" over P1, dF, 88).
+func firstColumnCodes(rows []troubleRow) bool {
+	codes := 0
+	for _, r := range rows {
+		if found, rest := extract.CellCodes(r.first); len(found) > 0 && rest == "" {
+			codes++
+		}
+	}
+	return len(rows) >= 2 && 10*codes >= 6*len(rows)
 }
 
 // rowSpan is a cell that spans down into later rows: its column and how many rows it has left.

@@ -62,3 +62,26 @@ func TestProseCodes(t *testing.T) {
 		t.Errorf("kind %s, want manual", b.Document.Kind)
 	}
 }
+
+// TestHTMLCodeColumnByContent reads an HTML table whose code column's header names no role.
+func TestHTMLCodeColumnByContent(t *testing.T) {
+	page := `<html lang="en"><head><title>Aircon AC-3 guide</title></head><body><h1>Aircon AC-3 guide</h1><h2>Indicator lamps</h2>
+<table><tr><th>Indicator</th><th>Meaning</th><th>What to do</th></tr>
+<tr><td>P1</td><td>Outdoor unit protection</td><td>Wait ten minutes.</td></tr>
+<tr><td>dF</td><td>Defrosting</td><td>Nothing; heating resumes by itself.</td></tr>
+<tr><td>88</td><td>Display board fault</td><td>Call the service centre.</td></tr></table></body></html>`
+	b, err := (&Pipeline{}).Parse(context.Background(), "ac3.html", []byte(page))
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := map[string]string{}
+	for _, n := range b.Nodes {
+		if ec, ok := n.(*fixgraph.ErrorCode); ok {
+			got[ec.Code] = ec.Symptom.In("en")
+		}
+	}
+	want := map[string]string{"P1": "Outdoor unit protection", "dF": "Defrosting", "88": "Display board fault"}
+	if !maps.Equal(got, want) {
+		t.Errorf("codes %v, want %v", got, want)
+	}
+}
