@@ -279,9 +279,9 @@ func parsePolicy(ctx context.Context, doc *fixgraph.Document, data []byte, opt P
 	// lines they were read from.
 	tables := findCodeTables(lines, levels)
 	replace := make(map[int]string)
-	tableAt := make(map[int]*pdfTable)
+	tableAt := make(map[int][]*pdfTable) // two tables side by side share a header line
 	for _, t := range tables {
-		tableAt[t.headers[0]] = t
+		tableAt[t.headers[0]] = append(tableAt[t.headers[0]], t)
 		replace[t.headers[0]] = strings.Join(t.header, " | ")
 		for _, k := range append(slices.Clone(t.headers[1:]), t.skip...) {
 			replace[k] = ""
@@ -293,7 +293,11 @@ func parsePolicy(ctx context.Context, doc *fixgraph.Document, data []byte, opt P
 				doc.Kind = fixgraph.KindManual
 			}
 		}
-		replace[t.headers[0]] = strings.Join(append([]string{strings.Join(t.header, " | ")}, rows...), "\n")
+		text := strings.Join(append([]string{strings.Join(t.header, " | ")}, rows...), "\n")
+		if len(tableAt[t.headers[0]]) > 1 {
+			text = replace[t.headers[0]] + "\n" + text
+		}
+		replace[t.headers[0]] = text
 	}
 
 	type open struct {
@@ -312,7 +316,7 @@ func parsePolicy(ctx context.Context, doc *fixgraph.Document, data []byte, opt P
 			if len(stack) > 0 {
 				body = &stack[len(stack)-1].body
 			}
-			if t := tableAt[i]; t != nil {
+			for _, t := range tableAt[i] {
 				tableSec[t] = max(len(all)-1, 0)
 			}
 			text, ok := replace[i]
