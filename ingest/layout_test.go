@@ -176,3 +176,24 @@ func TestPDFCodeColumnByContent(t *testing.T) {
 		t.Errorf("88 steps %q", got)
 	}
 }
+
+// TestPDFTablesSideBySide reads two code tables printed side by side under one header line.
+func TestPDFTablesSideBySide(t *testing.T) {
+	codes, _ := parsedCodes(t, printPDF(t, `<html><head><meta charset="utf-8">`+layoutStyle+`</head><body>
+<h1>Oven OV-7 quick guide</h1><h2>Display codes</h2>
+<table class="ruled"><tr><th>Code</th><th>Meaning</th><th>Code</th><th>Meaning</th></tr>
+<tr><td>E1</td><td>Oven too hot</td><td>E4</td><td>Door lock fault</td></tr>
+<tr><td>E2</td><td>Temperature sensor open</td><td>E5</td><td>Fan does not turn</td></tr>
+<tr><td>E3</td><td>Heating element fault</td><td>E6</td><td>Keypad stuck, a key is held down</td></tr>
+</table></body></html>`))
+	want := map[string]string{"E1": "Oven too hot", "E2": "Temperature sensor open", "E3": "Heating element fault",
+		"E4": "Door lock fault", "E5": "Fan does not turn", "E6": "Keypad stuck, a key is held down"}
+	for code, meaning := range want {
+		if ec := codes[code]; ec == nil || ec.Symptom.In("en") != meaning {
+			t.Errorf("code %s: %+v, want %q", code, ec, meaning)
+		}
+	}
+	if len(codes) != len(want) {
+		t.Errorf("%d codes, want %d", len(codes), len(want))
+	}
+}

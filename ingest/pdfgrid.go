@@ -30,15 +30,16 @@ import (
 
 // pdfTable is a troubleshooting table found in a PDF.
 type pdfTable struct {
-	cols    map[column]int    // what each named column holds → its index
-	roles   []column          // each column's role, colNone for one the header does not name
-	geom    map[int]*pageGeom // where its columns stand on each page it is on
-	header  []string          // header cells, wrapped lines joined
-	unit    float64           // the header's line height, the table's measure for gaps
-	pitch   float64           // the distance between the lines of a cell
-	rows    []*pdfRow
-	headers []int // indexes of the header lines: the first header and its repeats
-	skip    []int // indexes of the other lines the table's text was read from
+	cols     map[column]int    // what each named column holds → its index
+	roles    []column          // each column's role, colNone for one the header does not name
+	geom     map[int]*pageGeom // where its columns stand on each page it is on
+	windowed bool              // read from its side of a line it shares with a table beside it
+	header   []string          // header cells, wrapped lines joined
+	unit     float64           // the header's line height, the table's measure for gaps
+	pitch    float64           // the distance between the lines of a cell
+	rows     []*pdfRow
+	headers  []int // indexes of the header lines: the first header and its repeats
+	skip     []int // indexes of the other lines the table's text was read from
 }
 
 // pdfRow is one table row: each column's text, the codes its code cell (or symptom) names, and
@@ -125,19 +126,79 @@ func findCodeTables(lines []pdfLine, levels []int) []*pdfTable {
 			i++
 			continue
 		}
-		t.headers = append(t.headers, i)
-		for k := i + 1; k < i+n; k++ {
-			t.skip = append(t.skip, k)
+		// Two tables side by side under one header line ("Code | Meaning | Code | Meaning"):
+		// each is read alone, from the words on its side of the gap between them.
+		parts := []*pdfTable{t}
+		views := [][]pdfLine{lines}
+		exts := [][][2]float64{extents}
+		if j := sideBySide(t.header); j > 0 {
+			cut := (extents[j-1][1] + extents[j][0]) / 2
+			left, right := subTable(t, 0, j), subTable(t, j, len(t.header))
+			parts = []*pdfTable{left, right}
+			views = [][]pdfLine{windowLines(lines, math.Inf(-1), cut), windowLines(lines, cut, math.Inf(1))}
+			exts = [][][2]float64{extents[:j], extents[j:]}
 		}
-		start := i
-		i = t.readBody(lines, levels, i+n, extents)
-		if len(t.rows) > 0 {
-			out = append(out, t)
-			// Lines of a table are not headings, whatever their size.
-			for k := start; k < i; k++ {
-				levels[k] = 0
+		start, end := i, i+n
+		for k, t := range parts {
+			t.headers = append(t.headers, i)
+			for h := i + 1; h < i+n; h++ {
+				t.skip = append(t.skip, h)
+			}
+			t.windowed = len(parts) > 1
+			end = max(end, t.readBody(views[k], levels, i+n, exts[k]))
+			if len(t.rows) > 0 {
+				out = append(out, t)
 			}
 		}
+		i = end
+		// Lines of a table are not headings, whatever their size.
+		for k := start; k < i && len(out) > 0; k++ {
+			levels[k] = 0
+		}
+	}
+	return out
+}
+
+// sideBySide returns where a header's second table starts when the header holds two tables side by
+// side (the roles of its first cells again, from a code or symptom column on), or 0.
+func sideBySide(header []string) int {
+	first := headerRole(header[0])
+	if first != colCode && first != colSymptom {
+		return 0
+	}
+	for j := 2; j+1 < len(header); j++ {
+		if headerRole(header[j]) != first {
+			continue
+		}
+		if _, ok := headerRoles(header[:j]); !ok {
+			continue
+		}
+		if _, ok := headerRoles(header[j:]); ok {
+			return j
+		}
+	}
+	return 0
+}
+
+// subTable is the table of a header's columns from..to.
+func subTable(t *pdfTable, from, to int) *pdfTable {
+	sub := &pdfTable{unit: t.unit, header: slices.Clone(t.header[from:to]), cols: make(map[column]int)}
+	sub.roles, _ = headerRoles(sub.header)
+	for j, r := range sub.roles {
+		if r != colNone {
+			sub.cols[r] = j
+		}
+	}
+	return sub
+}
+
+// windowLines returns the lines with only the runs that start at or right of left and before
+// right, keeping their indexes, for a table that shares its lines with another beside it.
+func windowLines(lines []pdfLine, left, right float64) []pdfLine {
+	out := make([]pdfLine, len(lines))
+	for i, l := range lines {
+		l.runs = slices.DeleteFunc(slices.Clone(l.runs), func(r pdfRun) bool { return r.x < left || r.x >= right })
+		out[i] = l
 	}
 	return out
 }
@@ -330,7 +391,6 @@ type placed struct {
 	top, bottom float64 // page*pageSpan + y, so lines compare across pages
 }
 
-
 // pageGeom is where a table's columns stand on one page: pages of a book shift their text by
 // the binding margin, so a table continued on the next page stands elsewhere.
 type pageGeom struct {
@@ -352,6 +412,10 @@ func (t *pdfTable) readBody(lines []pdfLine, levels []int, i int, extents [][2]f
 	for i < len(lines) {
 		l := lines[i]
 		if len(l.runs) == 0 {
+			if t.windowed && lines[i].page == page {
+				i++ // text of the table beside this one only
+				continue
+			}
 			break
 		}
 		if levels[i] != 0 && len(lineCells(l, headerGap)) < 2 {
