@@ -27,6 +27,9 @@ var (
 	codeRunRE = regexp.MustCompile(`[A-Za-z0-9](?:[A-Za-z0-9]|[-.][A-Za-z0-9])*\.?\*?`)
 )
 
+// spacedShapeRE is a code printed with a space between its letters and digits: E 21, Err 01.
+var spacedShapeRE = regexp.MustCompile(`^([A-Za-z]{1,3}) (\d{1,4})$`)
+
 // notCodes are short words that stand in code columns without being codes: placeholders,
 // references and conjunctions, in the languages manuals come in.
 var notCodes = map[string]bool{
@@ -50,7 +53,11 @@ func CodeShape(s string) (string, bool) {
 	}
 	s = strings.TrimRight(s, "*†‡¹²³ ")
 	s = strings.TrimLeft(s, "-.")
-	if s == "" || len(s) > 10 || !codeShapeRE.MatchString(s) {
+	shape := s
+	if m := spacedShapeRE.FindStringSubmatch(s); m != nil {
+		shape = m[1] + m[2] // "E 21", printed with a space, has the shape of E21
+	}
+	if s == "" || len(s) > 10 || !codeShapeRE.MatchString(shape) {
 		return "", false
 	}
 	key := fixgraph.CodeKey(s)
@@ -87,6 +94,9 @@ var codeSeparators = regexp.MustCompile(`\s*(?:[/、,，;；&+|]|\s(?:or|und|ode
 // A cell that starts with no code gives none.
 func CellCodes(cell string) (codes []string, rest string) {
 	cell = strings.TrimSpace(Normalize(cell))
+	if code, ok := CodeShape(cell); ok && strings.Contains(cell, " ") {
+		return []string{code}, "" // "E 21" alone in its cell
+	}
 	for cell != "" {
 		loc := codeSeparators.FindStringIndex(cell)
 		tok, next := cell, ""

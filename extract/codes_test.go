@@ -37,6 +37,7 @@ func TestCellCodes(t *testing.T) {
 		{"INIt Schutz beim ersten Start", "Schutz beim ersten Start", []string{"INIt"}},
 		{"Der Ventilator läuft", "Der Ventilator läuft", nil}, // a word, not a code, starts the cell
 		{"N/A", "N/A", nil},
+		{"E 21", "", []string{"E 21"}}, // printed with a space
 	}
 	for _, tt := range tests {
 		t.Run(tt.in, func(t *testing.T) {
