@@ -161,4 +161,10 @@ type User struct {
 	Password   string    `json:"password"` // argon2id, encoded with its parameters and salt
 	CreatedAt  time.Time `json:"createdAt"`
 	Disabled   bool      `json:"disabled,omitempty"`
+
+	// MFA, LockedUntil and FailedSignIns are filled in from the account's sign-in state when
+	// accounts are listed for an admin; they are not stored with the account.
+	MFA           bool      `json:"-"` // it signs in with a TOTP code
+	LockedUntil   time.Time `json:"-"` // non-zero: locked after failed sign-ins until then
+	FailedSignIns int       `json:"-"` // failed sign-in steps in a row since the last lock or success
 }

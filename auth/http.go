@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"math"
 	"net/http"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -182,7 +183,10 @@ func SetSessionCookie(w http.ResponseWriter, token string, secure bool) {
 
 // SignIn serves POST /auth/login with JSON {"name", "password"} (or a form): on success it sets
 // the session cookie and answers {"name", "role", "csrf"}; the CSRF token must accompany every
-// later request that changes something.
+// later request that changes something. An account with MFA also sends "code" (a TOTP code or a
+// recovery code) in the same request, or is answered 401 with extensions.code "mfa_required"
+// and an mfaToken to send back with the code ({"mfaToken", "code"}) within PendingTTL. An account
+// whose role requires MFA and that has none is refused until it enrols in the editor.
 func (g *Gate) SignIn() http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.Method != http.MethodPost {
@@ -190,7 +194,7 @@ func (g *Gate) SignIn() http.Handler {
 			writeError(w, fixgraph.Errorf(fixgraph.EINVALID, "sign in with POST"))
 			return
 		}
-		var in struct{ Name, Password string }
+		var in struct{ Name, Password, Code, MFAToken string }
 		r.Body = http.MaxBytesReader(w, r.Body, 64<<10)
 		if strings.HasPrefix(r.Header.Get("Content-Type"), "application/json") {
 			if err := json.NewDecoder(r.Body).Decode(&in); err != nil {
@@ -199,6 +203,11 @@ func (g *Gate) SignIn() http.Handler {
 			}
 		} else {
 			in.Name, in.Password = r.PostFormValue("name"), r.PostFormValue("password")
+			in.Code, in.MFAToken = r.PostFormValue("code"), r.PostFormValue("mfaToken")
+		}
+		if in.MFAToken != "" {
+			g.secondFactor(w, r, in.MFAToken, in.Code)
+			return
 		}
 		done, err := AllowSignIn(r, in.Name)
 		if err != nil {
@@ -206,17 +215,84 @@ func (g *Gate) SignIn() http.Handler {
 			writeError(w, err)
 			return
 		}
-		token, csrf, p, err := g.Store.SignIn(in.Name, in.Password)
+		a, err := g.Store.Password(in.Name, in.Password)
 		done(err == nil)
 		if err != nil {
-			g.audit(r, fixgraph.Anonymous, "signin.failed", "user:"+in.Name, nil)
+			g.auditAttempt(r, a, err)
 			writeError(w, err)
 			return
 		}
-		g.audit(r, p, "signin", p.ID, nil)
-		SetSessionCookie(w, token, g.Secure)
-		w.Header().Set("Content-Type", "application/json")
-		json.NewEncoder(w).Encode(map[string]string{"name": p.Name, "role": string(p.Role), "department": p.Department, "csrf": csrf})
+		switch a.Challenge {
+		case ChallengeEnrol:
+			g.Store.endPendingToken(a.Pending)
+			g.audit(r, fixgraph.Anonymous, "signin.failed", "user:"+a.User, map[string]string{"step": "password", "reason": "mfa enrolment required"})
+			writeError(w, fixgraph.Errorf(fixgraph.EFORBIDDEN, "this account's role requires two-step sign-in and it has none: sign in to the editor at /editor/ once to set it up"))
+			return
+		case ChallengeCode:
+			if in.Code == "" {
+				writeMFARequired(w, a.Pending)
+				return
+			}
+			g.secondFactor(w, r, a.Pending, in.Code)
+			return
+		}
+		g.signedIn(w, r, a)
+	})
+}
+
+// MFARequired is the extensions.code of /auth/login's answer to a right password of an account
+// with MFA when no code came with it.
+const MFARequired = "mfa_required"
+
+func writeMFARequired(w http.ResponseWriter, token string) {
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(http.StatusUnauthorized)
+	json.NewEncoder(w).Encode(map[string]any{"errors": []any{map[string]any{
+		"message":    "this account needs a second factor: send {\"mfaToken\", \"code\"} to /auth/login within 5 minutes, with a code from the authenticator app or a recovery code",
+		"extensions": map[string]any{"code": MFARequired, "mfaToken": token, "expiresIn": int(PendingTTL.Seconds())},
+	}}})
+}
+
+// secondFactor checks code for the half-done sign-in token, under the same sign-in limits as a
+// password, and signs in.
+func (g *Gate) secondFactor(w http.ResponseWriter, r *http.Request, token, code string) {
+	user, _, _, err := g.Store.Pending(token)
+	if err != nil {
+		writeError(w, err)
+		return
+	}
+	done, err := AllowSignIn(r, user)
+	if err != nil {
+		w.Header().Set("Retry-After", "60")
+		writeError(w, err)
+		return
+	}
+	a, err := g.Store.SecondFactor(token, code)
+	done(err == nil)
+	if err != nil {
+		g.auditAttempt(r, a, err)
+		writeError(w, err)
+		return
+	}
+	g.signedIn(w, r, a)
+}
+
+// signedIn sets the session cookie of a finished sign-in and answers with who it acts for.
+func (g *Gate) signedIn(w http.ResponseWriter, r *http.Request, a *Attempt) {
+	p := a.Principal
+	d := map[string]string{"method": a.Method}
+	if a.Method == "recovery" {
+		d["recoveryLeft"] = strconv.Itoa(a.Recovery)
+	}
+	g.audit(r, p, "signin", p.ID, d)
+	SetSessionCookie(w, a.Token, g.Secure)
+	w.Header().Set("Content-Type", "application/json")
+	json.NewEncoder(w).Encode(map[string]string{"name": p.Name, "role": string(p.Role), "department": p.Department, "csrf": a.CSRF})
+}
+
+func (g *Gate) auditAttempt(r *http.Request, a *Attempt, err error) {
+	AuditAttempt(a, err, func(action, target string, d map[string]string) {
+		g.audit(r, fixgraph.Anonymous, action, target, d)
 	})
 }
 

@@ -81,7 +81,7 @@ func (ls *limiters) take(key string, now time.Time) (undo func(), ok bool) {
 		res.CancelAt(now)
 		return nil, false
 	}
-	return func() { res.CancelAt(time.Now()) }, true
+	return func() { res.CancelAt(now) }, true // at its own time: a reservation whose time has passed cannot be cancelled
 }
 
 // Sign-in attempts are held per client address (five a minute) and failed ones per account too

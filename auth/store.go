@@ -52,11 +52,15 @@ type Session struct {
 type Store struct {
 	db  *bolt.DB
 	Now func() time.Time // nil means time.Now
+	// SecretKey, 32 bytes, seals the TOTP secrets of accounts with MFA (AES-256-GCM); nil keeps
+	// them unsealed in the file, which only its owner may read.
+	SecretKey []byte
 }
 
 // Open opens or creates the store at path.
 func Open(path string) (*Store, error) {
-	db, err := boltfile.Open(path, "auth store", bucketKeys, bucketUsers, bucketSessions)
+	db, err := boltfile.Open(path, "auth store", bucketKeys, bucketUsers, bucketSessions,
+		bucketMFA, bucketPending, bucketPolicy, bucketLocks)
 	if err != nil {
 		return nil, err
 	}
@@ -275,9 +279,10 @@ func (s *Store) CreateUser(name, password string, role fixgraph.Role, department
 	return u, err
 }
 
-// Users returns the accounts by name.
+// Users returns the accounts by name, each with whether it has MFA and its lock.
 func (s *Store) Users() ([]*User, error) {
 	var out []*User
+	now := s.now()
 	err := s.db.View(func(tx *bolt.Tx) error {
 		return tx.Bucket(bucketUsers).ForEach(func(_, v []byte) error {
 			var u User
@@ -285,6 +290,7 @@ func (s *Store) Users() ([]*User, error) {
 				return err
 			}
 			u.Password = ""
+			fillSecurity(tx, &u, now)
 			out = append(out, &u)
 			return nil
 		})
@@ -343,31 +349,18 @@ var errBadLogin = fixgraph.Errorf(fixgraph.EUNAUTHORIZED, "wrong user name or pa
 var dummyHash = hashPassword("fixgraph-no-such-user")
 
 // SignIn checks a password and starts a session. It returns the session token (for a cookie),
-// the session's CSRF token, and who it acts for.
+// the session's CSRF token, and who it acts for. An account with MFA, or whose role requires it,
+// cannot sign in with a password alone: use Password and SecondFactor.
 func (s *Store) SignIn(name, password string) (token, csrf string, p *fixgraph.Principal, err error) {
-	var u User
-	err = s.db.View(func(tx *bolt.Tx) error {
-		v := tx.Bucket(bucketUsers).Get([]byte(name))
-		if v == nil {
-			return errBadLogin
-		}
-		return json.Unmarshal(v, &u)
-	})
-	if err != nil {
-		checkPassword(dummyHash, password)
-		return "", "", nil, err
-	}
-	if !checkPassword(u.Password, password) || u.Disabled {
-		return "", "", nil, errBadLogin
-	}
-	token, csrf = random(32), random(24)
-	now := s.now()
-	v, _ := json.Marshal(Session{User: u.Name, CSRF: csrf, CreatedAt: now, ExpiresAt: now.Add(SessionTTL)})
-	err = s.db.Update(func(tx *bolt.Tx) error { return tx.Bucket(bucketSessions).Put([]byte(sha(token)), v) })
+	a, err := s.Password(name, password)
 	if err != nil {
 		return "", "", nil, err
 	}
-	return token, csrf, userPrincipal(&u), nil
+	if a.Challenge != ChallengeNone {
+		s.db.Update(func(tx *bolt.Tx) error { return tx.Bucket(bucketPending).Delete([]byte(sha(a.Pending))) })
+		return "", "", nil, fixgraph.Errorf(fixgraph.EUNAUTHORIZED, "this account signs in with a second factor")
+	}
+	return a.Token, a.CSRF, a.Principal, nil
 }
 
 func keyPrincipal(k *Key) *fixgraph.Principal {
