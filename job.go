@@ -22,6 +22,9 @@ type FileResult struct {
 	Sections   int     `json:"sections"`
 	Err        error   `json:"-"`
 	Error      string  `json:"error,omitempty"`
+	// Status is the document's status when it was written other than published: review means
+	// it awaits a reviewer of its department (Department.ReviewBeforePublish).
+	Status Status `json:"status,omitempty"`
 }
 
 // Job kinds.
@@ -59,6 +62,9 @@ type Job struct {
 	Inputs     []JobInput   `json:"inputs,omitempty"`
 	Crawl      *CrawlConfig `json:"crawl,omitempty"`
 	Crawled    *CrawlStats  `json:"crawled,omitempty"` // what a finished crawl did besides writing files
+	// Review says that the job's department reviews before publishing: the documents the job
+	// writes are in review until a reviewer approves them (Department.ReviewBeforePublish).
+	Review bool `json:"review,omitempty"`
 }
 
 // CrawlStats counts what a crawl did besides the files it wrote, removed or failed.

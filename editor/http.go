@@ -48,6 +48,10 @@ type Handler struct {
 	Secure     bool       // cookies only over HTTPS
 	Log        *slog.Logger
 
+	// Reviews and Departments serve review before publish (review.go); nil: not here.
+	Reviews     Reviews
+	Departments Departments
+
 	pages map[string]*template.Template
 	mux   *http.ServeMux
 }
@@ -119,6 +123,7 @@ func (h *Handler) Init() error {
 	m.Handle("GET /editor/preview", h.session(h.preview))
 	m.Handle("GET /editor/unanswered", h.session(h.unanswered))
 	m.Handle("GET /editor/uploads", h.session(h.uploads))
+	h.reviewRoutes(m)
 	h.mux = m
 	return nil
 }
@@ -1001,7 +1006,8 @@ func (h *Handler) unanswered(w http.ResponseWriter, r *http.Request, pg *page) {
 // jobView is a job with its failed files.
 type jobView struct {
 	*fixgraph.Job
-	Failed []fixgraph.JobFile
+	Failed  []fixgraph.JobFile
+	Pending int // documents awaiting review
 }
 
 func (h *Handler) uploads(w http.ResponseWriter, r *http.Request, pg *page) {
@@ -1026,11 +1032,15 @@ func (h *Handler) uploads(w http.ResponseWriter, r *http.Request, pg *page) {
 					return
 				}
 			}
+			if v.Pending, err = h.pendingOf(r.Context(), j); err != nil {
+				h.fail(w, r, pg, err)
+				return
+			}
 			running = running || j.State == fixgraph.JobQueued || j.State == fixgraph.JobRunning
 			views = append(views, v)
 		}
 	}
-	pg.Data = map[string]any{"Jobs": views, "Running": running, "Department": pg.User.Department}
+	pg.Data = map[string]any{"Jobs": views, "Running": running, "Department": pg.User.Department, "Settings": h.Departments != nil && pg.User.Can("admin", "")}
 	h.render(w, http.StatusOK, "uploads", pg)
 }
 

@@ -254,6 +254,9 @@ func (js *Jobs) submit(j *fixgraph.Job) (*fixgraph.Job, error) {
 		return nil, fixgraph.Errorf(fixgraph.EUNAVAILABLE, "too many jobs are waiting; try again later")
 	}
 	j.State, j.CreatedAt = fixgraph.JobQueued, time.Now().UTC()
+	if err := js.stampReview(j); err != nil {
+		return nil, err
+	}
 	if err := js.put(j); err != nil {
 		return nil, err
 	}
@@ -620,6 +623,9 @@ func (js *Jobs) Process(ctx context.Context, id string, progress func(*fixgraph.
 	js.notify()
 	p := *js.Pipeline
 	p.Department, p.Visibility = cmp.Or(j.Department, p.Department), cmp.Or(j.Visibility, p.Visibility)
+	if j.Review {
+		p.Status = fixgraph.StatusReview
+	}
 	emit := func(f fixgraph.JobFile) error {
 		if err := js.record(j, f); err != nil {
 			return fmt.Errorf("recording job %q: %w", j.ID, err)

@@ -105,6 +105,7 @@ func (p *Pipeline) Write(ctx context.Context, source string, b *fixgraph.Batch) 
 		return fail(fixgraph.Errorf(fixgraph.EINVALID, "nothing to write for %q: the batch has no document", source))
 	}
 	MaskBatch(b, p.PII)
+	p.review(ctx, b, &res)
 	res.DocumentID, res.Kind, res.KindReason = b.Document.ID, b.Document.Kind, b.Document.KindReason
 	applied, err := p.Graph.Apply(ctx, b)
 	if err != nil {

@@ -12,6 +12,8 @@ document.addEventListener("DOMContentLoaded", () => {
       const what = form.dataset.confirm;
       const msg = what === "archive"
         ? (zh ? "归档后机器人将不再看到该条目，确定吗？" : "Archived knowledge is hidden from bots. Archive it?")
+        : what === "reject"
+        ? (zh ? "驳回会删除这些文档（保留在历史中），确定吗？" : "Rejecting removes the documents (their history keeps them). Reject?")
         : (zh ? "回滚会立即发布所选版本，确定吗？" : "Rolling back publishes that revision at once. Roll back?");
       if (!window.confirm(msg)) ev.preventDefault();
     });
