@@ -7,8 +7,8 @@ import (
 	"fmt"
 	"slices"
 
-	bolt "go.etcd.io/bbolt"
 	"github.com/neo4j/neo4j-go-driver/v5/neo4j"
+	bolt "go.etcd.io/bbolt"
 
 	"github.com/fixgraph/fixgraph"
 )
