@@ -207,8 +207,19 @@ func QuestionCodes(q string) []CodeCandidate {
 			weak = append(weak, CodeCandidate{Code: code, Strong: false})
 		}
 	}
+	// A code typed with a space inside it ("Err 01", "LE 2") is tried joined too.
+	for _, m := range spacedCodeInTextRE.FindAllStringSubmatch(q, -1) {
+		code := m[1] + m[2]
+		if key := fixgraph.CodeKey(code); !seen[key] && StrongCode(code) {
+			seen[key] = true
+			strong = append(strong, CodeCandidate{Code: code, Strong: true})
+		}
+	}
 	return append(strong, weak...)
 }
+
+// spacedCodeInTextRE is letters and digits a space apart, standing alone: "Err 01".
+var spacedCodeInTextRE = regexp.MustCompile(`(?:^|[^A-Za-z0-9])([A-Za-z]{1,3}) (\d{1,4})(?:$|[^A-Za-z0-9])`)
 
 // isCodeLike reports whether a token that is not a strong code may still be one in a question with
 // a cue: digits, or letters that are not an ordinary lower-case or capitalised word of three or

@@ -83,6 +83,7 @@ func TestQuestionCodes(t *testing.T) {
 		{"显示屏显示Err01，怎么办？", []string{"Err01"}},
 		{"washing machien eror code e 102 water wont drain", []string{"E102"}},
 		{"how long is the warranty on 2 doors", nil}, // no cue: a number is no code
+		{"净水器显示 Err 01 怎么办", []string{"Err01", "01"}}, // joined first; 01 alone only if some product has it
 	}
 	for _, tt := range tests {
 		t.Run(tt.in, func(t *testing.T) {
