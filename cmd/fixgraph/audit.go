@@ -57,7 +57,7 @@ var (
 
 // runAuditCommand verifies or exports the audit log of a data directory.
 func runAuditCommand(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	const usage = "usage: fixgraph audit verify [--data DIR] [--checkpoint FILE] | export [--data DIR] [--since 2026-11-01T00:00:00Z]"
+	const usage = "usage: fixgraph audit verify [--data DIR] [--checkpoint FILE [--identity KEYFILE]] | export [--data DIR] [--since 2026-11-01T00:00:00Z]"
 	if len(args) == 0 {
 		fmt.Fprintln(stderr, usage)
 		return exitError{2}
@@ -66,6 +66,7 @@ func runAuditCommand(ctx context.Context, args []string, stdout, stderr io.Write
 	fs := newFlags("audit "+args[0], stderr, &cfg)
 	since := fs.String("since", "", "export entries at or after this time (RFC 3339)")
 	anchor := fs.String("checkpoint", "", "verify: hold the log against this checkpoint too, kept apart from the data directory: a checkpoint file, or a backup holding one")
+	identity := fs.String("identity", "", "verify: age identity file to decrypt a --checkpoint backup that is encrypted (.age)")
 	if err := parse(fs, args[1:]); err != nil {
 		return err
 	}
@@ -82,7 +83,7 @@ func runAuditCommand(ctx context.Context, args []string, stdout, stderr io.Write
 			return exitError{1}
 		}
 		if *anchor != "" {
-			cp, err := readCheckpoint(*anchor)
+			cp, err := readCheckpoint(*anchor, *identity)
 			if err != nil {
 				return err
 			}
@@ -123,14 +124,18 @@ func runAuditCommand(ctx context.Context, args []string, stdout, stderr io.Write
 }
 
 // readCheckpoint reads an audit checkpoint from file: a checkpoint file, or a backup (tar, or
-// gzip-compressed tar) that holds one.
-func readCheckpoint(file string) ([]byte, error) {
+// gzip-compressed tar, either encrypted with age to one of idFile's identities) that holds one.
+func readCheckpoint(file, idFile string) ([]byte, error) {
 	f, err := os.Open(file)
 	if err != nil {
 		return nil, fixgraph.WrapError(fixgraph.EINVALID, err, "cannot open %s", file)
 	}
 	defer f.Close()
-	br := bufio.NewReader(f)
+	archive, err := openArchive(f, file, idFile)
+	if err != nil {
+		return nil, err
+	}
+	br := bufio.NewReader(archive)
 	if head, _ := br.Peek(1); len(head) == 1 && head[0] == '{' {
 		return io.ReadAll(io.LimitReader(br, 64<<10))
 	}

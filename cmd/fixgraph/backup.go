@@ -302,14 +302,20 @@ func (a *app) backupHandler() http.Handler {
 func runBackup(ctx context.Context, args []string, stdout, stderr io.Writer, log *slog.Logger) error {
 	var cfg config
 	fs := newFlags("backup", stderr, &cfg)
-	out := fs.String("out", "", "file to write: a tar archive, gzip-compressed when the name ends in .gz")
+	out := fs.String("out", "", "file to write: a tar archive, gzip-compressed when the name ends in .gz, encrypted with age when there are recipients (.age is added)")
+	rf := addRecipientFlags(fs, "")
 	if err := parse(fs, args); err != nil {
 		return err
 	}
 	if *out == "" || fs.NArg() != 0 {
-		fmt.Fprintln(stderr, "usage: fixgraph backup [--data DIR] --out FILE[.gz]")
+		fmt.Fprintln(stderr, "usage: fixgraph backup [--data DIR] --out FILE[.gz] [--recipient age1… | --recipients-file FILE]")
 		return exitError{2}
 	}
+	recipients, err := rf.parse("")
+	if err != nil {
+		return err
+	}
+	file := encryptedName(*out, len(recipients) > 0)
 	if !flagSet(fs, "embedder") && os.Getenv("FIXGRAPH_EMBEDDER") == "" {
 		cfg.embedder = "none" // a backup needs no model; the vector file is copied as it is
 	}
@@ -318,70 +324,29 @@ func runBackup(ctx context.Context, args []string, stdout, stderr io.Writer, log
 			return fixgraph.Errorf(fixgraph.ENOTFOUND, "%s holds no graph (graph.db) to back up", cfg.data)
 		}
 	}
-	if err := os.MkdirAll(filepath.Dir(*out), 0o755); err != nil {
-		return err
-	}
-	tmp, err := os.CreateTemp(filepath.Dir(*out), "."+filepath.Base(*out)+".*")
-	if err != nil {
-		return fmt.Errorf("creating %s: %w", *out, err)
-	}
-	defer os.Remove(tmp.Name())
-	defer tmp.Close()
-	var w io.Writer = tmp
-	var zw *gzip.Writer
-	if strings.HasSuffix(*out, ".gz") {
-		zw = gzip.NewWriter(tmp)
-		w = zw
-	}
-	bw := bufio.NewWriterSize(w, 1<<20)
 	via := ""
-	a, err := openApp(ctx, cfg, log)
-	switch {
-	case err == nil:
-		parts, perr := a.backupParts()
-		if perr == nil {
-			a.auditAs(fixgraph.Local, "", "backup", *out, nil) // before the copy, so the copy holds it
-			_, perr = writeBackup(ctx, parts, cfg.data, bw)
-		}
-		a.Close()
-		if perr != nil {
+	m, err := writeArchive(ctx, file, recipients, func(w io.Writer) error {
+		a, err := openApp(ctx, cfg, log)
+		switch {
+		case err == nil:
+			parts, perr := a.backupParts()
+			if perr == nil {
+				a.auditAs(fixgraph.Local, "", "backup", file, nil) // before the copy, so the copy holds it
+				_, perr = writeBackup(ctx, parts, cfg.data, w)
+			}
+			a.Close()
 			return perr
+		case fixgraph.CodeOf(err) == fixgraph.EUNAVAILABLE:
+			addr, rerr := os.ReadFile(filepath.Join(cfg.data, serveAddrFile))
+			if rerr != nil {
+				return err
+			}
+			via = strings.TrimSpace(string(addr))
+			return downloadBackup(ctx, cfg.data, via, w)
 		}
-	case fixgraph.CodeOf(err) == fixgraph.EUNAVAILABLE:
-		addr, rerr := os.ReadFile(filepath.Join(cfg.data, serveAddrFile))
-		if rerr != nil {
-			return err
-		}
-		via = strings.TrimSpace(string(addr))
-		if err := downloadBackup(ctx, cfg.data, via, bw); err != nil {
-			return err
-		}
-	default:
 		return err
-	}
-	if err := bw.Flush(); err != nil {
-		return err
-	}
-	if zw != nil {
-		if err := zw.Close(); err != nil {
-			return err
-		}
-	}
-	if err := tmp.Sync(); err != nil {
-		return err
-	}
-	if _, err := tmp.Seek(0, io.SeekStart); err != nil {
-		return err
-	}
-	// Read the archive back before calling it a backup.
-	m, err := readBackup(tmp, "")
+	})
 	if err != nil {
-		return fmt.Errorf("checking the backup just written: %w", err)
-	}
-	if err := tmp.Close(); err != nil {
-		return err
-	}
-	if err := os.Rename(tmp.Name(), *out); err != nil {
 		return err
 	}
 	var total int64
@@ -392,7 +357,11 @@ func runBackup(ctx context.Context, args []string, stdout, stderr io.Writer, log
 	if via != "" {
 		from += " through the server at " + via
 	}
-	fmt.Fprintf(stdout, "backed up %s (%s, %d bytes) to %s\n", from, partNames(m), total, *out)
+	enc := ""
+	if len(recipients) > 0 {
+		enc = fmt.Sprintf(", encrypted with age to %d recipient(s)", len(recipients))
+	}
+	fmt.Fprintf(stdout, "backed up %s (%s, %d bytes%s) to %s\n", from, partNames(m), total, enc, file)
 	return nil
 }
 
@@ -461,6 +430,9 @@ func readBackup(r io.Reader, dir string) (*backupManifest, error) {
 		r = br
 	}
 	corrupt := func(err error, format string, args ...any) error {
+		if fixgraph.CodeOf(err) != fixgraph.EINTERNAL {
+			return err // the reader's own account: an encrypted stream that fails authentication
+		}
 		if errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, io.EOF) {
 			return fixgraph.WrapError(fixgraph.EUNREADABLE, err, "the backup is truncated: "+format, args...)
 		}
@@ -558,11 +530,12 @@ func validPartName(name string) bool {
 func runRestore(ctx context.Context, args []string, stdout, stderr io.Writer, log *slog.Logger) error {
 	var cfg config
 	fs := newFlags("restore", stderr, &cfg)
+	identity := fs.String("identity", "", "age identity file (AGE-SECRET-KEY-1…, one a line) to decrypt an encrypted backup (.age)")
 	if err := parse(fs, args); err != nil {
 		return err
 	}
 	if fs.NArg() != 1 {
-		fmt.Fprintln(stderr, "usage: fixgraph restore --data NEWDIR FILE")
+		fmt.Fprintln(stderr, "usage: fixgraph restore --data NEWDIR [--identity FILE] FILE")
 		return exitError{2}
 	}
 	if !flagSet(fs, "embedder") && os.Getenv("FIXGRAPH_EMBEDDER") == "" {
@@ -584,6 +557,10 @@ func runRestore(ctx context.Context, args []string, stdout, stderr io.Writer, lo
 		return fixgraph.WrapError(fixgraph.EINVALID, err, "cannot open %s", file)
 	}
 	defer in.Close()
+	archive, err := openArchive(in, file, *identity)
+	if err != nil {
+		return err
+	}
 	// The parts go into a directory beside the target and become the target only when every one
 	// of them matched the manifest, so a bad backup leaves no half-restored graph behind.
 	parent := filepath.Dir(dir)
@@ -595,7 +572,10 @@ func runRestore(ctx context.Context, args []string, stdout, stderr io.Writer, lo
 		return err
 	}
 	defer os.RemoveAll(tmp)
-	m, err := readBackup(in, tmp)
+	m, err := readBackup(archive, tmp)
+	if err == nil {
+		err = archive.finish()
+	}
 	if err != nil {
 		return err
 	}

@@ -7,8 +7,8 @@
 //	fixgraph eval   [--data DIR] [--questions FILE] [--json] [--misses]
 //	fixgraph bench  [--sections N] [--clients 1,8,32] [--requests N] [--json]
 //	fixgraph reindex [--data DIR]
-//	fixgraph backup  [--data DIR] --out FILE[.gz]
-//	fixgraph restore --data NEWDIR FILE
+//	fixgraph backup  [--data DIR] --out FILE[.gz] [--recipient age1… | --recipients-file FILE]
+//	fixgraph restore --data NEWDIR [--identity FILE] FILE
 //
 // --graph or FIXGRAPH_GRAPH (bolt://USER:PASSWORD@HOST:PORT) keeps the graph in Neo4j.
 // The data directory comes from --data or FIXGRAPH_DATA, and defaults to ./data.
@@ -55,8 +55,8 @@ commands:
   eval     measure retrieval on a question set (Recall@1/5, MRR@10, nDCG@10)
   bench    measure embedding and ingest throughput and ask/search latency over loopback HTTP
   reindex  rebuild the search indexes from the graph
-  backup   write a consistent backup of the data directory to a tar file, also while serve runs
-  restore  restore a backup into a new data directory (checksums checked, text index rebuilt)
+  backup   write a consistent backup of the data directory to a tar file, also while serve runs; --recipient encrypts it with age
+  restore  restore a backup into a new data directory (decrypted with --identity, checksums checked, text index rebuilt)
 
 Run 'fixgraph COMMAND -h' for a command's flags. The data directory is --data DIR or $FIXGRAPH_DATA (default ./data).
 `
