@@ -207,8 +207,12 @@ func QuestionCodes(q string) []CodeCandidate {
 			weak = append(weak, CodeCandidate{Code: code, Strong: false})
 		}
 	}
-	// A code typed with a space inside it ("Err 01", "LE 2") is tried joined too.
+	// A code typed with a space inside it ("Err 01", "LE 2") is tried joined too, when the
+	// question says a code is meant ("on 2 doors" is no code).
 	for _, m := range spacedCodeInTextRE.FindAllStringSubmatch(q, -1) {
+		if !cue {
+			break
+		}
 		code := m[1] + m[2]
 		if key := fixgraph.CodeKey(code); !seen[key] && StrongCode(code) {
 			seen[key] = true
