@@ -137,6 +137,9 @@ type Section struct {
 	Order       int      `json:"order"`            // position in the document
 	Language    string   `json:"language"`
 	Products    []string `json:"products,omitempty"` // models it is about; none: it applies to all
+	// OCRConfidence is the mean confidence, 0 to 1, of the words it was read from when they were
+	// read by OCR from a scanned page; 0 for text read from a text layer.
+	OCRConfidence float64 `json:"ocrConfidence,omitempty"`
 }
 
 // Product is an appliance model.

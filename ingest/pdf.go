@@ -30,6 +30,7 @@ type pdfLine struct {
 	// top and bottom place the line on its page, growing downwards; only their differences
 	// within a page mean anything.
 	top, bottom float64
+	ocr         ocrScore // the confidence of its words when it was read by OCR
 }
 
 // PDFOptions sets how PDFs are read.
@@ -37,11 +38,20 @@ type PDFOptions struct {
 	// Pdftotext is the path of poppler's pdftotext, used when the built-in reader returns garbled
 	// text (Type 3 fonts). Empty looks it up on PATH; "-" never uses it.
 	Pdftotext string
+	// Tesseract is the path of the tesseract binary that reads pages without a text layer (see
+	// ocr.go), with poppler's pdftoppm. Empty looks it up on PATH; "-" never uses OCR.
+	Tesseract string
+	// OCRLanguages are the Tesseract languages to read with, such as "chi_sim+eng"; empty chooses
+	// among chi_sim, chi_tra and eng, those installed, by what reads the document best.
+	OCRLanguages string
+	// OCRPages is the most pages of a file read by OCR; 0 means MaxOCRPages.
+	OCRPages int
 }
 
 // readPDF returns the lines of every page. The built-in reader comes first; if its text looks
 // garbled, pdftotext reads the file instead when it is installed; if that fails too the file is
-// reported unreadable rather than indexed as garbage.
+// reported unreadable rather than indexed as garbage. Pages without text, and files without a text
+// layer, are read by OCR when Tesseract is installed (withOCR, readScanned).
 func readPDF(ctx context.Context, data []byte, opt PDFOptions) (lines []pdfLine, pages int, err error) {
 	tool := opt.Pdftotext
 	if tool == "" {
@@ -60,9 +70,16 @@ func readPDF(ctx context.Context, data []byte, opt PDFOptions) (lines []pdfLine,
 		// or copying restricted); one that needs a password cannot be read by anyone here.
 		if tool != "" && tool != "-" {
 			if lines, perr := readPDFWithTSV(ctx, tool, data); perr == nil && len(lines) > 0 && !garbled(lines) {
-				return lines, lines[len(lines)-1].page, nil
+				pages := max(popplerPages(ctx, tool, data), lines[len(lines)-1].page)
+				lines, err = withOCR(ctx, data, lines, pages, opt)
+				return lines, pages, err
 			} else if ctx.Err() != nil {
 				return nil, 0, ctx.Err()
+			} else if perr == nil && len(lines) == 0 && !encrypted(data) {
+				if pages := popplerPages(ctx, tool, data); pages > 0 {
+					lines, err = readScanned(ctx, data, pages, opt)
+					return lines, pages, err
+				}
 			}
 		}
 		if encrypted(data) {
@@ -72,19 +89,22 @@ func readPDF(ctx context.Context, data []byte, opt PDFOptions) (lines []pdfLine,
 	}
 	if tool != "" && tool != "-" {
 		if lines, err := readPDFWithTSV(ctx, tool, data); err == nil && len(lines) > 0 && !garbled(lines) {
-			return lines, pages, nil
+			lines, err = withOCR(ctx, data, lines, pages, opt)
+			return lines, pages, err
 		} else if ctx.Err() != nil {
 			return nil, pages, ctx.Err()
 		}
 	}
 	lines = builtin
 	if len(lines) > 0 && !garbled(lines) {
-		return lines, pages, nil
+		lines, err = withOCR(ctx, data, lines, pages, opt)
+		return lines, pages, err
+	}
+	if len(lines) == 0 {
+		lines, err = readScanned(ctx, data, pages, opt)
+		return lines, pages, err
 	}
 	why := "its text is garbled (fonts without a usable Unicode map, such as Type 3)"
-	if len(lines) == 0 {
-		why = "it has no text layer (a scan or images only)"
-	}
 	if tool == "" || tool == "-" {
 		return nil, pages, fixgraph.Errorf(fixgraph.EUNREADABLE, "PDF cannot be read: %s, and pdftotext (poppler-utils) is not installed", why)
 	}
@@ -304,18 +324,21 @@ func parsePolicy(ctx context.Context, doc *fixgraph.Document, data []byte, opt P
 		level int
 		sec   *fixgraph.Section
 		body  pdfBody
+		ocr   ocrScore // of its lines read by OCR
 	}
 	var all []*open
 	var stack []*open
 	var pre pdfBody
+	var preOCR ocrScore
 	tableSec := make(map[*pdfTable]int) // index in all of the section a table is in
 	for i, l := range lines {
 		lvl := levels[i]
 		if lvl == 0 {
-			body := &pre
+			body, score := &pre, &preOCR
 			if len(stack) > 0 {
-				body = &stack[len(stack)-1].body
+				body, score = &stack[len(stack)-1].body, &stack[len(stack)-1].ocr
 			}
+			score.add(l.ocr)
 			for _, t := range tableAt[i] {
 				tableSec[t] = max(len(all)-1, 0)
 			}
@@ -333,7 +356,7 @@ func parsePolicy(ctx context.Context, doc *fixgraph.Document, data []byte, opt P
 		for _, o := range stack {
 			path = append(path, o.sec.Heading)
 		}
-		o := &open{level: lvl, sec: &fixgraph.Section{Heading: l.text, HeadingPath: append(path, l.text), Page: l.page}}
+		o := &open{level: lvl, sec: &fixgraph.Section{Heading: l.text, HeadingPath: append(path, l.text), Page: l.page}, ocr: l.ocr}
 		stack = append(stack, o)
 		all = append(all, o)
 	}
@@ -391,9 +414,11 @@ func parsePolicy(ctx context.Context, doc *fixgraph.Document, data []byte, opt P
 		body := strings.TrimSpace(o.body.String())
 		if i == 0 && pre.Len() > 0 {
 			body = strings.TrimSpace(pre.String() + "\n" + body)
+			o.ocr.add(preOCR)
 		}
 		sec := newSection(doc, i, o.sec.Heading, o.sec.HeadingPath, body)
 		sec.Page = o.sec.Page
+		sec.OCRConfidence = o.ocr.mean()
 		sec.Products = extract.ProductModels(extract.Normalize(sec.Heading + "\n" + sec.Text))
 		if len(sec.Products) == 0 && model != "" {
 			sec.Products = []string{model}
@@ -488,6 +513,7 @@ func parsePolicy(ctx context.Context, doc *fixgraph.Document, data []byte, opt P
 		}
 		linkMentions(b, sec, sm, known)
 	}
+	markOCRSections(b, lines)
 	return b, nil
 }
 

@@ -1,0 +1,447 @@
+package ingest
+
+import (
+	"bytes"
+	"compress/zlib"
+	"context"
+	"errors"
+	"fmt"
+	"image"
+	"image/draw"
+	"image/png"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+	"unicode"
+
+	"github.com/fixgraph/fixgraph"
+)
+
+// mustHaveOCR skips a test when Tesseract (with Chinese and English data) or pdftoppm is not
+// installed, and fails it when CI is set: scripts/deps.sh installs them.
+func mustHaveOCR(tb testing.TB) {
+	tb.Helper()
+	_, err := findOCR(context.Background(), PDFOptions{})
+	if err == nil {
+		e, _ := findOCR(context.Background(), PDFOptions{})
+		if len(e.chinese) != 2 || !e.eng {
+			err = fmt.Errorf("tesseract has language data for %q, eng %v; want chi_sim, chi_tra and eng", e.chinese, e.eng)
+		}
+	}
+	if err != nil {
+		if os.Getenv("CI") != "" {
+			tb.Fatalf("OCR is not installed (run scripts/deps.sh): %v", err)
+		}
+		tb.Skipf("OCR is not installed (scripts/deps.sh installs it): %v", err)
+	}
+}
+
+// mustRasterise renders pages of a PDF as grey images at dpi through pdftoppm, as a scanner would
+// have captured them.
+func mustRasterise(tb testing.TB, data []byte, dpi int, pages ...int) []*image.Gray {
+	tb.Helper()
+	dir := tb.TempDir()
+	src := filepath.Join(dir, "in.pdf")
+	if err := os.WriteFile(src, data, 0o600); err != nil {
+		tb.Fatal(err)
+	}
+	var out []*image.Gray
+	for _, p := range pages {
+		n := strconv.Itoa(p)
+		base := filepath.Join(dir, "page"+n)
+		if msg, err := exec.Command("pdftoppm", "-r", strconv.Itoa(dpi), "-gray", "-png", "-f", n, "-l", n, "-singlefile", src, base).CombinedOutput(); err != nil {
+			tb.Fatalf("pdftoppm: %v: %s", err, msg)
+		}
+		f, err := os.Open(base + ".png")
+		if err != nil {
+			tb.Fatal(err)
+		}
+		img, err := png.Decode(f)
+		f.Close()
+		if err != nil {
+			tb.Fatal(err)
+		}
+		g, ok := img.(*image.Gray)
+		if !ok {
+			g = image.NewGray(img.Bounds())
+			draw.Draw(g, g.Bounds(), img, img.Bounds().Min, draw.Src)
+		}
+		out = append(out, g)
+	}
+	return out
+}
+
+// imagePDF writes a PDF whose pages are only the given grey images, each filling a page sized
+// for it at dpi: what a scanner makes, with no text layer.
+func imagePDF(tb testing.TB, dpi float64, pages ...*image.Gray) []byte {
+	tb.Helper()
+	var objs []string
+	kids := ""
+	for i := range pages {
+		kids += fmt.Sprintf("%d 0 R ", 3+3*i)
+	}
+	objs = append(objs, "<< /Type /Catalog /Pages 2 0 R >>", fmt.Sprintf("<< /Type /Pages /Kids [%s] /Count %d >>", kids, len(pages)))
+	for i, img := range pages {
+		b := img.Bounds()
+		w, h := b.Dx(), b.Dy()
+		var raw bytes.Buffer
+		zw := zlib.NewWriter(&raw)
+		for y := b.Min.Y; y < b.Max.Y; y++ {
+			zw.Write(img.Pix[(y-b.Min.Y)*img.Stride : (y-b.Min.Y)*img.Stride+w])
+		}
+		if err := zw.Close(); err != nil {
+			tb.Fatal(err)
+		}
+		pw, ph := float64(w)*72/dpi, float64(h)*72/dpi
+		content := fmt.Sprintf("q %.2f 0 0 %.2f 0 0 cm /Im0 Do Q\n", pw, ph)
+		im, cs := 4+3*i, 5+3*i
+		objs = append(objs,
+			fmt.Sprintf("<< /Type /Page /Parent 2 0 R /MediaBox [0 0 %.2f %.2f] /Resources << /XObject << /Im0 %d 0 R >> >> /Contents %d 0 R >>", pw, ph, im, cs),
+			fmt.Sprintf("<< /Type /XObject /Subtype /Image /Width %d /Height %d /ColorSpace /DeviceGray /BitsPerComponent 8 /Filter /FlateDecode /Length %d >>\nstream\n%s\nendstream", w, h, raw.Len(), raw.Bytes()),
+			fmt.Sprintf("<< /Length %d >>\nstream\n%sendstream", len(content), content),
+		)
+	}
+	var out bytes.Buffer
+	out.WriteString("%PDF-1.4\n")
+	offsets := make([]int, len(objs))
+	for i, o := range objs {
+		offsets[i] = out.Len()
+		fmt.Fprintf(&out, "%d 0 obj\n%s\nendobj\n", i+1, o)
+	}
+	xref := out.Len()
+	fmt.Fprintf(&out, "xref\n0 %d\n0000000000 65535 f \n", len(objs)+1)
+	for _, off := range offsets {
+		fmt.Fprintf(&out, "%010d 00000 n \n", off)
+	}
+	fmt.Fprintf(&out, "trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n", len(objs)+1, xref)
+	return out.Bytes()
+}
+
+// codeFacts returns what a batch says of each error code: its symptom, cause and steps, one string
+// per code key.
+func codeFacts(b *fixgraph.Batch) map[string]string {
+	out := make(map[string]string)
+	for _, n := range b.Nodes {
+		switch n := n.(type) {
+		case *fixgraph.ErrorCode:
+			k := fixgraph.CodeKey(n.Code)
+			out[k] = n.Symptom[b.Document.Language] + " / " + n.Cause[b.Document.Language] + out[k]
+		case *fixgraph.RepairGuide:
+			k := fixgraph.CodeKey(n.Code)
+			out[k] += " / " + strings.Join(n.Steps, " ")
+		}
+	}
+	return out
+}
+
+// similarity is 1 minus the edit distance of two texts' letters and digits over the longer's length.
+func similarity(a, b string) float64 {
+	keep := func(s string) []rune {
+		var out []rune
+		for _, r := range strings.ToLower(s) {
+			if unicode.IsLetter(r) || unicode.IsDigit(r) {
+				out = append(out, r)
+			}
+		}
+		return out
+	}
+	x, y := keep(a), keep(b)
+	if len(x) == 0 && len(y) == 0 {
+		return 1
+	}
+	prev := make([]int, len(y)+1)
+	cur := make([]int, len(y)+1)
+	for j := range prev {
+		prev[j] = j
+	}
+	for i := 1; i <= len(x); i++ {
+		cur[0] = i
+		for j := 1; j <= len(y); j++ {
+			c := prev[j-1]
+			if x[i-1] != y[j-1] {
+				c++
+			}
+			cur[j] = min(c, prev[j]+1, cur[j-1]+1)
+		}
+		prev, cur = cur, prev
+	}
+	return 1 - float64(prev[len(y)])/float64(max(len(x), len(y)))
+}
+
+// TestOCRMeasure compares what OCR'd scans of the test PDFs yield with what their text layers
+// yield: codes found, codes made up, and how close each found code's symptom, cause and steps are,
+// for Tesseract's page segmentation modes. It runs when FIXGRAPH_OCR_MEASURE is set (to the modes,
+// e.g. "3 4 6"); it is how ocrPSM was chosen.
+func TestOCRMeasure(t *testing.T) {
+	modes := strings.Fields(os.Getenv("FIXGRAPH_OCR_MEASURE"))
+	if len(modes) == 0 {
+		t.Skip("set FIXGRAPH_OCR_MEASURE to the page segmentation modes to compare, e.g. \"3 4 6\"")
+	}
+	mustHaveOCR(t)
+	files := []string{filepath.Join("..", "fixtures", serviceManual), "testdata/ocr/table-zh-hans.pdf", "testdata/ocr/table-zh-hant.pdf", "testdata/ocr/table-en.pdf"}
+	defer func(psm string) { ocrPSM = psm }(ocrPSM)
+	for _, psm := range modes {
+		ocrPSM = psm
+		var found, want, extra int
+		var sim float64
+		var pages int
+		start := time.Now()
+		for _, f := range files {
+			data, err := os.ReadFile(f)
+			if err != nil {
+				t.Fatal(err)
+			}
+			text, err := (&Pipeline{Now: fixedNow}).Parse(context.Background(), f, data)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var imgs []*image.Gray
+			for p := 1; p <= text.Document.Pages; p++ {
+				imgs = append(imgs, mustRasterise(t, data, 300, p)...)
+			}
+			pages += len(imgs)
+			scan, err := (&Pipeline{Now: fixedNow}).Parse(context.Background(), f, imagePDF(t, 300, imgs...))
+			if err != nil {
+				t.Logf("psm %s %s: %v", psm, f, err)
+				continue
+			}
+			exp, got := codeFacts(text), codeFacts(scan)
+			for k, v := range exp {
+				want++
+				if g, ok := got[k]; ok {
+					found++
+					sim += similarity(v, g)
+				} else if testing.Verbose() {
+					t.Logf("psm %s %s: %s missing", psm, filepath.Base(f), k)
+				}
+			}
+			for k, v := range got {
+				if _, ok := exp[k]; !ok {
+					extra++
+					if testing.Verbose() {
+						t.Logf("psm %s %s: %s made up: %s", psm, filepath.Base(f), k, v)
+					}
+				}
+			}
+			if testing.Verbose() {
+				for k, v := range got {
+					if e, ok := exp[k]; ok && similarity(e, v) < 0.9 {
+						t.Logf("psm %s %s: %s %.2f\n  text %s\n  ocr  %s", psm, filepath.Base(f), k, similarity(e, v), e, v)
+					}
+				}
+			}
+		}
+		t.Logf("psm %s: codes %d/%d, %d made up, mean similarity of found codes' facts %.3f; %d pages in %s", psm, found, want, extra, sim/float64(max(found, 1)), pages, time.Since(start).Round(time.Second))
+	}
+}
+
+// mustScan makes a scanned copy of a text PDF: each page rendered at 300 dpi and wrapped, as an
+// image only, in a PDF of its own.
+func mustScan(tb testing.TB, name string, pages int) []byte {
+	tb.Helper()
+	data, err := os.ReadFile(name)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	var ps []int
+	for p := 1; p <= pages; p++ {
+		ps = append(ps, p)
+	}
+	return imagePDF(tb, 300, mustRasterise(tb, data, 300, ps...)...)
+}
+
+// TestOCRScannedTables reads scans of error-code tables (Simplified and Traditional Chinese,
+// English; testdata/ocr/*.html printed to PDF with WenQuanYi Micro Hei and DejaVu Sans, then
+// rendered to images here) into the nodes their text layers give: the same codes, each with its
+// symptom and, where the text layer has one, its repair guide, in sections that say they were read
+// by OCR and how sure it was.
+func TestOCRScannedTables(t *testing.T) {
+	mustHaveOCR(t)
+	tests := []struct {
+		file          string
+		lang          string
+		symptom, step string // in E1's symptom and steps; no step: the text layer gives no guide
+		heading       string // a section's heading
+	}{
+		{"table-zh-hans.pdf", "zh", "不加热", "燃气阀门", "1. 故障代码"},
+		// The table's columns are named in Traditional characters, which the column names
+		// (tablecols.go) do not include yet: neither the text layer nor OCR finds its remedies.
+		{"table-zh-hant.pdf", "zh", "不加熱", "", "1. 故障代碼"},
+		{"table-en.pdf", "en", "No heating", "gas valve", "1. Error codes"},
+	}
+	type facts struct {
+		symptom string
+		steps   []string
+	}
+	read := func(b *fixgraph.Batch) (codes []string, got map[string]*facts) {
+		got = make(map[string]*facts)
+		for _, n := range b.Nodes {
+			switch n := n.(type) {
+			case *fixgraph.ErrorCode:
+				codes = append(codes, n.Code)
+				got[n.Code] = &facts{symptom: n.Symptom[b.Document.Language]}
+			case *fixgraph.RepairGuide:
+				if f := got[n.Code]; f != nil {
+					f.steps = n.Steps
+				}
+			}
+		}
+		return codes, got
+	}
+	for _, tt := range tests {
+		t.Run(tt.file, func(t *testing.T) {
+			name := filepath.Join("testdata", "ocr", tt.file)
+			data, err := os.ReadFile(name)
+			if err != nil {
+				t.Fatal(err)
+			}
+			text, err := (&Pipeline{Now: fixedNow}).Parse(context.Background(), tt.file, data)
+			if err != nil {
+				t.Fatal(err)
+			}
+			b, err := (&Pipeline{Now: fixedNow}).Parse(context.Background(), tt.file, mustScan(t, name, 1))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if b.Document.Kind != fixgraph.KindManual || b.Document.Language != tt.lang {
+				t.Errorf("document kind %s, language %s; want a manual in %s", b.Document.Kind, b.Document.Language, tt.lang)
+			}
+			wantCodes, want := read(text)
+			codes, got := read(b)
+			if !slices.Equal(codes, wantCodes) || len(codes) != 4 {
+				t.Fatalf("codes %q, want %q as the text layer gives\n%s", codes, wantCodes, summarize(b))
+			}
+			// Tesseract's Chinese models misread a character here and there (有温过高 for 水温过高):
+			// symptoms are alike, not equal.
+			total := 0.0
+			for _, c := range codes {
+				sim := similarity(got[c].symptom, want[c].symptom)
+				if total += sim; sim < 0.4 {
+					t.Errorf("%s's symptom %q, want one like %q (similarity %.2f)", c, got[c].symptom, want[c].symptom, sim)
+				}
+				if (len(got[c].steps) > 0) != (len(want[c].steps) > 0) {
+					t.Errorf("%s's steps %q, want %q", c, got[c].steps, want[c].steps)
+				}
+			}
+			if mean := total / float64(len(codes)); mean < 0.8 {
+				t.Errorf("symptoms' mean similarity to the text layer's %.2f, want 0.8 or more", mean)
+			}
+			if e1 := got["E1"]; !strings.Contains(e1.symptom, tt.symptom) {
+				t.Errorf("E1's symptom %q, want it to say %q", e1.symptom, tt.symptom)
+			} else if tt.step != "" && (len(e1.steps) != 2 || !strings.Contains(strings.Join(e1.steps, " "), tt.step)) {
+				t.Errorf("E1's steps %q, want two, saying %q", e1.steps, tt.step)
+			}
+			headings := 0
+			for _, sec := range b.Sections() {
+				if sec.Page != 1 || sec.OCRConfidence < 0.5 || sec.OCRConfidence > 1 {
+					t.Errorf("section %q: page %d, OCR confidence %v; want page 1, read by OCR with a confidence over 0.5", sec.Heading, sec.Page, sec.OCRConfidence)
+				}
+				if sec.Heading == tt.heading {
+					headings++
+				}
+			}
+			if headings != 1 {
+				t.Errorf("no section headed %q:\n%s", tt.heading, summarize(b))
+			}
+		})
+	}
+}
+
+// TestOCRMixedPages reads a PDF whose first page has a text layer and whose second is a scan: the
+// scanned page is read by OCR, the other is not, and only the scanned page's sections say so.
+func TestOCRMixedPages(t *testing.T) {
+	mustHaveOCR(t)
+	dir := t.TempDir()
+	text := filepath.Join(dir, "text.pdf")
+	scan := filepath.Join(dir, "scan.pdf")
+	both := filepath.Join(dir, "both.pdf")
+	if err := os.WriteFile(text, minimalPDF([]pdfTextLine{
+		{18, 72, 760, "WH-7100 service notes"},
+		{14, 72, 730, "About these notes"},
+		{11, 72, 712, "The error code table is on the next page."},
+	}), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(scan, mustScan(t, filepath.Join("testdata", "ocr", "table-en.pdf"), 1), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if msg, err := exec.Command("pdfunite", text, scan, both).CombinedOutput(); err != nil {
+		t.Skipf("pdfunite: %v: %s", err, msg)
+	}
+	data, err := os.ReadFile(both)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// One language, one reading of the page: TestOCRScannedTables covers choosing them.
+	b, err := (&Pipeline{Now: fixedNow, PDF: PDFOptions{OCRLanguages: "eng"}}).Parse(context.Background(), "both.pdf", data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var codes []string
+	for _, n := range b.Nodes {
+		if c, ok := n.(*fixgraph.ErrorCode); ok {
+			codes = append(codes, c.Code)
+		}
+	}
+	if want := []string{"E1", "E2", "E3", "E5"}; !slices.Equal(codes, want) {
+		t.Errorf("codes %q, want %q\n%s", codes, want, summarize(b))
+	}
+	for _, sec := range b.Sections() {
+		if scanned := sec.OCRConfidence > 0; scanned != (sec.Page == 2) {
+			t.Errorf("section %q on page %d: OCR confidence %v; want one on page 2 only", sec.Heading, sec.Page, sec.OCRConfidence)
+		}
+	}
+}
+
+// TestOCRBounds: a file with more pages to OCR than allowed is refused before any is read, a
+// cancelled context stops OCR, and without Tesseract a scan is unreadable with a message naming
+// what to install.
+func TestOCRBounds(t *testing.T) {
+	blank := image.NewGray(image.Rect(0, 0, 850, 1100))
+	for i := range blank.Pix {
+		blank.Pix[i] = 255
+	}
+	twoPages := imagePDF(t, 100, blank, blank)
+
+	t.Run("without OCR", func(t *testing.T) {
+		for _, opt := range []PDFOptions{{Tesseract: "-"}, {Tesseract: filepath.Join(t.TempDir(), "tesseract")}} {
+			_, err := (&Pipeline{Now: fixedNow, PDF: opt}).Parse(context.Background(), "scan.pdf", twoPages)
+			if fixgraph.CodeOf(err) != fixgraph.EUNREADABLE || !strings.Contains(err.Error(), "no text layer") {
+				t.Errorf("tesseract %q: %v; want EUNREADABLE, saying the PDF has no text layer", opt.Tesseract, err)
+			}
+			if opt.Tesseract != "-" && !strings.Contains(err.Error(), "tesseract-ocr") {
+				t.Errorf("tesseract %q: %v; want it to name the packages to install", opt.Tesseract, err)
+			}
+		}
+	})
+	mustHaveOCR(t)
+	t.Run("too many pages", func(t *testing.T) {
+		start := time.Now()
+		_, err := (&Pipeline{Now: fixedNow, PDF: PDFOptions{OCRPages: 1}}).Parse(context.Background(), "scan.pdf", twoPages)
+		if fixgraph.CodeOf(err) != fixgraph.ETOOLARGE || !strings.Contains(err.Error(), "at most 1 page") {
+			t.Errorf("%v; want ETOOLARGE, saying OCR reads at most 1 page", err)
+		}
+		if d := time.Since(start); d > 5*time.Second {
+			t.Errorf("refusing took %s; want no page read", d)
+		}
+	})
+	t.Run("cancelled", func(t *testing.T) {
+		ctx, cancel := context.WithCancel(context.Background())
+		cancel()
+		_, err := (&Pipeline{Now: fixedNow}).Parse(ctx, "scan.pdf", twoPages)
+		if !errors.Is(err, context.Canceled) {
+			t.Errorf("%v; want context.Canceled", err)
+		}
+	})
+	t.Run("blank pages", func(t *testing.T) {
+		_, err := (&Pipeline{Now: fixedNow}).Parse(context.Background(), "scan.pdf", twoPages)
+		if fixgraph.CodeOf(err) != fixgraph.EUNREADABLE || !strings.Contains(err.Error(), "OCR found no text") {
+			t.Errorf("%v; want EUNREADABLE, saying OCR found no text", err)
+		}
+	})
+}
