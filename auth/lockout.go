@@ -90,7 +90,11 @@ func succeeded(tx *bolt.Tx, name string) error {
 
 // errLocked is what a sign-in to a locked account is told. It says the account is locked, which
 // tells that it exists; a made-up name is held back by AllowSignIn's per-account limit instead.
-func errLocked(until time.Time) error {
+// The failure that locks it is told it failed, like any other.
+func errLocked(until time.Time) error { return LockedError(until) }
+
+// LockedError returns the error that says an account is locked until then.
+func LockedError(until time.Time) error {
 	return fixgraph.Errorf(fixgraph.ERATELIMITED, "the account is locked after %d failed sign-ins until %s UTC; try again then, or ask an admin to unlock it",
 		LockAfter, until.UTC().Format("15:04:05"))
 }

@@ -8,6 +8,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/pquerna/otp"
 	bolt "go.etcd.io/bbolt"
 
 	"github.com/fixgraph/fixgraph"
@@ -362,7 +363,7 @@ type Enrolment struct {
 // ConfirmEnrolment sees a code of it (for enrolTTL). An account that has MFA keeps it until then;
 // starting again replaces the secret waiting.
 func (s *Store) StartEnrolment(name string) (*Enrolment, error) {
-	key, err := newTOTPKey(name)
+	key, err := newTOTPKey(name, nil)
 	if err != nil {
 		return nil, fmt.Errorf("making a TOTP secret: %w", err)
 	}
@@ -384,11 +385,45 @@ func (s *Store) StartEnrolment(name string) (*Enrolment, error) {
 	if err != nil {
 		return nil, err
 	}
+	return enrolmentOf(key), nil
+}
+
+func enrolmentOf(key *otp.Key) *Enrolment {
 	qr, err := qrDataURI(key)
 	if err != nil {
 		qr = "" // the URI and the secret still work
 	}
-	return &Enrolment{URI: key.URL(), QR: qr, Secret: key.Secret()}, nil
+	return &Enrolment{URI: key.URL(), QR: qr, Secret: key.Secret()}
+}
+
+// WaitingEnrolment returns the secret StartEnrolment made for name that still waits for its
+// first code, to show it again after a wrong code; ENOTFOUND when there is none.
+func (s *Store) WaitingEnrolment(name string) (*Enrolment, error) {
+	var m *mfaRecord
+	err := s.db.View(func(tx *bolt.Tx) error {
+		var err error
+		m, err = getMFA(tx, name)
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	if m.Next == "" || s.now().Sub(m.NextAt) > enrolTTL {
+		return nil, fixgraph.Errorf(fixgraph.ENOTFOUND, "no new secret is waiting")
+	}
+	secret, err := unseal(s.SecretKey, name, m.Next)
+	if err != nil {
+		return nil, fixgraph.WrapError(fixgraph.EINTERNAL, err, "reading the new second factor of %q", name)
+	}
+	raw, err := b32NoPad.DecodeString(secret)
+	if err != nil {
+		return nil, fmt.Errorf("decoding the new second factor of %q: %w", name, err)
+	}
+	key, err := newTOTPKey(name, raw)
+	if err != nil {
+		return nil, err
+	}
+	return enrolmentOf(key), nil
 }
 
 // ConfirmEnrolment turns on the secret StartEnrolment made for name when code is a current code

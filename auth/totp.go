@@ -71,11 +71,15 @@ func TOTPCode(secret string, t time.Time) (string, error) {
 	return totp.GenerateCodeCustom(secret, t, totp.ValidateOpts{Period: TOTPPeriod, Digits: otp.DigitsSix, Algorithm: otp.AlgorithmSHA1})
 }
 
-// newTOTPKey makes a new random secret for the account name.
-func newTOTPKey(name string) (*otp.Key, error) {
+// newTOTPKey makes the key of the account name with secret, or with a new random one when
+// secret is nil.
+func newTOTPKey(name string, secret []byte) (*otp.Key, error) {
 	return totp.Generate(totp.GenerateOpts{Issuer: TOTPIssuer, AccountName: name, Period: TOTPPeriod,
-		SecretSize: secretBytes, Digits: otp.DigitsSix, Algorithm: otp.AlgorithmSHA1})
+		SecretSize: secretBytes, Secret: secret, Digits: otp.DigitsSix, Algorithm: otp.AlgorithmSHA1})
 }
+
+// b32NoPad reads secrets as otpauth:// URIs write them.
+var b32NoPad = base32.StdEncoding.WithPadding(base32.NoPadding)
 
 // qrDataURI returns the otpauth:// URI of key as a QR code in a data: URI (PNG), for an <img>
 // under a Content-Security-Policy that allows data: images and no inline script.

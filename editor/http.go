@@ -124,6 +124,7 @@ func (h *Handler) Init() error {
 	m.Handle("GET /editor/unanswered", h.session(h.unanswered))
 	m.Handle("GET /editor/uploads", h.session(h.uploads))
 	h.reviewRoutes(m)
+	h.mfaRoutes(m)
 	h.mux = m
 	return nil
 }
@@ -252,16 +253,19 @@ func (h *Handler) signIn(w http.ResponseWriter, r *http.Request) {
 		h.render(w, http.StatusTooManyRequests, "signin", pg)
 		return
 	}
-	token, _, p, err := h.Accounts.SignIn(r.PostFormValue("name"), r.PostFormValue("password"))
+	a, err := h.Accounts.Password(r.PostFormValue("name"), r.PostFormValue("password"))
 	done(err == nil)
 	if err != nil {
-		h.Service.audit(r.Context(), "signin.failed", "user:"+r.PostFormValue("name"), map[string]string{"via": "editor"})
+		h.auditAttempt(r, a, err)
 		pg.Error = fixgraph.MessageOf(err)
 		h.render(w, fixgraph.HTTPStatus(fixgraph.CodeOf(err)), "signin", pg)
 		return
 	}
-	h.Service.audit(fixgraph.WithPrincipal(r.Context(), p), "signin", p.ID, map[string]string{"via": "editor"})
-	auth.SetSessionCookie(w, token, h.Secure)
+	if a.Challenge != auth.ChallengeNone {
+		h.secondStep(w, r, a, next)
+		return
+	}
+	h.signedIn(w, r, a)
 	http.Redirect(w, r, next, http.StatusSeeOther)
 }
 
