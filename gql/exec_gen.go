@@ -108,6 +108,12 @@ type ComplexityRoot struct {
 		URL         func(childComplexity int) int
 	}
 
+	Department struct {
+		Name                func(childComplexity int) int
+		ReviewBeforePublish func(childComplexity int) int
+		UpdatedBy           func(childComplexity int) int
+	}
+
 	Document struct {
 		ContentHash func(childComplexity int) int
 		Department  func(childComplexity int) int
@@ -163,20 +169,22 @@ type ComplexityRoot struct {
 	}
 
 	Job struct {
-		Counts     func(childComplexity int) int
-		CreatedAt  func(childComplexity int) int
-		Department func(childComplexity int) int
-		Error      func(childComplexity int) int
-		Files      func(childComplexity int, outcome *string, offset int, limit int) int
-		FinishedAt func(childComplexity int) int
-		ID         func(childComplexity int) int
-		Kind       func(childComplexity int) int
-		Processed  func(childComplexity int) int
-		Resumed    func(childComplexity int) int
-		StartedAt  func(childComplexity int) int
-		State      func(childComplexity int) int
-		Total      func(childComplexity int) int
-		Visibility func(childComplexity int) int
+		AwaitingReview func(childComplexity int) int
+		Counts         func(childComplexity int) int
+		CreatedAt      func(childComplexity int) int
+		Department     func(childComplexity int) int
+		Error          func(childComplexity int) int
+		Files          func(childComplexity int, outcome *string, offset int, limit int) int
+		FinishedAt     func(childComplexity int) int
+		ID             func(childComplexity int) int
+		Kind           func(childComplexity int) int
+		Processed      func(childComplexity int) int
+		Resumed        func(childComplexity int) int
+		Review         func(childComplexity int) int
+		StartedAt      func(childComplexity int) int
+		State          func(childComplexity int) int
+		Total          func(childComplexity int) int
+		Visibility     func(childComplexity int) int
 	}
 
 	JobCounts struct {
@@ -191,6 +199,7 @@ type ComplexityRoot struct {
 		Code       func(childComplexity int) int
 		DocumentID func(childComplexity int) int
 		Error      func(childComplexity int) int
+		InReview   func(childComplexity int) int
 		Kind       func(childComplexity int) int
 		Name       func(childComplexity int) int
 		Outcome    func(childComplexity int) int
@@ -208,15 +217,18 @@ type ComplexityRoot struct {
 	}
 
 	Mutation struct {
-		CancelJob    func(childComplexity int, id string) int
-		Crawl        func(childComplexity int, input CrawlInput) int
-		CreateAPIKey func(childComplexity int, name string, role string, department *string, expiresIn *string) int
-		CreateUser   func(childComplexity int, name string, password string, role string, department *string) int
-		Feedback     func(childComplexity int, answerID string, helpful bool, comment *string) int
-		RevokeAPIKey func(childComplexity int, id string) int
-		SetStock     func(childComplexity int, levels []*StockInput) int
-		SetUserRole  func(childComplexity int, name string, role string, department *string) int
-		Upload       func(childComplexity int, files []*graphql.Upload, department *string, visibility *string) int
+		ApproveDocuments func(childComplexity int, job string, documents []string) int
+		CancelJob        func(childComplexity int, id string) int
+		Crawl            func(childComplexity int, input CrawlInput) int
+		CreateAPIKey     func(childComplexity int, name string, role string, department *string, expiresIn *string) int
+		CreateUser       func(childComplexity int, name string, password string, role string, department *string) int
+		Feedback         func(childComplexity int, answerID string, helpful bool, comment *string) int
+		RejectDocuments  func(childComplexity int, job string, documents []string) int
+		RevokeAPIKey     func(childComplexity int, id string) int
+		SetDepartment    func(childComplexity int, name string, reviewBeforePublish bool) int
+		SetStock         func(childComplexity int, levels []*StockInput) int
+		SetUserRole      func(childComplexity int, name string, role string, department *string) int
+		Upload           func(childComplexity int, files []*graphql.Upload, department *string, visibility *string) int
 	}
 
 	NewAPIKey struct {
@@ -258,11 +270,13 @@ type ComplexityRoot struct {
 		APIKeys         func(childComplexity int) int
 		Ask             func(childComplexity int, question string, conversation *ConversationInput) int
 		AskSeries       func(childComplexity int, by *string, key *string, bucket string, from *time.Time, to *time.Time) int
+		Departments     func(childComplexity int) int
 		Document        func(childComplexity int, id string) int
 		DocumentHistory func(childComplexity int, id string) int
 		ErrorCode       func(childComplexity int, id string) int
 		Faq             func(childComplexity int, id string) int
 		Job             func(childComplexity int, id string) int
+		JobReview       func(childComplexity int, id string) int
 		Jobs            func(childComplexity int, department *string, limit int) int
 		Me              func(childComplexity int) int
 		Node            func(childComplexity int, id string) int
@@ -301,6 +315,12 @@ type ComplexityRoot struct {
 		Title    func(childComplexity int) int
 		Videos   func(childComplexity int) int
 		Warnings func(childComplexity int) int
+	}
+
+	ReviewItem struct {
+		Document func(childComplexity int) int
+		File     func(childComplexity int) int
+		State    func(childComplexity int) int
 	}
 
 	SearchHit struct {
@@ -434,6 +454,8 @@ type JobResolver interface {
 	FinishedAt(ctx context.Context, obj *fixgraph.Job) (*time.Time, error)
 
 	Files(ctx context.Context, obj *fixgraph.Job, outcome *string, offset int, limit int) ([]*fixgraph.JobFile, error)
+
+	AwaitingReview(ctx context.Context, obj *fixgraph.Job) (int, error)
 }
 type JobFileResolver interface {
 	DocumentID(ctx context.Context, obj *fixgraph.JobFile) (*string, error)
@@ -443,6 +465,7 @@ type JobFileResolver interface {
 
 	Error(ctx context.Context, obj *fixgraph.JobFile) (*string, error)
 	Code(ctx context.Context, obj *fixgraph.JobFile) (*string, error)
+	InReview(ctx context.Context, obj *fixgraph.JobFile) (bool, error)
 }
 type MeResolver interface {
 	Role(ctx context.Context, obj *fixgraph.Principal) (string, error)
@@ -458,6 +481,9 @@ type MutationResolver interface {
 	Upload(ctx context.Context, files []*graphql.Upload, department *string, visibility *string) (*fixgraph.Job, error)
 	Crawl(ctx context.Context, input CrawlInput) (*fixgraph.Job, error)
 	CancelJob(ctx context.Context, id string) (*fixgraph.Job, error)
+	SetDepartment(ctx context.Context, name string, reviewBeforePublish bool) (*fixgraph.Department, error)
+	ApproveDocuments(ctx context.Context, job string, documents []string) ([]*fixgraph.ReviewItem, error)
+	RejectDocuments(ctx context.Context, job string, documents []string) ([]*fixgraph.ReviewItem, error)
 }
 type PartResolver interface {
 	Name(ctx context.Context, obj *fixgraph.Part, lang *string) (string, error)
@@ -502,6 +528,8 @@ type QueryResolver interface {
 	Job(ctx context.Context, id string) (*fixgraph.Job, error)
 	Jobs(ctx context.Context, department *string, limit int) ([]*fixgraph.Job, error)
 	DocumentHistory(ctx context.Context, id string) ([]*fixgraph.Revision, error)
+	Departments(ctx context.Context) ([]*fixgraph.Department, error)
+	JobReview(ctx context.Context, id string) ([]*fixgraph.ReviewItem, error)
 }
 type RelatedResolver interface {
 	ErrorCode(ctx context.Context, obj *fixgraph.Related) (*string, error)
@@ -774,6 +802,25 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.Citation.URL(childComplexity), true
 
+	case "Department.name":
+		if e.ComplexityRoot.Department.Name == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Department.Name(childComplexity), true
+	case "Department.reviewBeforePublish":
+		if e.ComplexityRoot.Department.ReviewBeforePublish == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Department.ReviewBeforePublish(childComplexity), true
+	case "Department.updatedBy":
+		if e.ComplexityRoot.Department.UpdatedBy == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Department.UpdatedBy(childComplexity), true
+
 	case "Document.contentHash":
 		if e.ComplexityRoot.Document.ContentHash == nil {
 			break
@@ -1028,6 +1075,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.Handoff.Summary(childComplexity), true
 
+	case "Job.awaitingReview":
+		if e.ComplexityRoot.Job.AwaitingReview == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Job.AwaitingReview(childComplexity), true
 	case "Job.counts":
 		if e.ComplexityRoot.Job.Counts == nil {
 			break
@@ -1093,6 +1146,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Job.Resumed(childComplexity), true
+	case "Job.review":
+		if e.ComplexityRoot.Job.Review == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Job.Review(childComplexity), true
 	case "Job.startedAt":
 		if e.ComplexityRoot.Job.StartedAt == nil {
 			break
@@ -1167,6 +1226,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.JobFile.Error(childComplexity), true
+	case "JobFile.inReview":
+		if e.ComplexityRoot.JobFile.InReview == nil {
+			break
+		}
+
+		return e.ComplexityRoot.JobFile.InReview(childComplexity), true
 	case "JobFile.kind":
 		if e.ComplexityRoot.JobFile.Kind == nil {
 			break
@@ -1235,6 +1300,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.Me.Role(childComplexity), true
 
+	case "Mutation.approveDocuments":
+		if e.ComplexityRoot.Mutation.ApproveDocuments == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_approveDocuments_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.ApproveDocuments(childComplexity, args["job"].(string), args["documents"].([]string)), true
 	case "Mutation.cancelJob":
 		if e.ComplexityRoot.Mutation.CancelJob == nil {
 			break
@@ -1290,6 +1366,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.Feedback(childComplexity, args["answerId"].(string), args["helpful"].(bool), args["comment"].(*string)), true
+	case "Mutation.rejectDocuments":
+		if e.ComplexityRoot.Mutation.RejectDocuments == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_rejectDocuments_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.RejectDocuments(childComplexity, args["job"].(string), args["documents"].([]string)), true
 	case "Mutation.revokeAPIKey":
 		if e.ComplexityRoot.Mutation.RevokeAPIKey == nil {
 			break
@@ -1301,6 +1388,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.RevokeAPIKey(childComplexity, args["id"].(string)), true
+	case "Mutation.setDepartment":
+		if e.ComplexityRoot.Mutation.SetDepartment == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_setDepartment_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.SetDepartment(childComplexity, args["name"].(string), args["reviewBeforePublish"].(bool)), true
 	case "Mutation.setStock":
 		if e.ComplexityRoot.Mutation.SetStock == nil {
 			break
@@ -1520,6 +1618,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.AskSeries(childComplexity, args["by"].(*string), args["key"].(*string), args["bucket"].(string), args["from"].(*time.Time), args["to"].(*time.Time)), true
+	case "Query.departments":
+		if e.ComplexityRoot.Query.Departments == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Query.Departments(childComplexity), true
 	case "Query.document":
 		if e.ComplexityRoot.Query.Document == nil {
 			break
@@ -1576,6 +1680,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.Job(childComplexity, args["id"].(string)), true
+	case "Query.jobReview":
+		if e.ComplexityRoot.Query.JobReview == nil {
+			break
+		}
+
+		args, err := ec.field_Query_jobReview_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.JobReview(childComplexity, args["id"].(string)), true
 	case "Query.jobs":
 		if e.ComplexityRoot.Query.Jobs == nil {
 			break
@@ -1840,6 +1955,25 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.RepairGuide.Warnings(childComplexity), true
+
+	case "ReviewItem.document":
+		if e.ComplexityRoot.ReviewItem.Document == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ReviewItem.Document(childComplexity), true
+	case "ReviewItem.file":
+		if e.ComplexityRoot.ReviewItem.File == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ReviewItem.File(childComplexity), true
+	case "ReviewItem.state":
+		if e.ComplexityRoot.ReviewItem.State == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ReviewItem.State(childComplexity), true
 
 	case "SearchHit.document":
 		if e.ComplexityRoot.SearchHit.Document == nil {
@@ -2237,7 +2371,7 @@ func newExecutionContext(
 	}
 }
 
-//go:embed "admin.graphqls" "analytics.graphqls" "answer.graphqls" "graph.graphqls" "ingest.graphqls" "schema.graphqls"
+//go:embed "admin.graphqls" "analytics.graphqls" "answer.graphqls" "graph.graphqls" "ingest.graphqls" "review.graphqls" "schema.graphqls"
 var sourcesFS embed.FS
 
 func sourceData(filename string) string {
@@ -2254,6 +2388,7 @@ var sources = []*ast.Source{
 	{Name: "answer.graphqls", Input: sourceData("answer.graphqls"), BuiltIn: false},
 	{Name: "graph.graphqls", Input: sourceData("graph.graphqls"), BuiltIn: false},
 	{Name: "ingest.graphqls", Input: sourceData("ingest.graphqls"), BuiltIn: false},
+	{Name: "review.graphqls", Input: sourceData("review.graphqls"), BuiltIn: false},
 	{Name: "schema.graphqls", Input: sourceData("schema.graphqls"), BuiltIn: false},
 }
 var parsedSchema = gqlparser.MustLoadSchema(sources...)
@@ -2362,6 +2497,18 @@ func (ec *executionContext) childFields_Citation(ctx context.Context, field grap
 		return ec.fieldContext_Citation_page(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type Citation", field.Name)
+}
+
+func (ec *executionContext) childFields_Department(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "name":
+		return ec.fieldContext_Department_name(ctx, field)
+	case "reviewBeforePublish":
+		return ec.fieldContext_Department_reviewBeforePublish(ctx, field)
+	case "updatedBy":
+		return ec.fieldContext_Department_updatedBy(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type Department", field.Name)
 }
 
 func (ec *executionContext) childFields_Document(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -2502,6 +2649,10 @@ func (ec *executionContext) childFields_Job(ctx context.Context, field graphql.C
 		return ec.fieldContext_Job_counts(ctx, field)
 	case "files":
 		return ec.fieldContext_Job_files(ctx, field)
+	case "review":
+		return ec.fieldContext_Job_review(ctx, field)
+	case "awaitingReview":
+		return ec.fieldContext_Job_awaitingReview(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type Job", field.Name)
 }
@@ -2544,6 +2695,8 @@ func (ec *executionContext) childFields_JobFile(ctx context.Context, field graph
 		return ec.fieldContext_JobFile_error(ctx, field)
 	case "code":
 		return ec.fieldContext_JobFile_code(ctx, field)
+	case "inReview":
+		return ec.fieldContext_JobFile_inReview(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type JobFile", field.Name)
 }
@@ -2674,6 +2827,18 @@ func (ec *executionContext) childFields_RepairGuide(ctx context.Context, field g
 		return ec.fieldContext_RepairGuide_citation(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type RepairGuide", field.Name)
+}
+
+func (ec *executionContext) childFields_ReviewItem(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "file":
+		return ec.fieldContext_ReviewItem_file(ctx, field)
+	case "document":
+		return ec.fieldContext_ReviewItem_document(ctx, field)
+	case "state":
+		return ec.fieldContext_ReviewItem_state(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type ReviewItem", field.Name)
 }
 
 func (ec *executionContext) childFields_SearchHit(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -3016,6 +3181,28 @@ func (ec *executionContext) field_Job_files_args(ctx context.Context, rawArgs ma
 	return args, nil
 }
 
+func (ec *executionContext) field_Mutation_approveDocuments_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "job",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNID2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["job"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "documents",
+		func(ctx context.Context, v any) ([]string, error) {
+			return ec.unmarshalOID2ᚕstringᚄ(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["documents"] = arg1
+	return args, nil
+}
+
 func (ec *executionContext) field_Mutation_cancelJob_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -3150,6 +3337,28 @@ func (ec *executionContext) field_Mutation_feedback_args(ctx context.Context, ra
 	return args, nil
 }
 
+func (ec *executionContext) field_Mutation_rejectDocuments_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "job",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNID2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["job"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "documents",
+		func(ctx context.Context, v any) ([]string, error) {
+			return ec.unmarshalOID2ᚕstringᚄ(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["documents"] = arg1
+	return args, nil
+}
+
 func (ec *executionContext) field_Mutation_revokeAPIKey_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -3161,6 +3370,28 @@ func (ec *executionContext) field_Mutation_revokeAPIKey_args(ctx context.Context
 		return nil, err
 	}
 	args["id"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_setDepartment_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "name",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNString2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["name"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "reviewBeforePublish",
+		func(ctx context.Context, v any) (bool, error) {
+			return ec.unmarshalNBoolean2bool(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["reviewBeforePublish"] = arg1
 	return args, nil
 }
 
@@ -3405,6 +3636,20 @@ func (ec *executionContext) field_Query_errorCode_args(ctx context.Context, rawA
 }
 
 func (ec *executionContext) field_Query_faq_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "id",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNID2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["id"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Query_jobReview_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
 	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "id",
@@ -4702,6 +4947,75 @@ func (ec *executionContext) _Citation_page(ctx context.Context, field graphql.Co
 }
 func (ec *executionContext) fieldContext_Citation_page(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Citation", field, false, false, "Int")
+}
+
+func (ec *executionContext) _Department_name(ctx context.Context, field graphql.CollectedField, obj *fixgraph.Department) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Department_name(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Name, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Department_name(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Department", field, false, false, "String")
+}
+
+func (ec *executionContext) _Department_reviewBeforePublish(ctx context.Context, field graphql.CollectedField, obj *fixgraph.Department) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Department_reviewBeforePublish(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ReviewBeforePublish, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Department_reviewBeforePublish(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Department", field, false, false, "Boolean")
+}
+
+func (ec *executionContext) _Department_updatedBy(ctx context.Context, field graphql.CollectedField, obj *fixgraph.Department) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Department_updatedBy(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.UpdatedBy, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Department_updatedBy(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Department", field, false, false, "String")
 }
 
 func (ec *executionContext) _Document_id(ctx context.Context, field graphql.CollectedField, obj *fixgraph.Document) (ret graphql.Marshaler) {
@@ -6088,6 +6402,52 @@ func (ec *executionContext) fieldContext_Job_files(ctx context.Context, field gr
 	return fc, nil
 }
 
+func (ec *executionContext) _Job_review(ctx context.Context, field graphql.CollectedField, obj *fixgraph.Job) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Job_review(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Review, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Job_review(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Job", field, false, false, "Boolean")
+}
+
+func (ec *executionContext) _Job_awaitingReview(ctx context.Context, field graphql.CollectedField, obj *fixgraph.Job) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Job_awaitingReview(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Job().AwaitingReview(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Job_awaitingReview(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Job", field, true, true, "Int")
+}
+
 func (ec *executionContext) _JobCounts_added(ctx context.Context, field graphql.CollectedField, obj *fixgraph.JobCounts) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -6431,6 +6791,29 @@ func (ec *executionContext) _JobFile_code(ctx context.Context, field graphql.Col
 }
 func (ec *executionContext) fieldContext_JobFile_code(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("JobFile", field, true, true, "String")
+}
+
+func (ec *executionContext) _JobFile_inReview(ctx context.Context, field graphql.CollectedField, obj *fixgraph.JobFile) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_JobFile_inReview(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.JobFile().InReview(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_JobFile_inReview(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("JobFile", field, true, true, "Boolean")
 }
 
 func (ec *executionContext) _Me_id(ctx context.Context, field graphql.CollectedField, obj *fixgraph.Principal) (ret graphql.Marshaler) {
@@ -6915,6 +7298,138 @@ func (ec *executionContext) fieldContext_Mutation_cancelJob(ctx context.Context,
 	}()
 	ctx = graphql.WithFieldContext(ctx, fc)
 	if fc.Args, err = ec.field_Mutation_cancelJob_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_setDepartment(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_setDepartment(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().SetDepartment(ctx, fc.Args["name"].(string), fc.Args["reviewBeforePublish"].(bool))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *fixgraph.Department) graphql.Marshaler {
+			return ec.marshalNDepartment2ᚖgithubᚗcomᚋfixgraphᚋfixgraphᚐDepartment(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_setDepartment(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Department(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_setDepartment_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_approveDocuments(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_approveDocuments(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().ApproveDocuments(ctx, fc.Args["job"].(string), fc.Args["documents"].([]string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*fixgraph.ReviewItem) graphql.Marshaler {
+			return ec.marshalNReviewItem2ᚕᚖgithubᚗcomᚋfixgraphᚋfixgraphᚐReviewItemᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_approveDocuments(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ReviewItem(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_approveDocuments_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_rejectDocuments(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_rejectDocuments(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().RejectDocuments(ctx, fc.Args["job"].(string), fc.Args["documents"].([]string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*fixgraph.ReviewItem) graphql.Marshaler {
+			return ec.marshalNReviewItem2ᚕᚖgithubᚗcomᚋfixgraphᚋfixgraphᚐReviewItemᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_rejectDocuments(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ReviewItem(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_rejectDocuments_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
 		ec.Error(ctx, err)
 		return fc, err
 	}
@@ -8596,6 +9111,82 @@ func (ec *executionContext) fieldContext_Query_documentHistory(ctx context.Conte
 	return fc, nil
 }
 
+func (ec *executionContext) _Query_departments(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_departments(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Query().Departments(ctx)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*fixgraph.Department) graphql.Marshaler {
+			return ec.marshalNDepartment2ᚕᚖgithubᚗcomᚋfixgraphᚋfixgraphᚐDepartmentᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_departments(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Department(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Query_jobReview(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_jobReview(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Query().JobReview(ctx, fc.Args["id"].(string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*fixgraph.ReviewItem) graphql.Marshaler {
+			return ec.marshalOReviewItem2ᚕᚖgithubᚗcomᚋfixgraphᚋfixgraphᚐReviewItemᚄ(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Query_jobReview(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ReviewItem(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Query_jobReview_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _Query___type(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -9083,6 +9674,93 @@ func (ec *executionContext) fieldContext_RepairGuide_citation(_ context.Context,
 		},
 	}
 	return fc, nil
+}
+
+func (ec *executionContext) _ReviewItem_file(ctx context.Context, field graphql.CollectedField, obj *fixgraph.ReviewItem) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ReviewItem_file(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.File, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v fixgraph.JobFile) graphql.Marshaler {
+			return ec.marshalNJobFile2githubᚗcomᚋfixgraphᚋfixgraphᚐJobFile(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ReviewItem_file(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "ReviewItem",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_JobFile(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _ReviewItem_document(ctx context.Context, field graphql.CollectedField, obj *fixgraph.ReviewItem) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ReviewItem_document(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Document, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *fixgraph.Document) graphql.Marshaler {
+			return ec.marshalODocument2ᚖgithubᚗcomᚋfixgraphᚋfixgraphᚐDocument(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_ReviewItem_document(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "ReviewItem",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Document(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _ReviewItem_state(ctx context.Context, field graphql.CollectedField, obj *fixgraph.ReviewItem) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ReviewItem_state(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.State, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ReviewItem_state(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ReviewItem", field, false, false, "String")
 }
 
 func (ec *executionContext) _SearchHit_section(ctx context.Context, field graphql.CollectedField, obj *fixgraph.Hit) (ret graphql.Marshaler) {
@@ -12057,6 +12735,49 @@ func (ec *executionContext) _Citation(ctx context.Context, sel ast.SelectionSet,
 	return out
 }
 
+var departmentImplementors = []string{"Department"}
+
+func (ec *executionContext) _Department(ctx context.Context, sel ast.SelectionSet, obj *fixgraph.Department) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, departmentImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("Department")
+		case "name":
+			out.Values[i] = ec._Department_name(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "reviewBeforePublish":
+			out.Values[i] = ec._Department_reviewBeforePublish(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "updatedBy":
+			out.Values[i] = ec._Department_updatedBy(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
 var documentImplementors = []string{"Document", "Node"}
 
 func (ec *executionContext) _Document(ctx context.Context, sel ast.SelectionSet, obj *fixgraph.Document) graphql.Marshaler {
@@ -12495,6 +13216,17 @@ func (ec *executionContext) _Job(ctx context.Context, sel ast.SelectionSet, obj 
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Job_files(ctx, field, obj)
 				})
+		case "review":
+			out.Values[i] = ec._Job_review(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "awaitingReview":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Job_awaitingReview(ctx, field, obj)
+				})
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
@@ -12630,6 +13362,12 @@ func (ec *executionContext) _JobFile(ctx context.Context, sel ast.SelectionSet, 
 				true, false,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._JobFile_code(ctx, field, obj)
+				})
+		case "inReview":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._JobFile_inReview(ctx, field, obj)
 				})
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
@@ -12776,6 +13514,27 @@ func (ec *executionContext) _Mutation(ctx context.Context, sel ast.SelectionSet)
 		case "cancelJob":
 			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
 				return ec._Mutation_cancelJob(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "setDepartment":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_setDepartment(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "approveDocuments":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_approveDocuments(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "rejectDocuments":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_rejectDocuments(ctx, field)
 			})
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
@@ -13197,6 +13956,18 @@ func (ec *executionContext) _Query(ctx context.Context, sel ast.SelectionSet) gr
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Query_documentHistory(ctx, field)
 				})
+		case "departments":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_departments(ctx, field)
+				})
+		case "jobReview":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_jobReview(ctx, field)
+				})
 		case "__type":
 			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
 				return ec._Query___type(ctx, field)
@@ -13355,6 +14126,49 @@ func (ec *executionContext) _RepairGuide(ctx context.Context, sel ast.SelectionS
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._RepairGuide_citation(ctx, field, obj)
 				})
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var reviewItemImplementors = []string{"ReviewItem"}
+
+func (ec *executionContext) _ReviewItem(ctx context.Context, sel ast.SelectionSet, obj *fixgraph.ReviewItem) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, reviewItemImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("ReviewItem")
+		case "file":
+			out.Values[i] = ec._ReviewItem_file(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "document":
+			out.Values[i] = ec._ReviewItem_document(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "state":
+			out.Values[i] = ec._ReviewItem_state(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
@@ -14359,6 +15173,30 @@ func (ec *executionContext) unmarshalNCrawlInput2githubᚗcomᚋfixgraphᚋfixgr
 	return res, graphql.ErrorOnPath(ctx, err)
 }
 
+func (ec *executionContext) marshalNDepartment2ᚕᚖgithubᚗcomᚋfixgraphᚋfixgraphᚐDepartmentᚄ(ctx context.Context, sel ast.SelectionSet, v []*fixgraph.Department) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNDepartment2ᚖgithubᚗcomᚋfixgraphᚋfixgraphᚐDepartment(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNDepartment2ᚖgithubᚗcomᚋfixgraphᚋfixgraphᚐDepartment(ctx context.Context, sel ast.SelectionSet, v *fixgraph.Department) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "Department!")
+		return graphql.Null
+	}
+	return ec._Department(ctx, sel, v)
+}
+
 func (ec *executionContext) marshalNDocument2ᚕᚖgithubᚗcomᚋfixgraphᚋfixgraphᚐDocumentᚄ(ctx context.Context, sel ast.SelectionSet, v []*fixgraph.Document) graphql.Marshaler {
 	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
@@ -14558,6 +15396,10 @@ func (ec *executionContext) marshalNJobCounts2githubᚗcomᚋfixgraphᚋfixgraph
 	return ec._JobCounts(ctx, sel, &v)
 }
 
+func (ec *executionContext) marshalNJobFile2githubᚗcomᚋfixgraphᚋfixgraphᚐJobFile(ctx context.Context, sel ast.SelectionSet, v fixgraph.JobFile) graphql.Marshaler {
+	return ec._JobFile(ctx, sel, &v)
+}
+
 func (ec *executionContext) marshalNJobFile2ᚕᚖgithubᚗcomᚋfixgraphᚋfixgraphᚐJobFileᚄ(ctx context.Context, sel ast.SelectionSet, v []*fixgraph.JobFile) graphql.Marshaler {
 	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
@@ -14692,6 +15534,30 @@ func (ec *executionContext) marshalNRepairGuide2ᚖgithubᚗcomᚋfixgraphᚋfix
 		return graphql.Null
 	}
 	return ec._RepairGuide(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNReviewItem2ᚕᚖgithubᚗcomᚋfixgraphᚋfixgraphᚐReviewItemᚄ(ctx context.Context, sel ast.SelectionSet, v []*fixgraph.ReviewItem) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNReviewItem2ᚖgithubᚗcomᚋfixgraphᚋfixgraphᚐReviewItem(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNReviewItem2ᚖgithubᚗcomᚋfixgraphᚋfixgraphᚐReviewItem(ctx context.Context, sel ast.SelectionSet, v *fixgraph.ReviewItem) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "ReviewItem!")
+		return graphql.Null
+	}
+	return ec._ReviewItem(ctx, sel, v)
 }
 
 func (ec *executionContext) marshalNSearchHit2ᚕᚖgithubᚗcomᚋfixgraphᚋfixgraphᚐHitᚄ(ctx context.Context, sel ast.SelectionSet, v []*fixgraph.Hit) graphql.Marshaler {
@@ -15247,6 +16113,41 @@ func (ec *executionContext) marshalOFloat2ᚖfloat64(ctx context.Context, sel as
 	return graphql.WrapContextMarshaler(ctx, res)
 }
 
+func (ec *executionContext) unmarshalOID2ᚕstringᚄ(ctx context.Context, v any) ([]string, error) {
+	if v == nil {
+		return nil, nil
+	}
+	vSlice := graphql.CoerceList(v)
+	var err error
+	res := make([]string, len(vSlice))
+	for i := range vSlice {
+		ctx := graphql.WithPathContext(ctx, graphql.NewPathWithIndex(i))
+		res[i], err = ec.unmarshalNID2string(ctx, vSlice[i])
+		if err != nil {
+			return nil, err
+		}
+	}
+	return res, nil
+}
+
+func (ec *executionContext) marshalOID2ᚕstringᚄ(ctx context.Context, sel ast.SelectionSet, v []string) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	ret := make(graphql.Array, len(v))
+	for i := range v {
+		ret[i] = ec.marshalNID2string(ctx, sel, v[i])
+	}
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
 func (ec *executionContext) unmarshalOID2ᚖstring(ctx context.Context, v any) (*string, error) {
 	if v == nil {
 		return nil, nil
@@ -15323,6 +16224,25 @@ func (ec *executionContext) marshalORepairGuide2ᚖgithubᚗcomᚋfixgraphᚋfix
 		return graphql.Null
 	}
 	return ec._RepairGuide(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalOReviewItem2ᚕᚖgithubᚗcomᚋfixgraphᚋfixgraphᚐReviewItemᚄ(ctx context.Context, sel ast.SelectionSet, v []*fixgraph.ReviewItem) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNReviewItem2ᚖgithubᚗcomᚋfixgraphᚋfixgraphᚐReviewItem(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
 }
 
 func (ec *executionContext) marshalOSection2ᚖgithubᚗcomᚋfixgraphᚋfixgraphᚐSection(ctx context.Context, sel ast.SelectionSet, v *fixgraph.Section) graphql.Marshaler {

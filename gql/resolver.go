@@ -107,6 +107,9 @@ type Resolver struct {
 	// Limit is drawn from once by every ask and search an operation runs, aliases included, so
 	// the rate limit counts asks rather than HTTP requests; nil does not limit.
 	Limit RateFunc
+
+	Reviews      Reviews     // nil: nothing is reviewed before publishing
+	DeptSettings Departments // nil: no department settings
 }
 
 // charge takes one ask or search from the request's rate limit.

@@ -259,7 +259,8 @@ func (a *app) Close() error {
 func (a *app) resolver() *gql.Resolver {
 	return &gql.Resolver{Answers: a.answers, Graph: graph.Guarded{Store: a.graph}, Stock: a.graph, Jobs: jobQueue{a.jobs}, JobLog: a.jobs, History: a.graph,
 		StockMaxAge: a.answers.StockMaxAge, Accounts: a.accounts, Audit: a.audit,
-		AskLog: askLog{store: a.asks, pii: a.pipeline.PII}, Analytics: analyticsView{a.asks}, Limit: auth.Charge}
+		AskLog: askLog{store: a.asks, pii: a.pipeline.PII}, Analytics: analyticsView{a.asks}, Limit: auth.Charge,
+		Reviews: a.jobs, DeptSettings: a.jobs.State}
 }
 
 // editor returns the web editor's handler, on the same stores as the API; its writes go
@@ -267,7 +268,8 @@ func (a *app) resolver() *gql.Resolver {
 func (a *app) editor(secure bool) (*editor.Handler, error) {
 	svc := &editor.Service{Store: a.edits, Graph: graph.Guarded{Store: a.graph}, Owners: a.graph, Writer: a.pipeline,
 		Answers: a.answers, Audit: a.audit}
-	h := &editor.Handler{Service: svc, Accounts: a.accounts, Unanswered: a.asks, Jobs: a.jobs, Secure: secure, Log: a.log}
+	h := &editor.Handler{Service: svc, Accounts: a.accounts, Unanswered: a.asks, Jobs: a.jobs, Secure: secure, Log: a.log,
+		Reviews: a.jobs, Departments: a.jobs.State}
 	return h, h.Init()
 }
 

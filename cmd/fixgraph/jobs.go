@@ -178,6 +178,9 @@ func (a *app) runJob(ctx context.Context, job *fixgraph.Job, stdout, stderr io.W
 		c := j.Counts
 		fmt.Fprintf(stdout, "%d files in %.1fs: %d added, %d updated, %d unchanged, %d removed, %d failed (job %s)\n",
 			j.Processed, time.Since(start).Seconds(), c.Added, c.Updated, c.Unchanged, c.Removed, c.Failed, j.ID)
+		if n, err := a.jobs.Pending(ctx, j); err == nil && j.Review {
+			fmt.Fprintf(stdout, "%d documents await review: department %s reviews before publishing (editor: /editor/review?job=%s)\n", n, j.Department, j.ID)
+		}
 		if cs := j.Crawled; cs != nil {
 			fmt.Fprintf(stdout, "crawl: %d requests, %d pages fetched, %d not modified, %d with the same bytes, %d skipped, %d duplicates, %d left unvisited\n",
 				cs.Requests, cs.Fetched, cs.NotModified, cs.Unchanged, cs.Skipped, cs.Duplicates, cs.Unvisited)

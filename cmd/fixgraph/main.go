@@ -48,6 +48,7 @@ commands:
   loadtest N clients ask through the real API on loopback for a fixed time: throughput, p50/p99, errors
   keys     create, list and revoke API keys (shown once, stored hashed)
   users    create editor accounts and change their roles
+  departments  list departments' settings; set one to review uploads and crawls before they are published
   audit    verify the audit log's hash chain (exit 1 when broken) or export it as JSON lines
   crawl    crawl a site and ingest its pages and linked PDFs; re-crawling updates and retires pages
   ask      answer a question
@@ -82,6 +83,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return runUsers(ctx, rest, os.Stdin, stdout, stderr, log)
 	case "audit":
 		return runAuditCommand(ctx, rest, stdout, stderr)
+	case "departments":
+		return runDepartments(ctx, rest, stdout, stderr, log)
 	case "crawl":
 		return runCrawl(ctx, rest, stdout, stderr, log)
 	case "ask":
