@@ -3,6 +3,8 @@ package ingest_test
 import (
 	"context"
 	"fmt"
+	"net/http"
+	"net/http/httptest"
 	"testing"
 
 	"github.com/fixgraph/fixgraph"
@@ -213,5 +215,56 @@ func TestDepartmentSettings(t *testing.T) {
 	all, err := js.State.Departments()
 	if err != nil || len(all) != 2 || all[0].Name != "ops" || all[1].Name != "qa" || !all[1].ReviewBeforePublish {
 		t.Fatalf("Departments = %+v, %v", all, err)
+	}
+}
+
+// TestReviewCrawl: a crawl of a department that reviews before publishing stores its pages in
+// review; a public bot finds them only once the department's reviewer approves the crawl. A
+// crawl again of the unchanged site leaves them published.
+func TestReviewCrawl(t *testing.T) {
+	s := mustStores(t)
+	js := mustJobs(t, s, t.TempDir())
+	js.Crawler = &ingest.Crawler{Pipeline: s.p, State: js.State, Guard: mustLoopbackGuard(t)}
+	if err := js.State.SetDepartment(fixgraph.Department{Name: "qa", ReviewBeforePublish: true}); err != nil {
+		t.Fatal(err)
+	}
+	mux := http.NewServeMux()
+	mux.HandleFunc("/kb/", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/html; charset=utf-8")
+		switch r.URL.Path {
+		case "/kb/":
+			w.Write([]byte(`<html><head><title>知识库</title></head><body><h1>知识库</h1><h2>目录</h2><p>见 <a href="/kb/filter.html">滤网</a>。</p></body></html>`))
+		case "/kb/filter.html":
+			w.Write(reviewPage("滤网保养", "zebrafrost"))
+		default:
+			http.NotFound(w, r)
+		}
+	})
+	srv := httptest.NewServer(mux)
+	t.Cleanup(srv.Close)
+	crawl := func() *fixgraph.Job {
+		t.Helper()
+		j, err := js.SubmitCrawl(fixgraph.JobSpec{Department: "qa"}, fixgraph.CrawlConfig{Seeds: []string{srv.URL + "/kb/"}, Rate: 50})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return mustProcess(t, js, j)
+	}
+	j := crawl()
+	if !j.Review || j.Counts.Added != 2 {
+		t.Fatalf("crawl job = review %v, counts %+v", j.Review, j.Counts)
+	}
+	if botFinds(t, s, "zebrafrost") {
+		t.Fatal("a public bot finds a crawled page before review")
+	}
+	if settled, err := js.Settle(qaReviewer, j.ID, nil, true); err != nil || len(settled) != 2 {
+		t.Fatalf("approving the crawl = %d, %v", len(settled), err)
+	}
+	if !botFinds(t, s, "zebrafrost") {
+		t.Fatal("a public bot does not find the approved page")
+	}
+	j2 := crawl()
+	if n, err := js.Pending(context.Background(), j2); err != nil || n != 0 || !botFinds(t, s, "zebrafrost") {
+		t.Errorf("the unchanged site crawled again: %d pending, %v; want none and still published", n, err)
 	}
 }
