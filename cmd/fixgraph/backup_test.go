@@ -312,15 +312,15 @@ func copyDirFile(t *testing.T, from, to, name string) {
 	}
 }
 
-// startServe runs serve on dir on a free loopback port until the returned function is called,
-// and returns once the server has written its address into dir.
-func startServe(t *testing.T, dir string) (stop func()) {
+// startServe runs serve on dir on a free loopback port, with extra flags, until the returned
+// function is called, and returns once the server has written its address into dir.
+func startServe(t *testing.T, dir string, extra ...string) (stop func()) {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	var out, errOut syncBuffer
 	done := make(chan error, 1)
 	go func() {
-		done <- run(ctx, []string{"serve", "--data", dir, "--addr", "127.0.0.1:0", "--embedder", "none"}, &out, &errOut)
+		done <- run(ctx, append([]string{"serve", "--data", dir, "--addr", "127.0.0.1:0", "--embedder", "none"}, extra...), &out, &errOut)
 	}()
 	for {
 		if _, err := os.Stat(filepath.Join(dir, serveAddrFile)); err == nil {

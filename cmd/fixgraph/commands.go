@@ -76,10 +76,15 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer, log 
 	trusted := fs.String("trusted-proxies", os.Getenv("FIXGRAPH_TRUSTED_PROXIES"), "reverse proxies whose X-Forwarded-For is believed, as addresses or CIDR ranges, comma-separated; without them the header is ignored ($FIXGRAPH_TRUSTED_PROXIES)")
 	workers := fs.Int("job-workers", ingest.DefaultJobWorkers, "background jobs (uploads, crawls) run at once; departments take turns, and one department never holds them all")
 	gf := addGuardFlags(fs)
+	bf := addBackupFlags(fs)
 	if err := parse(fs, args); err != nil {
 		return err
 	}
 	guard, err := gf.guard()
+	if err != nil {
+		return err
+	}
+	backups, err := bf.schedule(fs, cfg.data)
 	if err != nil {
 		return err
 	}
@@ -156,6 +161,8 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer, log 
 		feed := &ingest.StockFeed{Source: *stockFeed, Interval: *stockEvery, Push: a.graph.SetStock, Log: log}
 		go feed.Run(ctx)
 	}
+	stopBackups := a.startBackups(ctx, backups)
+	defer stopBackups() // before the stores close
 	a.serving = serving{gate: a.gate(token, *open, *rateLimit, *tlsCert != ""), introspection: *introspection, proxies: proxies}
 	srv := newServer(a.handler(*timeout), a.serving.timeouts)
 	scheme := "http"
