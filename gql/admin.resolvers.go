@@ -7,6 +7,7 @@ package gql
 
 import (
 	"context"
+	"strings"
 	"time"
 
 	"github.com/fixgraph/fixgraph"
@@ -95,6 +96,46 @@ func (r *mutationResolver) SetUserRole(ctx context.Context, name string, role st
 	return u, nil
 }
 
+func (r *mutationResolver) UnlockUser(ctx context.Context, name string) (*fixgraph.User, error) {
+	if err := r.admin(ctx); err != nil {
+		return nil, err
+	}
+	if err := r.Accounts.Unlock(name); err != nil {
+		return nil, err
+	}
+	r.audit(ctx, "user.unlock", "user:"+name, nil)
+	return r.user(name)
+}
+
+func (r *mutationResolver) ResetUserMfa(ctx context.Context, name string) (*fixgraph.User, error) {
+	if err := r.admin(ctx); err != nil {
+		return nil, err
+	}
+	if err := r.Accounts.ResetMFA(name); err != nil {
+		return nil, err
+	}
+	r.audit(ctx, "mfa.reset", "user:"+name, nil)
+	return r.user(name)
+}
+
+func (r *mutationResolver) SetMFARoles(ctx context.Context, roles []string) ([]string, error) {
+	if err := r.admin(ctx); err != nil {
+		return nil, err
+	}
+	rs := make([]fixgraph.Role, len(roles))
+	for i, s := range roles {
+		rs[i] = fixgraph.Role(strings.TrimSpace(s))
+	}
+	if err := r.Accounts.SetMFARoles(rs); err != nil {
+		return nil, err
+	}
+	out, err := r.mfaRoles()
+	if err == nil {
+		r.audit(ctx, "mfa.policy", "", map[string]string{"roles": strings.Join(out, ",")})
+	}
+	return out, err
+}
+
 func (r *queryResolver) Me(ctx context.Context) (*fixgraph.Principal, error) {
 	return fixgraph.PrincipalFrom(ctx), nil
 }
@@ -113,12 +154,23 @@ func (r *queryResolver) Users(ctx context.Context) ([]*fixgraph.User, error) {
 	return r.Accounts.Users()
 }
 
+func (r *queryResolver) MfaRoles(ctx context.Context) ([]string, error) {
+	if err := r.admin(ctx); err != nil {
+		return nil, err
+	}
+	return r.mfaRoles()
+}
+
 func (r *userResolver) Role(ctx context.Context, obj *fixgraph.User) (string, error) {
 	return string(obj.Role), nil
 }
 
 func (r *userResolver) Department(ctx context.Context, obj *fixgraph.User) (*string, error) {
 	return optString(obj.Department), nil
+}
+
+func (r *userResolver) LockedUntil(ctx context.Context, obj *fixgraph.User) (*time.Time, error) {
+	return optTime(obj.LockedUntil), nil
 }
 
 func (r *Resolver) APIKey() APIKeyResolver { return &aPIKeyResolver{r} }

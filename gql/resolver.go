@@ -80,6 +80,10 @@ type Accounts interface {
 	CreateUser(name, password string, role fixgraph.Role, department string) (*fixgraph.User, error)
 	Users() ([]*fixgraph.User, error)
 	SetRole(name string, role fixgraph.Role, department string) (*fixgraph.User, error)
+	Unlock(name string) error
+	ResetMFA(name string) error
+	MFARoles() ([]fixgraph.Role, error)
+	SetMFARoles(roles []fixgraph.Role) error
 }
 
 // AuditFunc records what a request did in the audit log.

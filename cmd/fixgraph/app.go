@@ -183,6 +183,10 @@ func openApp(ctx context.Context, cfg config, log *slog.Logger) (*app, error) {
 		return nil, err
 	}
 	a.closers = append(a.closers, a.accounts)
+	if a.accounts.SecretKey, err = mfaKey(dir); err != nil {
+		a.Close()
+		return nil, err
+	}
 	if a.auditLog, err = openAuditLog(dir); err != nil {
 		a.Close()
 		return nil, err

@@ -217,7 +217,10 @@ func runKeys(ctx context.Context, args []string, stdout, stderr io.Writer, log *
 const usersUsage = `usage:
   fixgraph users create --name NAME --role editor|reviewer|uploader|admin [--department D]   (password from $FIXGRAPH_PASSWORD or the first line of stdin)
   fixgraph users role --name NAME --role ROLE [--department D]
-  fixgraph users list`
+  fixgraph users list
+  fixgraph users unlock NAME         (end a lock after failed sign-ins)
+  fixgraph users reset-mfa NAME      (take a lost second factor away)
+  fixgraph users require-mfa --role editor,reviewer,admin   (--role none: require it of no one)`
 
 // runUsers manages editor accounts, through the running server when one holds the data directory.
 func runUsers(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer, log *slog.Logger) error {
@@ -265,16 +268,22 @@ func runUsers(ctx context.Context, args []string, stdin io.Reader, stdout, stder
 		}
 		fmt.Fprintf(stdout, "user %s is now %s\n", out.SetUserRole.Name, out.SetUserRole.Role)
 	case "list":
-		var out struct{ Users []map[string]any }
-		if err := q.query(ctx, `{ users { name role department createdAt } }`, nil, &out); err != nil {
+		var out struct {
+			Users    []map[string]any
+			MfaRoles []string
+		}
+		if err := q.query(ctx, `{ users { name role department createdAt mfa failedSignIns lockedUntil } mfaRoles }`, nil, &out); err != nil {
 			return err
 		}
 		tw := tabwriter.NewWriter(stdout, 2, 4, 2, ' ', 0)
-		fmt.Fprintln(tw, "NAME\tROLE\tDEPARTMENT\tCREATED")
+		fmt.Fprintln(tw, "NAME\tROLE\tDEPARTMENT\tCREATED\tMFA\tFAILURES\tLOCKED UNTIL")
 		for _, u := range out.Users {
-			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", str(u["name"]), str(u["role"]), str(u["department"]), str(u["createdAt"]))
+			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\n", str(u["name"]), str(u["role"]), str(u["department"]), str(u["createdAt"]),
+				mfaState(u, out.MfaRoles), str(u["failedSignIns"]), str(u["lockedUntil"]))
 		}
 		return tw.Flush()
+	case "unlock", "reset-mfa", "require-mfa":
+		return runUsersMFA(ctx, q, args[0], fs, stdout, stderr)
 	default:
 		fmt.Fprintln(stderr, usersUsage)
 		return exitError{2}
