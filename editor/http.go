@@ -52,6 +52,9 @@ type Handler struct {
 	Reviews     Reviews
 	Departments Departments
 
+	// Kinds keeps the kinds set for documents (kind.go); nil: kinds cannot be set here.
+	Kinds Kinds
+
 	pages map[string]*template.Template
 	mux   *http.ServeMux
 }
@@ -124,6 +127,7 @@ func (h *Handler) Init() error {
 	m.Handle("GET /editor/unanswered", h.session(h.unanswered))
 	m.Handle("GET /editor/uploads", h.session(h.uploads))
 	h.reviewRoutes(m)
+	h.kindRoutes(m)
 	h.mfaRoutes(m)
 	h.mux = m
 	return nil
@@ -481,9 +485,14 @@ func (h *Handler) entity(w http.ResponseWriter, r *http.Request, pg *page) {
 	if wc != nil {
 		pending = wc.Rev != wc.Live
 	}
+	docKind, err := h.kindOf(n, pg.User)
+	if err != nil {
+		h.fail(w, r, pg, err)
+		return
+	}
 	pg.Title = label(n, pg.Lang)
 	pg.Data = map[string]any{"ID": id, "Kind": fixgraph.KindOf(id), "Fields": fields(n, pg.Lang), "Links": links,
-		"Source": src, "Picture": pic, "Working": wc, "Pending": pending, "Editable": Editable(id), "Conflicts": conflicts}
+		"Source": src, "Picture": pic, "Working": wc, "Pending": pending, "Editable": Editable(id), "Conflicts": conflicts, "DocKind": docKind}
 	h.render(w, http.StatusOK, "entity", pg)
 }
 

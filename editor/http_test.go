@@ -22,6 +22,7 @@ import (
 	"github.com/fixgraph/fixgraph/analytics"
 	"github.com/fixgraph/fixgraph/auth"
 	"github.com/fixgraph/fixgraph/editor"
+	"github.com/fixgraph/fixgraph/ingest"
 )
 
 // The HTTP tests drive the editor's pages as a browser without JavaScript would: they sign in
@@ -34,6 +35,7 @@ type site struct {
 	srv      *httptest.Server
 	accounts *auth.Store
 	asks     *analytics.Store
+	kinds    *ingest.State
 }
 
 // signInAddr numbers the client addresses of sign-in requests. auth.AllowSignIn allows five
@@ -71,7 +73,12 @@ func newSite(t *testing.T) *site {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { asks.Close() })
-	h := &editor.Handler{Service: e.svc, Accounts: accounts, Unanswered: asks, Jobs: jobsShown{}, Log: slog.New(slog.DiscardHandler)}
+	kinds, err := ingest.OpenState(filepath.Join(dir, "ingest.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { kinds.Close() })
+	h := &editor.Handler{Service: e.svc, Accounts: accounts, Unanswered: asks, Jobs: jobsShown{}, Kinds: kinds, Log: slog.New(slog.DiscardHandler)}
 	if err := h.Init(); err != nil {
 		t.Fatal(err)
 	}
@@ -82,7 +89,7 @@ func newSite(t *testing.T) *site {
 		h.ServeHTTP(w, r)
 	}))
 	t.Cleanup(srv.Close)
-	return &site{env: e, srv: srv, accounts: accounts, asks: asks}
+	return &site{env: e, srv: srv, accounts: accounts, asks: asks, kinds: kinds}
 }
 
 // jobsShown is an uploads page's worth of jobs: one finished with a failed file.

@@ -331,7 +331,7 @@ func parsePage(doc *fixgraph.Document, page []byte) (*fixgraph.Batch, error) {
 	if err != nil {
 		return nil, err
 	}
-	if isFAQPage(p) {
+	if doc.Kind == fixgraph.KindFAQ || doc.Kind == "" && isFAQPage(p) {
 		return parseFAQ(doc, p)
 	}
 	return parseManual(doc, p)

@@ -292,6 +292,7 @@ func parsePolicy(ctx context.Context, doc *fixgraph.Document, data []byte, opt P
 	if err != nil {
 		return nil, err
 	}
+	set := doc.Kind // a kind someone set the document to, or ""
 	doc.Kind, doc.Pages = fixgraph.KindPolicy, pages
 	levels := headingLevels(lines)
 
@@ -389,6 +390,12 @@ func parsePolicy(ctx context.Context, doc *fixgraph.Document, data []byte, opt P
 	prose := proseCodes(paths, bodies, tableKeys)
 	if len(prose) > 0 {
 		doc.Kind = fixgraph.KindManual
+	}
+	switch set {
+	case fixgraph.KindManual:
+		doc.Kind = fixgraph.KindManual
+	case fixgraph.KindPolicy, fixgraph.KindFAQ:
+		doc.Kind = fixgraph.KindPolicy // its codes, if any, are not read
 	}
 	if doc.Kind == fixgraph.KindManual {
 		doc.KindReason = codesReason(len(tableKeys)+len(prose), len(tableKeys) > 0, len(prose) > 0)

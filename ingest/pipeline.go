@@ -66,6 +66,10 @@ type Pipeline struct {
 	Status     fixgraph.Status     // "" means published
 
 	Now func() time.Time // nil means time.Now
+
+	// Kinds, when set, holds the kinds departments set documents to (see State.SetKind); such a
+	// document is read as that kind, whatever ingest would make of it.
+	Kinds KindOverrides
 }
 
 // File outcomes.
@@ -198,6 +202,29 @@ func (p *Pipeline) Parse(ctx context.Context, source string, data []byte) (*fixg
 		Status:      cmp.Or(p.Status, fixgraph.StatusPublished),
 		IngestedAt:  now().UTC(),
 	}
+	var set KindOverride
+	if p.Kinds != nil {
+		o, ok, err := p.Kinds.KindOverride(doc.ID)
+		if err != nil {
+			return nil, err
+		}
+		if ok {
+			set, doc.Kind = o, o.Kind
+		}
+	}
+	b, err := p.parse(ctx, doc, source, data)
+	if err != nil || set.Kind == "" {
+		return b, err
+	}
+	if b.Document.Kind == set.Kind {
+		b.Document.KindReason = fmt.Sprintf("set to %s by %s on %s", set.Kind, set.By, set.At.Format("2006-01-02"))
+	}
+	return b, nil
+}
+
+// parse reads data by its type. A doc.Kind set before (a kind someone chose) decides between a
+// manual and a policy or FAQ where the parser would otherwise decide by content.
+func (p *Pipeline) parse(ctx context.Context, doc *fixgraph.Document, source string, data []byte) (*fixgraph.Batch, error) {
 	ext := extOf(source)
 	switch {
 	case ext == ".pdf" || bytes.HasPrefix(data, []byte("%PDF-")):
@@ -211,7 +238,7 @@ func (p *Pipeline) Parse(ctx context.Context, source string, data []byte) (*fixg
 		if err != nil {
 			return nil, err
 		}
-		if isFAQPage(page) {
+		if doc.Kind == fixgraph.KindFAQ || doc.Kind == "" && isFAQPage(page) {
 			return parseFAQ(doc, page)
 		}
 		return parseManual(doc, page)

@@ -273,7 +273,7 @@ func (a *app) editor(secure bool) (*editor.Handler, error) {
 	svc := &editor.Service{Store: a.edits, Graph: graph.Guarded{Store: a.graph}, Owners: a.graph, Writer: a.pipeline,
 		Answers: a.answers, Audit: a.audit}
 	h := &editor.Handler{Service: svc, Accounts: a.accounts, Unanswered: a.asks, Jobs: a.jobs, Secure: secure, Log: a.log,
-		Reviews: a.jobs, Departments: a.jobs.State}
+		Reviews: a.jobs, Departments: a.jobs.State, Kinds: a.jobs.State}
 	return h, h.Init()
 }
 

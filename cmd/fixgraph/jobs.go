@@ -25,6 +25,7 @@ func (a *app) openJobs() error {
 		return err
 	}
 	a.closers = append(a.closers, st)
+	a.pipeline.Kinds = st // kinds departments set documents to hold for every later version
 	a.jobs = &ingest.Jobs{
 		State:    st,
 		Pipeline: a.pipeline,
