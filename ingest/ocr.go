@@ -105,11 +105,14 @@ type ocrEngine struct {
 	latin bool
 }
 
+// errOCROff is findOCR's error when PDFOptions turn OCR off.
+var errOCROff = errors.New("OCR is turned off")
+
 // findOCR returns an engine to read one document with, or an error saying what is missing.
 func findOCR(ctx context.Context, opt PDFOptions) (*ocrEngine, error) {
 	e := &ocrEngine{tesseract: opt.Tesseract, fixed: opt.OCRLanguages}
 	if e.tesseract == "-" {
-		return nil, errors.New("OCR is turned off")
+		return nil, errOCROff
 	}
 	if e.tesseract == "" {
 		e.tesseract, _ = exec.LookPath("tesseract")
@@ -320,8 +323,10 @@ func withOCR(ctx context.Context, data []byte, lines []pdfLine, pages int, opt P
 func readScanned(ctx context.Context, data []byte, pages int, opt PDFOptions) ([]pdfLine, error) {
 	const why = "it has no text layer (a scan or images only)"
 	e, err := findOCR(ctx, opt)
-	if err != nil {
-		return nil, fixgraph.WrapError(fixgraph.EUNREADABLE, err, "PDF cannot be read: %s, and %s", why, lowerFirst(err.Error()))
+	if errors.Is(err, errOCROff) {
+		return nil, fixgraph.WrapError(fixgraph.EUNREADABLE, err, "PDF cannot be read: %s, and OCR is turned off", why)
+	} else if err != nil {
+		return nil, fixgraph.WrapError(fixgraph.EUNREADABLE, err, "PDF cannot be read: %s, and reading it by OCR needs %s", why, ocrInstall)
 	}
 	all := make([]int, pages)
 	for i := range all {
@@ -335,14 +340,6 @@ func readScanned(ctx context.Context, data []byte, pages int, opt PDFOptions) ([
 		return nil, fixgraph.Errorf(fixgraph.EUNREADABLE, "PDF has no extractable text: %s, and OCR found no text on its pages", why)
 	}
 	return lines, nil
-}
-
-func lowerFirst(s string) string {
-	r, n := utf8.DecodeRuneInString(s)
-	if unicode.IsUpper(r) && !strings.HasPrefix(s, "OCR") {
-		return string(unicode.ToLower(r)) + s[n:]
-	}
-	return s
 }
 
 // markOCRSections gives the sections of a batch that are on OCR'd pages and carry no confidence
@@ -485,9 +482,6 @@ func cleanPGM(path string) (blank bool, err error) {
 	}
 	if dark < 300 {
 		return true, nil
-	}
-	if os.Getenv("FIXGRAPH_OCR_NORULES") != "" {
-		return false, nil
 	}
 	// A rule is a run of grey or darker pixels a twenty-fifth of the page long (a third of an
 	// inch, more than a stroke of 30 pt type); its anti-aliased edges go with it.
