@@ -45,7 +45,8 @@ import (
 // page at a time with a time limit each, stopping when the context is cancelled.
 
 // MaxOCRPages is the most pages of one PDF that are read by OCR, unless PDFOptions.OCRPages says
-// otherwise. At about 2–4 s a page on two cores, 200 pages take several minutes.
+// otherwise. A page takes about 2.5 CPU-seconds (5 s on two busy cores), so 200 pages take 8 to 17
+// minutes.
 const MaxOCRPages = 200
 
 const (
@@ -55,7 +56,8 @@ const (
 	// ocrMaxSide bounds a rendered page's longer side in pixels (A3 at 300 dpi is 4,961): larger
 	// pages are rendered at a lower resolution.
 	ocrMaxSide = 5000
-	// ocrPageTimeout bounds rendering and reading one page.
+	// ocrPageTimeout bounds rendering and reading one page (seconds, usually); a page over it
+	// makes the file unreadable.
 	ocrPageTimeout = 3 * time.Minute
 	// ocrMinLineConfidence drops lines Tesseract is this unsure of: specks, rules and the
 	// lettering of pictures.
@@ -111,8 +113,8 @@ var errOCROff = errors.New("OCR is turned off")
 // findOCR returns an engine to read one document with, or an error saying what is missing.
 func findOCR(ctx context.Context, opt PDFOptions) (*ocrEngine, error) {
 	e := &ocrEngine{tesseract: opt.Tesseract, fixed: opt.OCRLanguages}
-	if e.tesseract == "-" {
-		return nil, errOCROff
+	if e.tesseract == "-" || opt.Pdftotext == "-" {
+		return nil, errOCROff // Pdftotext "-" runs no poppler tool, and OCR needs pdftoppm
 	}
 	if e.tesseract == "" {
 		e.tesseract, _ = exec.LookPath("tesseract")
@@ -453,7 +455,7 @@ func run(ctx context.Context, stdout *bytes.Buffer, tool string, args ...string)
 	}
 	if err := cmd.Run(); err != nil {
 		if errors.Is(ctx.Err(), context.DeadlineExceeded) {
-			return fmt.Errorf("running %s: over %s", filepath.Base(tool), ocrPageTimeout)
+			return fmt.Errorf("running %s: out of time", filepath.Base(tool))
 		}
 		return fmt.Errorf("running %s: %w: %.200s", filepath.Base(tool), err, strings.TrimSpace(stderr.String()))
 	}

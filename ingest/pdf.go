@@ -39,7 +39,8 @@ type PDFOptions struct {
 	// text (Type 3 fonts). Empty looks it up on PATH; "-" never uses it.
 	Pdftotext string
 	// Tesseract is the path of the tesseract binary that reads pages without a text layer (see
-	// ocr.go), with poppler's pdftoppm. Empty looks it up on PATH; "-" never uses OCR.
+	// ocr.go), with poppler's pdftoppm. Empty looks it up on PATH; "-" never uses OCR, nor does
+	// Pdftotext "-" (no poppler tool at all).
 	Tesseract string
 	// OCRLanguages are the Tesseract languages to read with, such as "chi_sim+eng"; empty chooses
 	// among chi_sim, chi_tra and eng, those installed, by what reads the document best.
