@@ -149,7 +149,7 @@ func (r *mutationResolver) CancelJob(ctx context.Context, id string) (*fixgraph.
 		return nil, fixgraph.Errorf(fixgraph.EUNSUPPORTED, "this server cannot cancel jobs")
 	}
 	j, err := r.JobLog.Get(ctx, id)
-	if err == nil && !p.Can("upload", j.Department) {
+	if err == nil && !seesJobsOf(p, j.Department) {
 		err = fixgraph.Errorf(fixgraph.ENOTFOUND, "no job %q", id) // another department's job is as good as missing
 	}
 	if err != nil {

@@ -53,6 +53,7 @@ func TestCancelJob(t *testing.T) {
 	legalUp := as(&fixgraph.Principal{ID: "key:legal", Role: fixgraph.RoleUploader, Department: "legal"})
 	supportUp := as(&fixgraph.Principal{ID: "key:support", Role: fixgraph.RoleUploader, Department: "support"})
 	admin := as(&fixgraph.Principal{ID: "user:root", Role: fixgraph.RoleAdmin})
+	editor := as(&fixgraph.Principal{ID: "user:ed", Role: fixgraph.RoleEditor}) // of no department
 	const cancel = `mutation($id: ID!) { cancelJob(id: $id) { id state department } }`
 	var out struct{ CancelJob struct{ ID, State, Department string } }
 	for _, tc := range []struct {
@@ -63,6 +64,7 @@ func TestCancelJob(t *testing.T) {
 	}{
 		{"reader", support, bot, "forbidden"},
 		{"another department's uploader", support, legalUp, "no job"},
+		{"an editor of no department", support, editor, "no job"}, // jobs of a department are its own and the admins
 		{"unknown job", "job-0000000000000000", admin, "no job"},
 	} {
 		if err := c.Post(cancel, &out, client.Var("id", tc.id), tc.opt); err == nil || !strings.Contains(err.Error(), tc.want) {
