@@ -45,8 +45,8 @@ import (
 // page at a time with a time limit each, stopping when the context is cancelled.
 
 // MaxOCRPages is the most pages of one PDF that are read by OCR, unless PDFOptions.OCRPages says
-// otherwise. A page takes about 2.5 CPU-seconds (5 s on two busy cores), so 200 pages take 8 to 17
-// minutes.
+// otherwise. A page takes about 3 CPU-seconds (0.35 pages/s on two cores at load 1, 0.2 at load
+// 8–11), so 200 pages take 10 to 17 minutes.
 const MaxOCRPages = 200
 
 const (
@@ -64,12 +64,15 @@ const (
 	ocrMinLineConfidence = 0.4
 )
 
-// ocrPSM is Tesseract's page segmentation mode: 3, its automatic layout analysis, reads tables
-// best: it takes each column as a block, where 4 (one column of text) and 6 (one block) read
-// across a table's gutters and make up marks in them. Measured by TestOCRMeasure on five scanned
-// table pages (Simplified, Traditional, English), the facts of the codes found matched the text
-// layer's at 0.95 with 3, 0.94 with 6 (at twice the time) and 0.86 with 4.
-var ocrPSM = "3"
+// ocrPSM is Tesseract's page segmentation mode: 11, sparse text, reads each run of text on its
+// own and leaves putting them into lines and tables to ocrLines and the table code, as for text
+// pages. Tesseract's own layout analysis (3) reads a table row across its gutters as one line when
+// a cell's lines stand half a line off its neighbour's, misreading both (and 4 and 6 do so always).
+// Measured by TestOCRMeasure on 12 pages (the test tables, the service manual, the code tables of
+// three real manuals in English and Chinese), the facts of the codes found matched their text
+// layers' at 0.95 with 11 (39 of 40 codes) and 0.83 with 3 (38 of 40; 0.57 and 0.61 on the two
+// English manuals); on the first five pages 6 scored 0.94 at twice the time, and 4 scored 0.86.
+var ocrPSM = "11"
 
 // ocrInstall names what to install for OCR, for error messages.
 const ocrInstall = "tesseract-ocr with tesseract-ocr-chi-sim, tesseract-ocr-chi-tra and tesseract-ocr-eng, and poppler-utils (scripts/deps.sh)"
@@ -476,43 +479,59 @@ func cleanPGM(path string) (blank bool, err error) {
 		return false, nil // not what pdftoppm writes; let Tesseract judge
 	}
 	pix := data[off:]
-	dark := 0
+	inked := 0
 	for _, px := range pix {
 		if px < 128 {
-			dark++
+			inked++
 		}
 	}
-	if dark < 300 {
+	if inked < 300 {
 		return true, nil
 	}
-	// A rule is a run of grey or darker pixels a twenty-fifth of the page long (a third of an
-	// inch, more than a stroke of 30 pt type); its anti-aliased edges go with it.
-	long := max(w, h) / 25
+	// A rule is a line of grey or darker pixels a twenty-fifth of the page long (a third of an
+	// inch, more than a stroke of 30 pt type) and at most a five-hundredth of it thick (1.7 pt):
+	// a dark band (a header row printed white on black) is no rule. Where a letter touches a
+	// rule, the rule is thicker, and the letter stays.
+	long, thick := max(w, h)/25, max(3, max(w, h)/500)
+	dark := func(x, y int) bool { return x >= 0 && x < w && y >= 0 && y < h && pix[y*w+x] < 200 }
+	// extent counts the dark pixels through (x, y) along (dx, dy), up to thick+1.
+	extent := func(x, y, dx, dy int) int {
+		n := 1
+		for k := 1; n <= thick && dark(x+k*dx, y+k*dy); k++ {
+			n++
+		}
+		for k := 1; n <= thick && dark(x-k*dx, y-k*dy); k++ {
+			n++
+		}
+		return n
+	}
 	rule := make([]bool, len(pix))
-	mark := func(at func(i int) int, n int) {
-		for i := 0; i < n; {
-			if pix[at(i)] >= 200 {
-				i++
-				continue
-			}
-			j := i
-			for j < n && pix[at(j)] < 200 {
-				j++
-			}
-			if j-i >= long {
-				for k := i; k < j; k++ {
-					rule[at(k)] = true
+	// mark finds the rules along lines of n pixels: line m's pixel i is at(m, i), and across the
+	// line is (dx, dy).
+	mark := func(lines, n int, at func(m, i int) (x, y int), dx, dy int) {
+		for m := 0; m < lines; m++ {
+			for i := 0; i < n; {
+				if !dark(at(m, i)) {
+					i++
+					continue
 				}
+				j := i
+				for j < n && dark(at(m, j)) {
+					j++
+				}
+				if j-i >= long {
+					for k := i; k < j; k++ {
+						if x, y := at(m, k); extent(x, y, dx, dy) <= thick {
+							rule[y*w+x] = true
+						}
+					}
+				}
+				i = j
 			}
-			i = j
 		}
 	}
-	for y := 0; y < h; y++ {
-		mark(func(i int) int { return y*w + i }, w)
-	}
-	for x := 0; x < w; x++ {
-		mark(func(i int) int { return i*w + x }, h)
-	}
+	mark(h, w, func(m, i int) (int, int) { return i, m }, 0, 1) // horizontal rules
+	mark(w, h, func(m, i int) (int, int) { return m, i }, 1, 0) // vertical rules
 	// The rules' anti-aliased edges are rule too.
 	edge := slices.Clone(rule)
 	for i, r := range rule {
@@ -757,17 +776,53 @@ func parseTesseractTSV(out []byte, page int, dpi float64) ([]ocrWord, error) {
 	return words, nil
 }
 
-// Where glyphs' ink stands, in ems, in common fonts: the em box poppler gives a word runs from
-// ascent above the baseline to descent below it.
+// The em box poppler gives a word runs from emAscent above the baseline to emDescent below it.
 const (
-	emAscent   = 0.93
-	emDescent  = 0.24
-	hanInk     = 0.9  // a Chinese character's ink height
-	hanBase    = 0.1  // how far below the baseline it reaches
-	capInk     = 0.76 // capitals, digits and ascenders
-	xInk       = 0.52 // x-height
-	descentInk = 0.21 // descenders below the baseline
+	emAscent  = 0.93
+	emDescent = 0.24
 )
+
+// inkExtent returns how far a character's ink reaches above the baseline and below it (negative),
+// in ems, in common fonts; ok is false for characters too small or too varied to tell a size by
+// (dots, dashes, symbols).
+func inkExtent(r rune) (top, bottom float64, ok bool) {
+	switch {
+	case isWide(string(r)) && !unicode.IsPunct(r):
+		return 0.8, -0.1, true // Chinese: about 0.9 em of ink
+	case strings.ContainsRune("gpqy", r):
+		return 0.52, -0.21, true
+	case r == 'j':
+		return 0.7, -0.21, true
+	case r == 't':
+		return 0.64, 0, true
+	case r == 'i':
+		return 0.7, 0, true
+	case strings.ContainsRune("()[]{}|/\\", r):
+		return 0.76, -0.21, true
+	case strings.ContainsRune("bdfhkl", r) || unicode.IsUpper(r) || unicode.IsDigit(r) || strings.ContainsRune("!?%&#@", r):
+		return 0.74, 0, true
+	case unicode.IsLower(r):
+		return 0.52, 0, true
+	}
+	return 0, 0, false
+}
+
+// inkEm estimates a word's font size (em) from its ink box and what its characters reach, and how
+// far below the baseline its ink goes (in ems, negative); n is how many characters the estimate
+// rests on, 0 for none (punctuation).
+func inkEm(w pdfWord) (em, bottom, n float64) {
+	top := 0.0
+	for _, r := range w.s {
+		if t, b, ok := inkExtent(r); ok {
+			top, bottom = math.Max(top, t), math.Min(bottom, b)
+			n++
+		}
+	}
+	if n == 0 {
+		return 0, 0, 0
+	}
+	return (w.y1 - w.y0) / (top - bottom), bottom, n
+}
 
 // ocrLines turns a document's OCR'd words into lines as wordLines makes them from poppler's: every
 // line's words get em boxes on its baseline, sizes are made uniform, Chinese is joined, and each
@@ -786,12 +841,10 @@ func ocrLines(words []ocrWord) []pdfLine {
 	geom := make(map[int]*lineGeom)
 	var sizes []weighted
 	for _, id := range order {
-		var ems, bases []weighted
+		var ems []weighted
 		for _, i := range byLine[id] {
-			em, base, n := inkEm(words[i].pdfWord)
-			if n > 0 {
+			if em, _, n := inkEm(words[i].pdfWord); n > 0 {
 				ems = append(ems, weighted{em, n})
-				bases = append(bases, weighted{base, n})
 			}
 		}
 		if len(ems) == 0 {
@@ -801,12 +854,13 @@ func ocrLines(words []ocrWord) []pdfLine {
 		for _, e := range ems {
 			g.weight += e.w
 		}
-		// Baselines are estimated for each word from its own size; take the line's size.
+		// Each word's baseline is as far above its ink's bottom as its letters reach below, in
+		// the line's size.
 		var bs []weighted
 		for _, i := range byLine[id] {
 			w := words[i].pdfWord
-			if _, _, n := inkEm(w); n > 0 {
-				bs = append(bs, weighted{baseline(w, g.em), n})
+			if _, bottom, n := inkEm(w); n > 0 {
+				bs = append(bs, weighted{w.y1 + bottom*g.em, n})
 			}
 		}
 		g.base = weightedMedian(bs)
@@ -870,11 +924,15 @@ func ocrLines(words []ocrWord) []pdfLine {
 // strayMarks removes from an OCR'd word the quote marks and bars that Tesseract makes up in the
 // blank between a table's cells (they stand for the gap, the rules having been erased, and are read
 // unsure), moving its box's edge to where the rest of the word starts or ends. A word that is all
-// such marks becomes "". Quotes read with confidence stay.
+// such marks, or punctuation read unsure (specks: a dot in a gutter breaks a table's columns),
+// becomes "". Quotes read with confidence stay.
 func strayMarks(w *pdfWord, conf, em float64) string {
 	const marks = "“”\"'‘’「」『』|¦"
 	if conf >= 0.75 {
 		return w.s
+	}
+	if conf < 0.6 && !strings.ContainsFunc(w.s, func(r rune) bool { return unicode.IsLetter(r) || unicode.IsDigit(r) }) {
+		return ""
 	}
 	s := strings.TrimLeft(w.s, marks)
 	if s == "" {
@@ -949,64 +1007,6 @@ func joins(a, b pdfWord, em float64) bool {
 		return gap < 0.25 || punct && gap < 0.6
 	}
 	return false
-}
-
-// inkEm estimates a word's font size (em) and baseline from its ink box, by what its letters
-// reach: n is how many of its characters the estimate rests on, 0 when it rests on none
-// (punctuation).
-func inkEm(w pdfWord) (em, base, n float64) {
-	h := w.y1 - w.y0
-	var han, asc, desc, letters int
-	for _, r := range w.s {
-		switch {
-		case isWide(string(r)) && !unicode.IsPunct(r):
-			han++
-		case unicode.IsUpper(r) || unicode.IsDigit(r) || strings.ContainsRune("bdfhklti", r) || unicode.IsLetter(r) && r >= 0x370:
-			asc++
-			letters++
-		case strings.ContainsRune("gjpqy", r):
-			desc++
-			letters++
-		case unicode.IsLetter(r):
-			letters++
-		}
-	}
-	switch {
-	case han > 0:
-		// Latin letters beside Chinese ones reach no further than they do.
-		em = h / hanInk
-		return em, w.y1 - hanBase*em, float64(han + letters)
-	case letters == 0:
-		return 0, 0, 0
-	case asc > 0 && desc > 0:
-		em = h / (capInk + descentInk)
-		return em, w.y1 - descentInk*em, float64(letters)
-	case asc > 0:
-		em = h / capInk
-		return em, w.y1, float64(letters)
-	case desc > 0:
-		em = h / (xInk + descentInk)
-		return em, w.y1 - descentInk*em, float64(letters)
-	}
-	em = h / xInk
-	return em, w.y1, float64(letters)
-}
-
-// baseline estimates where a word stands, given its line's size.
-func baseline(w pdfWord, em float64) float64 {
-	_, _, n := inkEm(w)
-	if n == 0 {
-		return w.y1
-	}
-	for _, r := range w.s {
-		if isWide(string(r)) && !unicode.IsPunct(r) {
-			return w.y1 - hanBase*em
-		}
-	}
-	if strings.ContainsAny(w.s, "gjpqy") {
-		return w.y1 - descentInk*em
-	}
-	return w.y1
 }
 
 type weighted struct{ v, w float64 }

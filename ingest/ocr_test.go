@@ -173,30 +173,57 @@ func similarity(a, b string) float64 {
 	return 1 - float64(prev[len(y)])/float64(max(len(x), len(y)))
 }
 
-// TestOCRMeasure compares what OCR'd scans of the test PDFs yield with what their text layers
-// yield: codes found, codes made up, and how close each found code's symptom, cause and steps are,
-// for Tesseract's page segmentation modes. It runs when FIXGRAPH_OCR_MEASURE is set (to the modes,
-// e.g. "3 4 6"); it is how ocrPSM was chosen.
+// TestOCRMeasure compares what OCR'd scans of PDFs yield with what their text layers yield: codes
+// found, codes made up, and how close each found code's symptom, cause and steps are, for
+// Tesseract's page segmentation modes. The PDFs are the test tables, the service manual, and the
+// code-table pages of the real manuals in ../../shared/corpus/manuals when they are there. It runs
+// when FIXGRAPH_OCR_MEASURE is set (to the modes, e.g. "3 11"); it is how ocrPSM was chosen.
 func TestOCRMeasure(t *testing.T) {
 	modes := strings.Fields(os.Getenv("FIXGRAPH_OCR_MEASURE"))
 	if len(modes) == 0 {
-		t.Skip("set FIXGRAPH_OCR_MEASURE to the page segmentation modes to compare, e.g. \"3 4 6\"")
+		t.Skip("set FIXGRAPH_OCR_MEASURE to the page segmentation modes to compare, e.g. \"3 11\"")
 	}
 	mustHaveOCR(t)
-	files := []string{filepath.Join("..", "fixtures", serviceManual), "testdata/ocr/table-zh-hans.pdf", "testdata/ocr/table-zh-hant.pdf", "testdata/ocr/table-en.pdf"}
+	docs := []struct {
+		file  string
+		pages []int // nil: all
+	}{
+		{filepath.Join("..", "fixtures", serviceManual), nil},
+		{"testdata/ocr/table-zh-hans.pdf", nil},
+		{"testdata/ocr/table-zh-hant.pdf", nil},
+		{"testdata/ocr/table-en.pdf", nil},
+	}
+	real := filepath.Join("..", "..", "shared", "corpus", "manuals", "docs")
+	for _, d := range []struct {
+		file  string
+		pages []int
+	}{
+		{"ecowater-r15whf-zh.pdf", []int{17, 18}},
+		{"bafang-dp-c240-display.pdf", []int{13, 14, 15}},
+		{"aquark-mr-silence-service.pdf", []int{10, 11}},
+	} {
+		if _, err := os.Stat(filepath.Join(real, d.file)); err == nil {
+			docs = append(docs, struct {
+				file  string
+				pages []int
+			}{filepath.Join(real, d.file), d.pages})
+		}
+	}
 	defer func(psm string) { ocrPSM = psm }(ocrPSM)
 	for _, psm := range modes {
 		ocrPSM = psm
-		var found, want, extra int
+		var found, want, extra, pages int
 		var sim float64
-		var pages int
 		start := time.Now()
-		for _, f := range files {
-			data, err := os.ReadFile(f)
+		for _, d := range docs {
+			data, err := os.ReadFile(d.file)
 			if err != nil {
 				t.Fatal(err)
 			}
-			text, err := (&Pipeline{Now: fixedNow}).Parse(context.Background(), f, data)
+			if d.pages != nil {
+				data = mustPages(t, d.file, d.pages)
+			}
+			text, err := (&Pipeline{Now: fixedNow}).Parse(context.Background(), d.file, data)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -205,39 +232,61 @@ func TestOCRMeasure(t *testing.T) {
 				imgs = append(imgs, mustRasterise(t, data, 300, p)...)
 			}
 			pages += len(imgs)
-			scan, err := (&Pipeline{Now: fixedNow}).Parse(context.Background(), f, imagePDF(t, 300, imgs...))
+			scan, err := (&Pipeline{Now: fixedNow}).Parse(context.Background(), d.file, imagePDF(t, 300, imgs...))
 			if err != nil {
-				t.Logf("psm %s %s: %v", psm, f, err)
+				t.Logf("psm %s %s: %v", psm, d.file, err)
 				continue
 			}
 			exp, got := codeFacts(text), codeFacts(scan)
+			var f, x int
+			var s float64
 			for k, v := range exp {
-				want++
 				if g, ok := got[k]; ok {
-					found++
-					sim += similarity(v, g)
+					f++
+					s += similarity(v, g)
+					if testing.Verbose() && similarity(v, g) < 0.8 {
+						t.Logf("psm %s %s: %s %.2f\n  text %s\n  ocr  %s", psm, filepath.Base(d.file), k, similarity(v, g), v, g)
+					}
 				} else if testing.Verbose() {
-					t.Logf("psm %s %s: %s missing", psm, filepath.Base(f), k)
+					t.Logf("psm %s %s: %s missing", psm, filepath.Base(d.file), k)
 				}
 			}
 			for k, v := range got {
 				if _, ok := exp[k]; !ok {
-					extra++
+					x++
 					if testing.Verbose() {
-						t.Logf("psm %s %s: %s made up: %s", psm, filepath.Base(f), k, v)
+						t.Logf("psm %s %s: %s made up: %s", psm, filepath.Base(d.file), k, v)
 					}
 				}
 			}
-			if testing.Verbose() {
-				for k, v := range got {
-					if e, ok := exp[k]; ok && similarity(e, v) < 0.9 {
-						t.Logf("psm %s %s: %s %.2f\n  text %s\n  ocr  %s", psm, filepath.Base(f), k, similarity(e, v), e, v)
-					}
-				}
-			}
+			t.Logf("psm %s %s: codes %d/%d, %d made up, similarity %.3f", psm, filepath.Base(d.file), f, len(exp), x, s/float64(max(f, 1)))
+			found, want, extra, sim = found+f, want+len(exp), extra+x, sim+s
 		}
 		t.Logf("psm %s: codes %d/%d, %d made up, mean similarity of found codes' facts %.3f; %d pages in %s", psm, found, want, extra, sim/float64(max(found, 1)), pages, time.Since(start).Round(time.Second))
 	}
+}
+
+// mustPages returns a PDF of some pages of a PDF, through poppler's pdfseparate and pdfunite.
+func mustPages(tb testing.TB, file string, pages []int) []byte {
+	tb.Helper()
+	dir := tb.TempDir()
+	var parts []string
+	for _, p := range pages {
+		part := filepath.Join(dir, fmt.Sprintf("p%d.pdf", p))
+		if msg, err := exec.Command("pdfseparate", "-f", strconv.Itoa(p), "-l", strconv.Itoa(p), file, part).CombinedOutput(); err != nil {
+			tb.Fatalf("pdfseparate: %v: %s", err, msg)
+		}
+		parts = append(parts, part)
+	}
+	out := filepath.Join(dir, "pages.pdf")
+	if msg, err := exec.Command("pdfunite", append(parts, out)...).CombinedOutput(); err != nil {
+		tb.Fatalf("pdfunite: %v: %s", err, msg)
+	}
+	data, err := os.ReadFile(out)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return data
 }
 
 // mustScan makes a scanned copy of a text PDF: each page rendered at 300 dpi and wrapped, as an
@@ -591,11 +640,13 @@ func TestCleanPGM(t *testing.T) {
 			}
 		}
 	}
-	fill(50, 100, 550, 140, 235) // a shaded header row
-	fill(50, 100, 550, 102, 60)  // its top rule
-	fill(200, 100, 202, 400, 60) // a column rule, across the shading
-	fill(60, 110, 90, 130, 0)    // a glyph in the header
-	fill(220, 150, 250, 152, 0)  // a stroke shorter than a rule
+	fill(50, 100, 550, 140, 235)  // a shaded header row
+	fill(50, 100, 550, 102, 60)   // its top rule
+	fill(200, 100, 202, 400, 60)  // a column rule, across the shading
+	fill(60, 110, 90, 130, 0)     // a glyph in the header
+	fill(220, 150, 250, 152, 0)   // a stroke shorter than a rule
+	fill(50, 600, 550, 640, 30)   // a header row printed white on black
+	fill(100, 610, 110, 630, 255) // its white text
 	path := filepath.Join(t.TempDir(), "page.pgm")
 	if err := os.WriteFile(path, append([]byte(fmt.Sprintf("P5\n# pdftoppm\n%d %d\n255\n", w, h)), pix...), 0o600); err != nil {
 		t.Fatal(err)
@@ -622,6 +673,8 @@ func TestCleanPGM(t *testing.T) {
 		{70, 120, 0, "the glyph"},
 		{230, 151, 0, "the short stroke"},
 		{300, 120, 235, "the shading"},
+		{300, 620, 30, "the black header row"},
+		{105, 620, 255, "its white text"},
 	} {
 		if v := at(c.x, c.y); v != c.want {
 			t.Errorf("%s: pixel %d, want %d", c.what, v, c.want)
