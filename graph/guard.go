@@ -130,6 +130,7 @@ func (g Guarded) Neighbors(ctx context.Context, ids []string, rel fixgraph.Rel, 
 	if len(ed.detached) == 0 {
 		return out, nil
 	}
+	p := fixgraph.PrincipalFrom(ctx)
 	for id, others := range out {
 		kept := others[:0]
 		for _, o := range others {
@@ -137,7 +138,7 @@ func (g Guarded) Neighbors(ctx context.Context, ids []string, rel fixgraph.Rel, 
 			if dir == fixgraph.In {
 				e.From, e.To = o, id
 			}
-			if !ed.detached[e] {
+			if !applies(p, ed.detached[e]) {
 				kept = append(kept, o)
 			}
 		}
@@ -246,14 +247,14 @@ func (g Guarded) hide(ctx context.Context, nodes []fixgraph.Node) error {
 	if err != nil {
 		return err
 	}
+	p := fixgraph.PrincipalFrom(ctx)
 	if len(ed.archived) > 0 {
 		for i, n := range nodes {
-			if n != nil && ed.archived[n.NodeID()] {
+			if n != nil && applies(p, ed.archived[n.NodeID()]) {
 				nodes[i] = nil
 			}
 		}
 	}
-	p := fixgraph.PrincipalFrom(ctx)
 	if seesAll(p) {
 		return nil
 	}
@@ -358,9 +359,29 @@ func (g Guarded) hideWhole(ctx context.Context, p *fixgraph.Principal, nodes []f
 }
 
 // editorialState is what editorial documents say about the rest of the graph.
+// Each rule holds for the audiences of the editorial documents that make it: a department's
+// editorial version of a shared node detaches or archives for that department's readers only, never
+// for the readers of another department or the public.
 type editorialState struct {
-	detached map[fixgraph.Edge]bool // edges that published editorial documents detach
-	archived map[string]bool        // entities whose editorial document is archived, and sections that only describe such entities
+	detached map[fixgraph.Edge][]fixgraph.Visibility // edges that published editorial documents detach, and for whom
+	archived map[string][]fixgraph.Visibility        // entities whose editorial document is archived, sections that only describe such entities, and for whom
+}
+
+// applies reports whether a rule made by editorial documents of the audiences auds holds for p.
+func applies(p *fixgraph.Principal, auds []fixgraph.Visibility) bool {
+	if len(auds) == 0 {
+		return false
+	}
+	mine := p.Audiences()
+	if mine == nil {
+		return true
+	}
+	for _, a := range auds {
+		if slices.Contains(mine, a) {
+			return true
+		}
+	}
+	return false
 }
 
 // generationer is a store that counts its writes (both stores do).
@@ -430,16 +451,16 @@ func scanEditorial(ctx context.Context, s GuardedStore) (*editorialState, error)
 		case fixgraph.StatusPublished, "":
 			for _, e := range d.Detached {
 				if st.detached == nil {
-					st.detached = map[fixgraph.Edge]bool{}
+					st.detached = map[fixgraph.Edge][]fixgraph.Visibility{}
 				}
-				st.detached[e] = true
+				st.detached[e] = append(st.detached[e], fixgraph.Audience(d))
 			}
 		case fixgraph.StatusArchived:
 			if id := fixgraph.EditorialEntity(d.ID); id != "" {
 				if st.archived == nil {
-					st.archived = map[string]bool{}
+					st.archived = map[string][]fixgraph.Visibility{}
 				}
-				st.archived[id] = true
+				st.archived[id] = append(st.archived[id], fixgraph.Audience(d))
 			}
 		}
 		return nil
@@ -466,13 +487,18 @@ func scanEditorial(ctx context.Context, s GuardedStore) (*editorialState, error)
 		if err != nil {
 			return nil, fmt.Errorf("reading the sections of archived entities: %w", err)
 		}
+		// The section is hidden for the audiences every one of its entities is archived for.
 		for _, sec := range secs {
-			all := true
-			for _, t := range out[sec] {
-				all = all && st.archived[t]
+			var common []fixgraph.Visibility
+			for k, t := range out[sec] {
+				if k == 0 {
+					common = slices.Clone(st.archived[t])
+					continue
+				}
+				common = slices.DeleteFunc(common, func(a fixgraph.Visibility) bool { return !slices.Contains(st.archived[t], a) })
 			}
-			if all {
-				st.archived[sec] = true
+			if len(common) > 0 {
+				st.archived[sec] = common
 			}
 		}
 	}

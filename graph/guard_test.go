@@ -222,3 +222,52 @@ func testGuardedArchivedSections(t *testing.T, s store) {
 		t.Errorf("with both FAQs archived: %v, want both sections hidden", v)
 	}
 }
+
+func TestGuardedEditorialRulesKeepTheirAudience(t *testing.T) {
+	forEachStore(t, testGuardedEditorialRulesKeepTheirAudience)
+}
+
+// testGuardedEditorialRulesKeepTheirAudience: a department's editorial version of a public node
+// that detaches one of its edges, or archives it, does so for that department's readers only; the
+// public and other departments still read the node and follow the edge.
+func testGuardedEditorialRulesKeepTheirAudience(t *testing.T, s store) {
+	ctx := context.Background()
+	m := manualBatch("m.html", "h1", "不排水")
+	if _, err := s.Apply(ctx, m); err != nil {
+		t.Fatal(err)
+	}
+	code, guide := fixgraph.ErrorCodeID("WF-8012D", "E102"), guideOf(t, m).ID
+	wrong := fixgraph.Edge{From: code, Rel: fixgraph.RelFixedBy, To: guide}
+	ec := &fixgraph.ErrorCode{ID: code, Code: "E102", Product: "WF-8012D", Symptom: fixgraph.Text{"zh": "排水超时"}}
+	b := editorialBatch(code, "sales-1", fixgraph.StatusPublished, []fixgraph.Edge{wrong}, ec)
+	b.Document.Visibility, b.Document.Department = fixgraph.VisibilityDepartment, "sales"
+	if _, err := s.Apply(ctx, b); err != nil {
+		t.Fatal(err)
+	}
+	sales := &fixgraph.Principal{ID: "user:sales", Role: fixgraph.RoleEditor, Department: "sales"}
+	support := &fixgraph.Principal{ID: "user:support", Role: fixgraph.RoleEditor, Department: "support"}
+	follows := func(p *fixgraph.Principal) bool {
+		t.Helper()
+		o, err := (Guarded{Store: noGeneration{s}}).Neighbors(fixgraph.WithPrincipal(ctx, p), []string{code}, fixgraph.RelFixedBy, fixgraph.Out)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return slices.Contains(o[code], guide)
+	}
+	for p, want := range map[*fixgraph.Principal]bool{fixgraph.Anonymous: true, support: true, sales: false} {
+		if got := follows(p); got != want {
+			t.Errorf("%s follows the edge sales detached: %v, want %v", p.ID, got, want)
+		}
+	}
+	a := editorialBatch(code, "sales-2", fixgraph.StatusArchived, nil, ec)
+	a.Document.Visibility, a.Document.Department = fixgraph.VisibilityDepartment, "sales"
+	if _, err := s.Apply(ctx, a); err != nil {
+		t.Fatal(err)
+	}
+	for p, want := range map[*fixgraph.Principal]bool{fixgraph.Anonymous: true, support: true, sales: false} {
+		n, err := (Guarded{Store: noGeneration{s}}).Node(fixgraph.WithPrincipal(ctx, p), code)
+		if got := err == nil && n != nil; got != want {
+			t.Errorf("%s reads the code sales archived: %v (%v), want %v", p.ID, got, err, want)
+		}
+	}
+}
