@@ -9,6 +9,7 @@ import (
 	"image"
 	"image/draw"
 	"image/png"
+	"math"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -178,6 +179,7 @@ func similarity(a, b string) float64 {
 // Tesseract's page segmentation modes. The PDFs are the test tables, the service manual, and the
 // code-table pages of the real manuals in ../../shared/corpus/manuals when they are there. It runs
 // when FIXGRAPH_OCR_MEASURE is set (to the modes, e.g. "3 11"); it is how ocrPSM was chosen.
+// FIXGRAPH_OCR_SKEW turns the pages by that many degrees, as if laid askew on the scanner.
 func TestOCRMeasure(t *testing.T) {
 	modes := strings.Fields(os.Getenv("FIXGRAPH_OCR_MEASURE"))
 	if len(modes) == 0 {
@@ -230,6 +232,12 @@ func TestOCRMeasure(t *testing.T) {
 			var imgs []*image.Gray
 			for p := 1; p <= text.Document.Pages; p++ {
 				imgs = append(imgs, mustRasterise(t, data, 300, p)...)
+			}
+			if deg, _ := strconv.ParseFloat(os.Getenv("FIXGRAPH_OCR_SKEW"), 64); deg != 0 {
+				for _, img := range imgs {
+					b := img.Bounds()
+					img.Pix = rotateGray(img.Pix, b.Dx(), b.Dy(), -deg*math.Pi/180)
+				}
 			}
 			pages += len(imgs)
 			scan, err := (&Pipeline{Now: fixedNow}).Parse(context.Background(), d.file, imagePDF(t, 300, imgs...))
@@ -289,9 +297,10 @@ func mustPages(tb testing.TB, file string, pages []int) []byte {
 	return data
 }
 
-// mustScan makes a scanned copy of a text PDF: each page rendered at 300 dpi and wrapped, as an
-// image only, in a PDF of its own.
-func mustScan(tb testing.TB, name string, pages int) []byte {
+// mustScan makes a scanned copy of a text PDF: each page rendered at 300 dpi, turned by deg degrees
+// (clockwise) as a page laid askew on the scanner, and wrapped, as an image only, in a PDF of its
+// own.
+func mustScan(tb testing.TB, name string, pages int, deg float64) []byte {
 	tb.Helper()
 	data, err := os.ReadFile(name)
 	if err != nil {
@@ -304,6 +313,15 @@ func mustScan(tb testing.TB, name string, pages int) []byte {
 	imgs := mustRasterise(tb, data, 300, ps...)
 	for i, img := range imgs {
 		imgs[i] = trimBottom(img)
+		if deg != 0 {
+			b := imgs[i].Bounds()
+			turned := image.NewGray(image.Rect(0, 0, b.Dx(), b.Dy()))
+			for y := 0; y < b.Dy(); y++ {
+				copy(turned.Pix[y*turned.Stride:], imgs[i].Pix[y*imgs[i].Stride:y*imgs[i].Stride+b.Dx()])
+			}
+			turned.Pix = rotateGray(turned.Pix, b.Dx(), b.Dy(), -deg*math.Pi/180)
+			imgs[i] = turned
+		}
 	}
 	return imagePDF(tb, 300, imgs...)
 }
@@ -331,15 +349,16 @@ func TestOCRScannedTables(t *testing.T) {
 	mustHaveOCR(t)
 	tests := []struct {
 		file          string
+		deg           float64 // how far the page lay askew on the scanner
 		lang          string
 		symptom, step string // in E1's symptom and steps; no step: the text layer gives no guide
 		heading       string // a section's heading
 	}{
-		{"table-zh-hans.pdf", "zh", "不加热", "燃气阀门", "1. 故障代码"},
+		{"table-zh-hans.pdf", 0, "zh", "不加热", "燃气阀门", "1. 故障代码"},
 		// The table's columns are named in Traditional characters, which the column names
 		// (tablecols.go) do not include yet: neither the text layer nor OCR finds its remedies.
-		{"table-zh-hant.pdf", "zh", "不加熱", "", "1. 故障代碼"},
-		{"table-en.pdf", "en", "No heating", "gas valve", "1. Error codes"},
+		{"table-zh-hant.pdf", 0, "zh", "不加熱", "", "1. 故障代碼"},
+		{"table-en.pdf", 2, "en", "No heating", "gas valve", "1. Error codes"},
 	}
 	type facts struct {
 		symptom string
@@ -361,7 +380,7 @@ func TestOCRScannedTables(t *testing.T) {
 		return codes, got
 	}
 	for _, tt := range tests {
-		t.Run(tt.file, func(t *testing.T) {
+		t.Run(fmt.Sprintf("%s at %g°", tt.file, tt.deg), func(t *testing.T) {
 			name := filepath.Join("testdata", "ocr", tt.file)
 			data, err := os.ReadFile(name)
 			if err != nil {
@@ -371,7 +390,7 @@ func TestOCRScannedTables(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			b, err := (&Pipeline{Now: fixedNow}).Parse(context.Background(), tt.file, mustScan(t, name, 1))
+			b, err := (&Pipeline{Now: fixedNow}).Parse(context.Background(), tt.file, mustScan(t, name, 1, tt.deg))
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -435,7 +454,7 @@ func TestOCRMixedPages(t *testing.T) {
 	}), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	if err := os.WriteFile(scan, mustScan(t, filepath.Join("testdata", "ocr", "table-en.pdf"), 1), 0o600); err != nil {
+	if err := os.WriteFile(scan, mustScan(t, filepath.Join("testdata", "ocr", "table-en.pdf"), 1, 0), 0o600); err != nil {
 		t.Fatal(err)
 	}
 	if msg, err := exec.Command("pdfunite", text, scan, both).CombinedOutput(); err != nil {
@@ -699,5 +718,40 @@ func TestSnapSizes(t *testing.T) {
 	}
 	if want := []float64{11.9, 11.9, 11.9, 17.8, 17.8, 23.5}; !slices.Equal(got, want) {
 		t.Errorf("snapped %v, want %v", got, want)
+	}
+}
+
+// TestSkew finds the slope of a page's lines of text (rows of dark blocks, as words are) and turns
+// the page level.
+func TestSkew(t *testing.T) {
+	const w, h = 1200, 1600
+	for _, deg := range []float64{-3, -0.6, 0.03, 1.2, 4} {
+		t.Run(fmt.Sprint(deg), func(t *testing.T) {
+			pix := bytes.Repeat([]byte{255}, w*h)
+			for row := 200; row < 1400; row += 60 {
+				for word := 100; word < 1000; word += 150 {
+					for y := row; y < row+30; y++ {
+						for x := word; x < word+110; x++ {
+							pix[y*w+x] = 20
+						}
+					}
+				}
+			}
+			askew := rotateGray(pix, w, h, -deg*math.Pi/180)
+			got := skew(askew, w, h) * 180 / math.Pi
+			want := deg
+			if math.Abs(deg) < 0.1 {
+				want = 0
+			}
+			// A tenth of a degree is under 4 pixels across a page at 300 dpi.
+			if math.Abs(got-want) > 0.15 {
+				t.Fatalf("skew %.3f°, want %.2f°", got, want)
+			}
+			if got != 0 {
+				if again := skew(rotateGray(askew, w, h, got*math.Pi/180), w, h) * 180 / math.Pi; math.Abs(again) > 0.15 {
+					t.Errorf("turned level, the page still slopes %.3f°", again)
+				}
+			}
+		})
 	}
 }
