@@ -85,3 +85,24 @@ func TestHTMLCodeColumnByContent(t *testing.T) {
 		t.Errorf("codes %v, want %v", got, want)
 	}
 }
+
+// TestTraditionalHeaders reads a code table whose header is in Traditional Chinese.
+func TestTraditionalHeaders(t *testing.T) {
+	page := `<html lang="zh-Hant"><head><title>除濕機 DH-2000 說明書</title></head><body><h1>除濕機 DH-2000 說明書</h1><h2>故障代碼</h2>
+<table><tr><th>顯示</th><th>故障現象</th><th>處理方法</th></tr>
+<tr><td>E1</td><td>濕度感應器異常</td><td>請聯絡維修中心</td></tr>
+<tr><td>FL</td><td>水箱已滿</td><td>倒掉水箱的水</td></tr></table></body></html>`
+	b, err := (&Pipeline{}).Parse(context.Background(), "dh.html", []byte(page))
+	if err != nil {
+		t.Fatal(err)
+	}
+	steps := map[string][]string{}
+	for _, n := range b.Nodes {
+		if g, ok := n.(*fixgraph.RepairGuide); ok {
+			steps[g.Code] = g.Steps
+		}
+	}
+	if len(steps["E1"]) != 1 || steps["E1"][0] != "請聯絡維修中心" || len(steps["FL"]) != 1 {
+		t.Errorf("guides %q, want the remedy column's steps, as written", steps)
+	}
+}

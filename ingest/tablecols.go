@@ -3,6 +3,8 @@ package ingest
 import (
 	"strings"
 	"unicode/utf8"
+
+	"github.com/fixgraph/fixgraph/extract"
 )
 
 // column names a troubleshooting table's column by what it holds.
@@ -51,7 +53,7 @@ func headerRole(h string) column {
 
 // headerRoleCover is headerRole with the share of the cell's letters that the role word covers.
 func headerRoleCover(h string) (column, float64) {
-	h = strings.ToLower(strings.TrimSpace(h))
+	h = strings.ToLower(strings.TrimSpace(extract.Simplified(h))) // 處理方法 is 处理方法
 	size := utf8.RuneCountInString(strings.ReplaceAll(h, " ", ""))
 	if h == "" || size > 40 {
 		return colNone, 0
