@@ -35,6 +35,7 @@ type benchReport struct {
 	Embed   []embedResult  `json:"embed,omitempty"`
 	Ingest  []ingestResult `json:"ingest"`
 	Manual  *manualResult  `json:"manual,omitempty"`
+	OCR     *ocrResult     `json:"ocr,omitempty"`
 	Vectors []vectorResult `json:"vectors,omitempty"`
 	Latency []latency      `json:"latency"`
 }
@@ -86,6 +87,7 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer, log 
 	flags := newFlags("bench", stderr, &cfg)
 	sections := flags.Int("sections", 100000, "sections in the generated corpus; 0 skips it")
 	manualPages := flags.Int("manual-pages", 200, "pages of the long PDF manual whose parsing and embedding are timed; 0 skips it")
+	ocr := flags.Bool("ocr", true, "time OCR on a scanned copy of the demo service manual (needs tesseract)")
 	clientList := flags.String("clients", "1,8,32", "concurrent clients, comma-separated")
 	requests := flags.Int("requests", 300, "requests per operation and client count")
 	asJSON := flags.Bool("json", false, "print the report as JSON")
@@ -139,6 +141,17 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer, log 
 		}
 		rep.Manual = &m
 		fmt.Fprintf(stderr, "manual: %d pages parsed at %.1f pages/s\n", m.Pages, m.PagesPerSec)
+	}
+	if *ocr {
+		o, err := benchOCR(ctx)
+		if err != nil {
+			if closer != nil {
+				closer.Close()
+			}
+			return fmt.Errorf("OCR bench (--ocr=false skips it): %w", err)
+		}
+		rep.OCR = &o
+		fmt.Fprintf(stderr, "ocr: %d scanned pages read at %.2f pages/s\n", o.Pages, o.PagesPerSec)
 	}
 	if closer != nil {
 		closer.Close()
@@ -246,6 +259,11 @@ func printBench(w io.Writer, rep *benchReport) {
 		fmt.Fprintln(tw, "manual PDF\tpages\tsections\tcodes\tparse s\tpages/s\tembedding s\textraction share\t")
 		fmt.Fprintf(tw, "\t%d\t%d\t%d\t%.1f\t%.1f\t%s\t%s\t\n", m.Pages, m.Sections, m.Codes, m.ParseSeconds, m.PagesPerSec, embed, share)
 		fmt.Fprintln(tw, "\t\t\t\t\t\t\t\t")
+	}
+	if o := rep.OCR; o != nil {
+		fmt.Fprintln(tw, "OCR\tpages\tcodes\tseconds\tpages/s\t")
+		fmt.Fprintf(tw, "\t%d\t%d\t%.1f\t%.2f\t\n", o.Pages, o.Codes, o.Seconds, o.PagesPerSec)
+		fmt.Fprintln(tw, "\t\t\t\t\t")
 	}
 	if len(rep.Vectors) > 0 {
 		fmt.Fprintln(tw, "vectors\tcount\tquestions\trecall@10\tscan ms\texact ms\t")

@@ -98,3 +98,44 @@ func benchManual(ctx context.Context, emb search.Embedder, pages int, dir string
 	r.ExtractShare = r.ParseSeconds / (r.ParseSeconds + r.EmbedSeconds)
 	return r, nil
 }
+
+// ocrResult is how fast scanned pages are read: the demo service manual's pages rendered as images
+// and read back by OCR.
+type ocrResult struct {
+	Pages       int     `json:"pages"`
+	Codes       int     `json:"codes"`
+	Seconds     float64 `json:"seconds"`
+	PagesPerSec float64 `json:"pagesPerSec"`
+}
+
+// benchOCR scans the demo service manual (its pages as 300 dpi images in an image-only PDF) and
+// times reading it back through OCR, as ingest does a scanned upload.
+func benchOCR(ctx context.Context) (ocrResult, error) {
+	var r ocrResult
+	data, err := fs.ReadFile(fixtures.Corpus, "manuals/dw-6035-service-zh.pdf")
+	if err != nil {
+		return r, err
+	}
+	imgs, err := ingest.RasterPages(ctx, data, 300, 1, 2)
+	if err != nil {
+		return r, err
+	}
+	scan, err := ingest.ImagePDF(300, imgs...)
+	if err != nil {
+		return r, err
+	}
+	start := time.Now()
+	b, err := (&ingest.Pipeline{}).Parse(ctx, "scanned-service-manual.pdf", scan)
+	if err != nil {
+		return r, err
+	}
+	r.Seconds = time.Since(start).Seconds()
+	r.Pages = b.Document.Pages
+	r.PagesPerSec = float64(r.Pages) / r.Seconds
+	for _, n := range b.Nodes {
+		if _, ok := n.(*fixgraph.ErrorCode); ok {
+			r.Codes++
+		}
+	}
+	return r, nil
+}

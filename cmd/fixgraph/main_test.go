@@ -262,7 +262,7 @@ func TestMissingModelIsAClearError(t *testing.T) {
 // TestBench runs a small bench end to end: a generated corpus, latency over loopback HTTP, and a
 // report whose every request succeeded.
 func TestBench(t *testing.T) {
-	out := MustRun(t, "bench", "--embedder", "none", "--sections", "300", "--manual-pages", "20", "--clients", "1,4", "--requests", "20", "--json")
+	out := MustRun(t, "bench", "--embedder", "none", "--sections", "300", "--manual-pages", "20", "--ocr=false", "--clients", "1,4", "--requests", "20", "--json")
 	var rep benchReport
 	if err := json.Unmarshal([]byte(out), &rep); err != nil {
 		t.Fatalf("bench --json printed %q: %v", out, err)
