@@ -689,16 +689,12 @@ func pgmHeader(data []byte) (w, h, off int, ok bool) {
 // popplerPages returns how many pages poppler finds in a PDF, or 0; pdftotext names the poppler
 // tools to use.
 func popplerPages(ctx context.Context, pdftotext string, data []byte) int {
-	f, err := os.CreateTemp("", "fixgraph-*.pdf")
+	path, done, err := tempPDF(data)
 	if err != nil {
 		return 0
 	}
-	defer os.Remove(f.Name())
-	_, err = f.Write(data)
-	if f.Close() != nil || err != nil {
-		return 0
-	}
-	n, _, err := pdfinfo(ctx, sibling(pdftotext, "pdfinfo"), f.Name())
+	defer done()
+	n, _, err := pdfinfo(ctx, sibling(pdftotext, "pdfinfo"), path)
 	if err != nil {
 		return 0
 	}

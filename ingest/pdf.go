@@ -60,8 +60,8 @@ func readPDF(ctx context.Context, data []byte, opt PDFOptions) (lines []pdfLine,
 	}
 	// The built-in reader checks the file and counts its pages; poppler, when installed, reads
 	// the text: it decodes more fonts and keeps word spaces and order where the built-in reader
-	// loses them.
-	builtin, pages, err := readPDFBuiltin(data)
+	// loses them. The built-in reader's own text is read only when poppler gives none.
+	r, pages, err := openPDF(data)
 	if err != nil {
 		if cutOff(data) {
 			return nil, 0, err
@@ -96,7 +96,9 @@ func readPDF(ctx context.Context, data []byte, opt PDFOptions) (lines []pdfLine,
 			return nil, pages, ctx.Err()
 		}
 	}
-	lines = builtin
+	if lines, err = readPDFBuiltin(r, pages); err != nil {
+		return nil, pages, err
+	}
 	if len(lines) > 0 && !garbled(lines) {
 		lines, err = withOCR(ctx, data, lines, pages, opt)
 		return lines, pages, err
@@ -122,6 +124,25 @@ func readPDF(ctx context.Context, data []byte, opt PDFOptions) (lines []pdfLine,
 	return lines, pages, nil
 }
 
+// tempPDF writes data to a temporary file for poppler's tools and returns its path and a function
+// that removes it.
+func tempPDF(data []byte) (path string, done func(), err error) {
+	f, err := os.CreateTemp("", "fixgraph-*.pdf")
+	if err != nil {
+		return "", nil, err
+	}
+	done = func() { os.Remove(f.Name()) }
+	_, err = f.Write(data)
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		done()
+		return "", nil, err
+	}
+	return f.Name(), done, nil
+}
+
 // cutOff reports whether a PDF lacks the end-of-file marker every complete PDF ends with.
 func cutOff(data []byte) bool {
 	return bytes.HasPrefix(data, []byte("%PDF-")) && !bytes.Contains(data[max(0, len(data)-1024):], []byte("%%EOF"))
@@ -132,16 +153,14 @@ func encrypted(data []byte) bool {
 	return bytes.Contains(data, []byte("/Encrypt"))
 }
 
-func readPDFBuiltin(data []byte) (lines []pdfLine, pages int, err error) {
+// openPDF opens a PDF with the built-in reader and counts its pages: a file it cannot open or
+// that has no pages is an EUNREADABLE error.
+func openPDF(data []byte) (r *pdf.Reader, pages int, err error) {
 	// The reader panics on some malformed files; a broken upload must be an error, not a crash.
 	// What it panics with can quote the file's bytes: that goes into the cause, which is logged,
 	// and not into the message, which users see.
-	defer func() {
-		if r := recover(); r != nil {
-			lines, pages, err = nil, 0, fixgraph.WrapError(fixgraph.EUNREADABLE, fmt.Errorf("the PDF reader failed: %.200v", r), "not a readable PDF")
-		}
-	}()
-	r, err := pdf.NewReader(bytes.NewReader(data), int64(len(data)))
+	defer recoverPDF(&err)
+	r, err = pdf.NewReader(bytes.NewReader(data), int64(len(data)))
 	if err != nil {
 		if cutOff(data) {
 			return nil, 0, fixgraph.WrapError(fixgraph.EUNREADABLE, err, "not a readable PDF: the file is cut off (its end is missing); upload it again")
@@ -152,6 +171,12 @@ func readPDFBuiltin(data []byte) (lines []pdfLine, pages int, err error) {
 	if pages == 0 {
 		return nil, 0, fixgraph.Errorf(fixgraph.EUNREADABLE, "PDF has no pages")
 	}
+	return r, pages, nil
+}
+
+// readPDFBuiltin reads the lines of every page with the built-in reader.
+func readPDFBuiltin(r *pdf.Reader, pages int) (lines []pdfLine, err error) {
+	defer recoverPDF(&err)
 	for i := 1; i <= pages; i++ {
 		p := r.Page(i)
 		if p.V.IsNull() {
@@ -159,7 +184,14 @@ func readPDFBuiltin(data []byte) (lines []pdfLine, pages int, err error) {
 		}
 		lines = append(lines, pageLines(p.Content().Text, i)...)
 	}
-	return lines, pages, nil
+	return lines, nil
+}
+
+// recoverPDF turns a panic of the built-in reader into an EUNREADABLE error in *err.
+func recoverPDF(err *error) {
+	if r := recover(); r != nil {
+		*err = fixgraph.WrapError(fixgraph.EUNREADABLE, fmt.Errorf("the PDF reader failed: %.200v", r), "not a readable PDF")
+	}
 }
 
 // pageLines rebuilds lines from positioned text: runs are grouped by their baseline and sorted left
@@ -228,17 +260,12 @@ func runWidth(t pdf.Text) float64 {
 }
 
 func readPDFWithPdftotext(ctx context.Context, tool string, data []byte) ([]pdfLine, error) {
-	f, err := os.CreateTemp("", "fixgraph-*.pdf")
+	path, done, err := tempPDF(data)
 	if err != nil {
 		return nil, err
 	}
-	defer os.Remove(f.Name())
-	if _, err := f.Write(data); err != nil {
-		f.Close()
-		return nil, err
-	}
-	f.Close()
-	out, err := exec.CommandContext(ctx, tool, "-layout", "-enc", "UTF-8", f.Name(), "-").Output()
+	defer done()
+	out, err := exec.CommandContext(ctx, tool, "-layout", "-enc", "UTF-8", path, "-").Output()
 	if err != nil {
 		return nil, fmt.Errorf("running %s: %w", tool, err)
 	}

@@ -6,7 +6,6 @@ import (
 	"context"
 	"fmt"
 	"math"
-	"os"
 	"os/exec"
 	"slices"
 	"strconv"
@@ -28,18 +27,13 @@ type pdfWord struct {
 // (Type 3, shuffled glyph order, lost word spaces), and its word boxes are what tables are rebuilt
 // from.
 func readPDFWithTSV(ctx context.Context, tool string, data []byte) ([]pdfLine, error) {
-	f, err := os.CreateTemp("", "fixgraph-*.pdf")
+	path, done, err := tempPDF(data)
 	if err != nil {
 		return nil, err
 	}
-	defer os.Remove(f.Name())
-	if _, err := f.Write(data); err != nil {
-		f.Close()
-		return nil, err
-	}
-	f.Close()
+	defer done()
 	var stderr bytes.Buffer
-	cmd := exec.CommandContext(ctx, tool, "-tsv", "-enc", "UTF-8", f.Name(), "-")
+	cmd := exec.CommandContext(ctx, tool, "-tsv", "-enc", "UTF-8", path, "-")
 	cmd.Stderr = &stderr
 	out, err := cmd.Output()
 	if err != nil {
