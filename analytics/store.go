@@ -15,12 +15,12 @@ import (
 	"unicode"
 	"unicode/utf8"
 
-	bolt "go.etcd.io/bbolt"
+	"github.com/fixgraph/fixgraph/kv"
 
 	"golang.org/x/text/unicode/norm"
 
 	"github.com/fixgraph/fixgraph"
-	"github.com/fixgraph/fixgraph/internal/boltfile"
+	"github.com/fixgraph/fixgraph/bolt"
 )
 
 var (
@@ -145,7 +145,7 @@ type Summary struct {
 // Store keeps analytics events in a bbolt file in the data directory. It is safe for
 // concurrent use; set Now and Tokens before using it.
 type Store struct {
-	db *bolt.DB
+	db kv.DB
 
 	// Now is the clock; nil means time.Now.
 	Now func() time.Time
@@ -156,12 +156,15 @@ type Store struct {
 
 // Open opens or creates the store at path.
 func Open(path string) (*Store, error) {
-	db, err := boltfile.Open(path, "analytics store", bucketEvents, bucketIndex)
+	db, err := bolt.Open(path, "analytics store", bucketEvents, bucketIndex)
 	if err != nil {
 		return nil, err
 	}
-	return &Store{db: db}, nil
+	return New(db), nil
 }
+
+// New returns the store kept in db (a bbolt file, or the shared state on PostgreSQL).
+func New(db kv.DB) *Store { return &Store{db: db} }
 
 // Close closes the file.
 func (s *Store) Close() error { return s.db.Close() }
@@ -169,7 +172,7 @@ func (s *Store) Close() error { return s.db.Close() }
 // Backup writes a consistent copy of the store to w, taken in one read transaction while
 // writes go on, and returns the number of bytes written.
 func (s *Store) Backup(w io.Writer) (int64, error) {
-	return boltfile.Backup(s.db, w)
+	return kv.Backup(s.db, w)
 }
 
 func (s *Store) now() time.Time {
@@ -289,7 +292,7 @@ func (s *Store) write(events []Event) ([]Event, error) {
 		}
 		out[i] = c
 	}
-	err := s.db.Update(func(tx *bolt.Tx) error {
+	err := s.db.Update(func(tx kv.Tx) error {
 		b, ix := tx.Bucket(bucketEvents), tx.Bucket(bucketIndex)
 		for i := range out {
 			seq, err := b.NextSequence()
@@ -317,7 +320,7 @@ func (s *Store) write(events []Event) ([]Event, error) {
 	return out, nil
 }
 
-func putIndex(ix *bolt.Bucket, e *Event, k []byte) error {
+func putIndex(ix kv.Bucket, e *Event, k []byte) error {
 	if e.Code != "" {
 		if err := ix.Put(indexKey(dimCode, e.Code, k), nil); err != nil {
 			return err
@@ -430,7 +433,7 @@ func (s *Store) Feedback(id string, helpful bool, comment string) (Event, error)
 	if !ok {
 		return e, fixgraph.Errorf(fixgraph.ENOTFOUND, "no analytics event %q", id)
 	}
-	err := s.db.Update(func(tx *bolt.Tx) error {
+	err := s.db.Update(func(tx kv.Tx) error {
 		b := tx.Bucket(bucketEvents)
 		data := b.Get(k)
 		if data == nil {
@@ -463,7 +466,7 @@ func (s *Store) Get(id string) (Event, error) {
 	if !ok {
 		return e, fixgraph.Errorf(fixgraph.ENOTFOUND, "no analytics event %q", id)
 	}
-	err := s.db.View(func(tx *bolt.Tx) error {
+	err := s.db.View(func(tx kv.Tx) error {
 		data := tx.Bucket(bucketEvents).Get(k)
 		if data == nil {
 			return fixgraph.Errorf(fixgraph.ENOTFOUND, "no analytics event %q", id)
@@ -480,10 +483,10 @@ func (s *Store) Get(id string) (Event, error) {
 // Scan returns. A zero from means from the first event, a zero to up to the last. fn runs inside
 // a read transaction and must not write to the store.
 func (s *Store) Scan(from, to time.Time, fn func(Event) error) error {
-	return s.db.View(func(tx *bolt.Tx) error { return scan(tx, from, to, fn) })
+	return s.db.View(func(tx kv.Tx) error { return scan(tx, from, to, fn) })
 }
 
-func scan(tx *bolt.Tx, from, to time.Time, fn func(Event) error) error {
+func scan(tx kv.Tx, from, to time.Time, fn func(Event) error) error {
 	lo, hi := span(from, to)
 	c := tx.Bucket(bucketEvents).Cursor()
 	for k, v := c.Seek(be(lo)); k != nil && keyNanos(k) < hi; k, v = c.Next() {
@@ -506,7 +509,7 @@ func (s *Store) Prune(before time.Time) (int, error) {
 	total := 0
 	for {
 		n := 0
-		err := s.db.Update(func(tx *bolt.Tx) error {
+		err := s.db.Update(func(tx kv.Tx) error {
 			b, ix := tx.Bucket(bucketEvents), tx.Bucket(bucketIndex)
 			type victim struct {
 				k             []byte
@@ -552,7 +555,7 @@ func (s *Store) Prune(before time.Time) (int, error) {
 // Index scans.
 
 // eachValue calls fn with each distinct value of dimension dim in the index, in byte order.
-func eachValue(ix *bolt.Bucket, dim byte, fn func(value string) error) error {
+func eachValue(ix kv.Bucket, dim byte, fn func(value string) error) error {
 	c := ix.Cursor()
 	k, _ := c.Seek([]byte{dim})
 	for k != nil && k[0] == dim {
@@ -573,7 +576,7 @@ func eachValue(ix *bolt.Bucket, dim byte, fn func(value string) error) error {
 
 // eachIndexed calls fn with the event key of each ask of dim/value in [lo, hi), oldest first,
 // while fn returns true.
-func eachIndexed(ix *bolt.Bucket, dim byte, value string, lo, hi uint64, fn func(ek []byte) bool) {
+func eachIndexed(ix kv.Bucket, dim byte, value string, lo, hi uint64, fn func(ek []byte) bool) {
 	prefix := indexPrefix(dim, value)
 	c := ix.Cursor()
 	for k, _ := c.Seek(append(slices.Clip(prefix), be(lo)...)); k != nil && bytes.HasPrefix(k, prefix); k, _ = c.Next() {
@@ -588,7 +591,7 @@ func eachIndexed(ix *bolt.Bucket, dim byte, value string, lo, hi uint64, fn func
 }
 
 // eachIndexedDesc is eachIndexed newest first.
-func eachIndexedDesc(ix *bolt.Bucket, dim byte, value string, lo, hi uint64, fn func(ek []byte) bool) {
+func eachIndexedDesc(ix kv.Bucket, dim byte, value string, lo, hi uint64, fn func(ek []byte) bool) {
 	prefix := indexPrefix(dim, value)
 	c := ix.Cursor()
 	var k []byte
@@ -730,7 +733,7 @@ func (s *Store) topQuestions(from, to time.Time) ([]Count, error) {
 func (s *Store) topDim(dim byte, from, to time.Time, limit int) ([]Count, error) {
 	lo, hi := span(from, to)
 	var out []Count
-	err := s.db.View(func(tx *bolt.Tx) error {
+	err := s.db.View(func(tx kv.Tx) error {
 		ix := tx.Bucket(bucketIndex)
 		err := eachValue(ix, dim, func(value string) error {
 			n := 0
@@ -833,7 +836,7 @@ func (s *Store) Series(by, key, bucket string, from, to time.Time, loc *time.Loc
 		return true
 	}
 	lo, hi := span(from, to)
-	err := s.db.View(func(tx *bolt.Tx) error {
+	err := s.db.View(func(tx kv.Tx) error {
 		if by != "" {
 			eachIndexed(tx.Bucket(bucketIndex), dim, key, lo, hi, add)
 			return nil
@@ -1067,7 +1070,7 @@ func (s *Store) Surges(now time.Time, opt SurgeOptions) ([]Surge, error) {
 	}
 
 	var out []Surge
-	err := s.db.View(func(tx *bolt.Tx) error {
+	err := s.db.View(func(tx kv.Tx) error {
 		k, _ := tx.Bucket(bucketEvents).Cursor().First()
 		if k == nil {
 			return nil

@@ -4,7 +4,7 @@ import (
 	"encoding/json"
 	"time"
 
-	bolt "go.etcd.io/bbolt"
+	"github.com/fixgraph/fixgraph/kv"
 
 	"github.com/fixgraph/fixgraph"
 )
@@ -35,7 +35,7 @@ type lockState struct {
 	Last     time.Time `json:"last,omitzero"`  // the last failure
 }
 
-func getLock(tx *bolt.Tx, name string) lockState {
+func getLock(tx kv.Tx, name string) lockState {
 	var st lockState
 	if v := tx.Bucket(bucketLocks).Get([]byte(name)); v != nil {
 		json.Unmarshal(v, &st)
@@ -52,7 +52,7 @@ func lockDuration(level int) time.Duration {
 }
 
 // lockedUntil returns when name's lock ends, or the zero time when it is not locked at now.
-func lockedUntil(tx *bolt.Tx, name string, now time.Time) time.Time {
+func lockedUntil(tx kv.Tx, name string, now time.Time) time.Time {
 	st := getLock(tx, name)
 	if now.Before(st.Until) {
 		return st.Until
@@ -62,7 +62,7 @@ func lockedUntil(tx *bolt.Tx, name string, now time.Time) time.Time {
 
 // failed counts a failed sign-in step of name and locks the account when it is the LockAfter-th
 // in a row; a lock ends the account's half-done sign-ins. It fills a's failure fields.
-func failed(tx *bolt.Tx, name string, now time.Time, a *Attempt) error {
+func failed(tx kv.Tx, name string, now time.Time, a *Attempt) error {
 	st := getLock(tx, name)
 	if !st.Last.IsZero() && now.Sub(st.Last) > lockForget {
 		st = lockState{}
@@ -84,7 +84,7 @@ func failed(tx *bolt.Tx, name string, now time.Time, a *Attempt) error {
 }
 
 // succeeded forgets name's failures: a sign-in went through.
-func succeeded(tx *bolt.Tx, name string) error {
+func succeeded(tx kv.Tx, name string) error {
 	return tx.Bucket(bucketLocks).Delete([]byte(name))
 }
 
@@ -101,7 +101,7 @@ func LockedError(until time.Time) error {
 
 // Unlock ends the lock of the account name and forgets its failures and back-off.
 func (s *Store) Unlock(name string) error {
-	return s.db.Update(func(tx *bolt.Tx) error {
+	return s.db.Update(func(tx kv.Tx) error {
 		if tx.Bucket(bucketUsers).Get([]byte(name)) == nil {
 			return fixgraph.Errorf(fixgraph.ENOTFOUND, "no user %q", name)
 		}

@@ -8,8 +8,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/fixgraph/fixgraph/kv"
 	"github.com/pquerna/otp"
-	bolt "go.etcd.io/bbolt"
 
 	"github.com/fixgraph/fixgraph"
 )
@@ -83,7 +83,7 @@ var (
 	errPendingGone = fixgraph.Errorf(fixgraph.EUNAUTHORIZED, "the sign-in has expired or ended; sign in again with your password")
 )
 
-func getMFA(tx *bolt.Tx, name string) (*mfaRecord, error) {
+func getMFA(tx kv.Tx, name string) (*mfaRecord, error) {
 	var m mfaRecord
 	if v := tx.Bucket(bucketMFA).Get([]byte(name)); v != nil {
 		if err := json.Unmarshal(v, &m); err != nil {
@@ -93,12 +93,12 @@ func getMFA(tx *bolt.Tx, name string) (*mfaRecord, error) {
 	return &m, nil
 }
 
-func putMFA(tx *bolt.Tx, name string, m *mfaRecord) error {
+func putMFA(tx kv.Tx, name string, m *mfaRecord) error {
 	v, _ := json.Marshal(m)
 	return tx.Bucket(bucketMFA).Put([]byte(name), v)
 }
 
-func getUser(tx *bolt.Tx, name string) (*User, error) {
+func getUser(tx kv.Tx, name string) (*User, error) {
 	v := tx.Bucket(bucketUsers).Get([]byte(name))
 	if v == nil {
 		return nil, nil
@@ -110,7 +110,7 @@ func getUser(tx *bolt.Tx, name string) (*User, error) {
 	return &u, nil
 }
 
-func mfaRoles(tx *bolt.Tx) []fixgraph.Role {
+func mfaRoles(tx kv.Tx) []fixgraph.Role {
 	var roles []fixgraph.Role
 	if v := tx.Bucket(bucketPolicy).Get(policyMFARoles); v != nil {
 		json.Unmarshal(v, &roles)
@@ -126,7 +126,7 @@ func (s *Store) Password(name, password string) (*Attempt, error) {
 	a := &Attempt{User: name, Step: "password"}
 	now := s.now()
 	var u *User
-	err := s.db.View(func(tx *bolt.Tx) error {
+	err := s.db.View(func(tx kv.Tx) error {
 		var err error
 		if u, err = getUser(tx, name); err != nil || u == nil {
 			return err
@@ -146,7 +146,7 @@ func (s *Store) Password(name, password string) (*Attempt, error) {
 		return a, errLocked(a.LockedUntil)
 	}
 	if !checkPassword(u.Password, password) {
-		if err := s.db.Update(func(tx *bolt.Tx) error { return failed(tx, name, now, a) }); err != nil {
+		if err := s.db.Update(func(tx kv.Tx) error { return failed(tx, name, now, a) }); err != nil {
 			return a, err
 		}
 		return a, errBadLogin
@@ -154,7 +154,7 @@ func (s *Store) Password(name, password string) (*Attempt, error) {
 	if u.Disabled {
 		return a, errBadLogin
 	}
-	err = s.db.Update(func(tx *bolt.Tx) error {
+	err = s.db.Update(func(tx kv.Tx) error {
 		// Read again: a lock or an enrolment may have come in between.
 		if until := lockedUntil(tx, name, now); !until.IsZero() {
 			a.Refused, a.LockedUntil = true, until
@@ -183,7 +183,7 @@ func (s *Store) Password(name, password string) (*Attempt, error) {
 
 // startSession signs u in: it forgets the account's failures and stores a new session, whose
 // token and CSRF token it puts in a.
-func (s *Store) startSession(tx *bolt.Tx, u *User, a *Attempt) error {
+func (s *Store) startSession(tx kv.Tx, u *User, a *Attempt) error {
 	if err := succeeded(tx, u.Name); err != nil {
 		return err
 	}
@@ -195,7 +195,7 @@ func (s *Store) startSession(tx *bolt.Tx, u *User, a *Attempt) error {
 }
 
 // sweepPending drops expired half-done sign-ins.
-func sweepPending(tx *bolt.Tx, now time.Time) {
+func sweepPending(tx kv.Tx, now time.Time) {
 	b := tx.Bucket(bucketPending)
 	var drop [][]byte
 	b.ForEach(func(k, v []byte) error {
@@ -211,7 +211,7 @@ func sweepPending(tx *bolt.Tx, now time.Time) {
 }
 
 // endPending drops every half-done sign-in of user.
-func endPending(tx *bolt.Tx, user string) error {
+func endPending(tx kv.Tx, user string) error {
 	b := tx.Bucket(bucketPending)
 	var drop [][]byte
 	b.ForEach(func(k, v []byte) error {
@@ -229,7 +229,7 @@ func endPending(tx *bolt.Tx, user string) error {
 	return nil
 }
 
-func getPending(tx *bolt.Tx, token string, now time.Time) (*pendingSignIn, error) {
+func getPending(tx kv.Tx, token string, now time.Time) (*pendingSignIn, error) {
 	v := tx.Bucket(bucketPending).Get([]byte(sha(token)))
 	if v == nil || token == "" {
 		return nil, errPendingGone
@@ -243,7 +243,7 @@ func getPending(tx *bolt.Tx, token string, now time.Time) (*pendingSignIn, error
 
 // endPendingToken drops the half-done sign-in token.
 func (s *Store) endPendingToken(token string) {
-	s.db.Update(func(tx *bolt.Tx) error { return tx.Bucket(bucketPending).Delete([]byte(sha(token))) })
+	s.db.Update(func(tx kv.Tx) error { return tx.Bucket(bucketPending).Delete([]byte(sha(token))) })
 }
 
 // EndPending drops the half-done sign-in token, as when its browser goes back to the password.
@@ -252,7 +252,7 @@ func (s *Store) EndPending(token string) { s.endPendingToken(token) }
 // Pending returns the account and the challenge of the half-done sign-in token, and the CSRF
 // token its forms carry; EUNAUTHORIZED when it is unknown or has expired.
 func (s *Store) Pending(token string) (user string, c Challenge, csrf string, err error) {
-	err = s.db.View(func(tx *bolt.Tx) error {
+	err = s.db.View(func(tx kv.Tx) error {
 		p, err := getPending(tx, token, s.now())
 		if err != nil {
 			return err
@@ -271,7 +271,7 @@ func (s *Store) SecondFactor(pending, code string) (*Attempt, error) {
 	a := &Attempt{Step: "code"}
 	now := s.now()
 	var fail bool
-	err := s.db.Update(func(tx *bolt.Tx) error {
+	err := s.db.Update(func(tx kv.Tx) error {
 		p, err := getPending(tx, pending, now)
 		if err != nil {
 			return err
@@ -322,7 +322,7 @@ func (s *Store) SecondFactor(pending, code string) (*Attempt, error) {
 	}
 	if fail {
 		// Counted in a transaction of its own, so that it holds whatever the caller does next.
-		if err := s.db.Update(func(tx *bolt.Tx) error { return failed(tx, a.User, now, a) }); err != nil {
+		if err := s.db.Update(func(tx kv.Tx) error { return failed(tx, a.User, now, a) }); err != nil {
 			return a, err
 		}
 		return a, errBadCode
@@ -371,7 +371,7 @@ func (s *Store) StartEnrolment(name string) (*Enrolment, error) {
 	if err != nil {
 		return nil, fmt.Errorf("sealing the TOTP secret: %w", err)
 	}
-	err = s.db.Update(func(tx *bolt.Tx) error {
+	err = s.db.Update(func(tx kv.Tx) error {
 		if u, err := getUser(tx, name); err != nil || u == nil {
 			return fixgraph.Errorf(fixgraph.ENOTFOUND, "no user %q", name)
 		}
@@ -400,7 +400,7 @@ func enrolmentOf(key *otp.Key) *Enrolment {
 // first code, to show it again after a wrong code; ENOTFOUND when there is none.
 func (s *Store) WaitingEnrolment(name string) (*Enrolment, error) {
 	var m *mfaRecord
-	err := s.db.View(func(tx *bolt.Tx) error {
+	err := s.db.View(func(tx kv.Tx) error {
 		var err error
 		m, err = getMFA(tx, name)
 		return err
@@ -431,7 +431,7 @@ func (s *Store) WaitingEnrolment(name string) (*Enrolment, error) {
 // kept; the old ones, if any, no longer work). The code's step counts as used.
 func (s *Store) ConfirmEnrolment(name, code string) ([]string, error) {
 	var codes []string
-	err := s.db.Update(func(tx *bolt.Tx) error {
+	err := s.db.Update(func(tx kv.Tx) error {
 		var err error
 		codes, err = s.confirm(tx, name, code)
 		return err
@@ -439,7 +439,7 @@ func (s *Store) ConfirmEnrolment(name, code string) ([]string, error) {
 	return codes, err
 }
 
-func (s *Store) confirm(tx *bolt.Tx, name, code string) ([]string, error) {
+func (s *Store) confirm(tx kv.Tx, name, code string) ([]string, error) {
 	now := s.now()
 	m, err := getMFA(tx, name)
 	if err != nil {
@@ -471,7 +471,7 @@ func (s *Store) confirm(tx *bolt.Tx, name, code string) ([]string, error) {
 func (s *Store) ConfirmPendingEnrolment(pending, code string) ([]string, *Attempt, error) {
 	a := &Attempt{Step: "enrol"}
 	var codes []string
-	err := s.db.Update(func(tx *bolt.Tx) error {
+	err := s.db.Update(func(tx kv.Tx) error {
 		now := s.now()
 		p, err := getPending(tx, pending, now)
 		if err != nil {
@@ -514,7 +514,7 @@ type MFAStatus struct {
 // MFA returns the state of name's second factor.
 func (s *Store) MFA(name string) (*MFAStatus, error) {
 	st := &MFAStatus{}
-	err := s.db.View(func(tx *bolt.Tx) error {
+	err := s.db.View(func(tx kv.Tx) error {
 		u, err := getUser(tx, name)
 		if err != nil || u == nil {
 			return fixgraph.Errorf(fixgraph.ENOTFOUND, "no user %q", name)
@@ -533,7 +533,7 @@ func (s *Store) MFA(name string) (*MFAStatus, error) {
 // ResetMFA takes name's second factor away (a lost phone and lost recovery codes) and ends its
 // sessions; if its role requires MFA, it enrols again at its next sign-in.
 func (s *Store) ResetMFA(name string) error {
-	return s.db.Update(func(tx *bolt.Tx) error {
+	return s.db.Update(func(tx kv.Tx) error {
 		if u, err := getUser(tx, name); err != nil || u == nil {
 			return fixgraph.Errorf(fixgraph.ENOTFOUND, "no user %q", name)
 		}
@@ -550,7 +550,7 @@ func (s *Store) ResetMFA(name string) error {
 // MFARoles returns the roles whose accounts must sign in with a second factor.
 func (s *Store) MFARoles() ([]fixgraph.Role, error) {
 	var roles []fixgraph.Role
-	err := s.db.View(func(tx *bolt.Tx) error { roles = mfaRoles(tx); return nil })
+	err := s.db.View(func(tx kv.Tx) error { roles = mfaRoles(tx); return nil })
 	return roles, err
 }
 
@@ -567,7 +567,7 @@ func (s *Store) SetMFARoles(roles []fixgraph.Role) error {
 		}
 	}
 	slices.Sort(out)
-	return s.db.Update(func(tx *bolt.Tx) error {
+	return s.db.Update(func(tx kv.Tx) error {
 		v, _ := json.Marshal(out)
 		if err := tx.Bucket(bucketPolicy).Put(policyMFARoles, v); err != nil {
 			return err
@@ -593,7 +593,7 @@ func (s *Store) SetMFARoles(roles []fixgraph.Role) error {
 }
 
 // fillSecurity sets the MFA and lock fields of u from tx, for an admin's list.
-func fillSecurity(tx *bolt.Tx, u *User, now time.Time) {
+func fillSecurity(tx kv.Tx, u *User, now time.Time) {
 	if m, err := getMFA(tx, u.Name); err == nil {
 		u.MFA = m.Secret != ""
 	}

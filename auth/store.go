@@ -13,12 +13,12 @@ import (
 	"strings"
 	"time"
 
-	bolt "go.etcd.io/bbolt"
+	"github.com/fixgraph/fixgraph/kv"
 
 	"golang.org/x/crypto/argon2"
 
 	"github.com/fixgraph/fixgraph"
-	"github.com/fixgraph/fixgraph/internal/boltfile"
+	"github.com/fixgraph/fixgraph/bolt"
 )
 
 var (
@@ -50,7 +50,7 @@ type Session struct {
 
 // Store keeps keys, accounts and sessions in a bbolt file in the data directory.
 type Store struct {
-	db  *bolt.DB
+	db  kv.DB
 	Now func() time.Time // nil means time.Now
 	// SecretKey, 32 bytes, seals the TOTP secrets of accounts with MFA (AES-256-GCM); nil keeps
 	// them unsealed in the file, which only its owner may read.
@@ -59,20 +59,23 @@ type Store struct {
 
 // Open opens or creates the store at path.
 func Open(path string) (*Store, error) {
-	db, err := boltfile.Open(path, "auth store", bucketKeys, bucketUsers, bucketSessions,
+	db, err := bolt.Open(path, "auth store", bucketKeys, bucketUsers, bucketSessions,
 		bucketMFA, bucketPending, bucketPolicy, bucketLocks)
 	if err != nil {
 		return nil, err
 	}
-	return &Store{db: db}, nil
+	return New(db), nil
 }
+
+// New returns the store kept in db (a bbolt file, or the shared state on PostgreSQL).
+func New(db kv.DB) *Store { return &Store{db: db} }
 
 // Close closes the file.
 func (s *Store) Close() error { return s.db.Close() }
 
 // Backup writes a consistent copy of the store.
 func (s *Store) Backup(w io.Writer) (int64, error) {
-	return boltfile.Backup(s.db, w)
+	return kv.Backup(s.db, w)
 }
 
 func (s *Store) now() time.Time {
@@ -96,8 +99,8 @@ func sha(s string) string {
 // Empty reports whether the store has neither keys nor users: a first start.
 func (s *Store) Empty() (bool, error) {
 	empty := true
-	err := s.db.View(func(tx *bolt.Tx) error {
-		empty = tx.Bucket(bucketKeys).Stats().KeyN == 0 && tx.Bucket(bucketUsers).Stats().KeyN == 0
+	err := s.db.View(func(tx kv.Tx) error {
+		empty = tx.Bucket(bucketKeys).Len() == 0 && tx.Bucket(bucketUsers).Len() == 0
 		return nil
 	})
 	return empty, err
@@ -134,7 +137,7 @@ func (s *Store) CreateKey(name string, role fixgraph.Role, department string, tt
 	secret := KeyPrefix + k.ID + "_" + random(32)
 	k.Hash = sha(secret)
 	v, _ := json.Marshal(k)
-	err := s.db.Update(func(tx *bolt.Tx) error { return tx.Bucket(bucketKeys).Put([]byte(k.ID), v) })
+	err := s.db.Update(func(tx kv.Tx) error { return tx.Bucket(bucketKeys).Put([]byte(k.ID), v) })
 	if err != nil {
 		return "", nil, fmt.Errorf("storing key %q: %w", k.ID, err)
 	}
@@ -144,7 +147,7 @@ func (s *Store) CreateKey(name string, role fixgraph.Role, department string, tt
 // Keys returns every key, revoked and expired ones too, oldest first.
 func (s *Store) Keys() ([]*Key, error) {
 	var out []*Key
-	err := s.db.View(func(tx *bolt.Tx) error {
+	err := s.db.View(func(tx kv.Tx) error {
 		return tx.Bucket(bucketKeys).ForEach(func(_, v []byte) error {
 			var k Key
 			if err := json.Unmarshal(v, &k); err != nil {
@@ -161,7 +164,7 @@ func (s *Store) Keys() ([]*Key, error) {
 // RevokeKey revokes a key at once; it is kept, marked revoked, for the record.
 func (s *Store) RevokeKey(id string) (*Key, error) {
 	var k Key
-	err := s.db.Update(func(tx *bolt.Tx) error {
+	err := s.db.Update(func(tx kv.Tx) error {
 		v := tx.Bucket(bucketKeys).Get([]byte(id))
 		if v == nil {
 			return fixgraph.Errorf(fixgraph.ENOTFOUND, "no key %q", id)
@@ -189,7 +192,7 @@ func (s *Store) KeyPrincipal(secret string) (*fixgraph.Principal, *Key, error) {
 		return nil, nil, errBadKey
 	}
 	var k Key
-	err := s.db.View(func(tx *bolt.Tx) error {
+	err := s.db.View(func(tx kv.Tx) error {
 		v := tx.Bucket(bucketKeys).Get([]byte(id))
 		if v == nil {
 			return errBadKey
@@ -270,7 +273,7 @@ func (s *Store) CreateUser(name, password string, role fixgraph.Role, department
 	}
 	u := &User{Name: name, Role: role, Department: department, Password: hashPassword(password), CreatedAt: s.now()}
 	v, _ := json.Marshal(u)
-	err := s.db.Update(func(tx *bolt.Tx) error {
+	err := s.db.Update(func(tx kv.Tx) error {
 		if tx.Bucket(bucketUsers).Get([]byte(name)) != nil {
 			return fixgraph.Errorf(fixgraph.ECONFLICT, "user %q exists", name)
 		}
@@ -283,7 +286,7 @@ func (s *Store) CreateUser(name, password string, role fixgraph.Role, department
 func (s *Store) Users() ([]*User, error) {
 	var out []*User
 	now := s.now()
-	err := s.db.View(func(tx *bolt.Tx) error {
+	err := s.db.View(func(tx kv.Tx) error {
 		return tx.Bucket(bucketUsers).ForEach(func(_, v []byte) error {
 			var u User
 			if err := json.Unmarshal(v, &u); err != nil {
@@ -305,7 +308,7 @@ func (s *Store) SetRole(name string, role fixgraph.Role, department string) (*Us
 		return nil, err
 	}
 	var u User
-	err := s.db.Update(func(tx *bolt.Tx) error {
+	err := s.db.Update(func(tx kv.Tx) error {
 		v := tx.Bucket(bucketUsers).Get([]byte(name))
 		if v == nil {
 			return fixgraph.Errorf(fixgraph.ENOTFOUND, "no user %q", name)
@@ -324,7 +327,7 @@ func (s *Store) SetRole(name string, role fixgraph.Role, department string) (*Us
 	return &u, err
 }
 
-func endSessions(tx *bolt.Tx, user string) error {
+func endSessions(tx kv.Tx, user string) error {
 	b := tx.Bucket(bucketSessions)
 	var drop [][]byte
 	b.ForEach(func(k, v []byte) error {
@@ -357,7 +360,7 @@ func (s *Store) SignIn(name, password string) (token, csrf string, p *fixgraph.P
 		return "", "", nil, err
 	}
 	if a.Challenge != ChallengeNone {
-		s.db.Update(func(tx *bolt.Tx) error { return tx.Bucket(bucketPending).Delete([]byte(sha(a.Pending))) })
+		s.db.Update(func(tx kv.Tx) error { return tx.Bucket(bucketPending).Delete([]byte(sha(a.Pending))) })
 		return "", "", nil, fixgraph.Errorf(fixgraph.EUNAUTHORIZED, "this account signs in with a second factor")
 	}
 	return a.Token, a.CSRF, a.Principal, nil
@@ -376,7 +379,7 @@ func userPrincipal(u *User) *fixgraph.Principal {
 func (s *Store) SessionPrincipal(token string) (*fixgraph.Principal, string, error) {
 	var p *fixgraph.Principal
 	var csrf string
-	err := s.db.Update(func(tx *bolt.Tx) error {
+	err := s.db.Update(func(tx kv.Tx) error {
 		key := []byte(sha(token))
 		v := tx.Bucket(bucketSessions).Get(key)
 		if v == nil {
@@ -412,5 +415,5 @@ func (s *Store) SessionPrincipal(token string) (*fixgraph.Principal, string, err
 
 // SignOut ends a session.
 func (s *Store) SignOut(token string) error {
-	return s.db.Update(func(tx *bolt.Tx) error { return tx.Bucket(bucketSessions).Delete([]byte(sha(token))) })
+	return s.db.Update(func(tx kv.Tx) error { return tx.Bucket(bucketSessions).Delete([]byte(sha(token))) })
 }

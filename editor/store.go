@@ -8,11 +8,11 @@ import (
 	"slices"
 	"time"
 
-	bolt "go.etcd.io/bbolt"
+	"github.com/fixgraph/fixgraph/kv"
 
 	"github.com/fixgraph/fixgraph"
+	"github.com/fixgraph/fixgraph/bolt"
 	"github.com/fixgraph/fixgraph/graph"
-	"github.com/fixgraph/fixgraph/internal/boltfile"
 )
 
 var (
@@ -78,28 +78,31 @@ const (
 
 // Store keeps working copies and their history in a bbolt file in the data directory.
 type Store struct {
-	db *bolt.DB
+	db kv.DB
 }
 
 // OpenStore opens or creates the editor's store at path.
 func OpenStore(path string) (*Store, error) {
-	db, err := boltfile.Open(path, "editor store", bucketEntities, bucketRevisions, bucketHandled)
+	db, err := bolt.Open(path, "editor store", bucketEntities, bucketRevisions, bucketHandled)
 	if err != nil {
 		return nil, err
 	}
-	return &Store{db: db}, nil
+	return NewStore(db), nil
 }
+
+// NewStore returns the store kept in db (a bbolt file, or the shared state on PostgreSQL).
+func NewStore(db kv.DB) *Store { return &Store{db: db} }
 
 // Close closes the store.
 func (s *Store) Close() error { return s.db.Close() }
 
 // Backup writes a consistent copy of the store to w.
-func (s *Store) Backup(w io.Writer) (int64, error) { return boltfile.Backup(s.db, w) }
+func (s *Store) Backup(w io.Writer) (int64, error) { return kv.Backup(s.db, w) }
 
 // Get returns the working copy of id, or nil when no editor has touched it.
 func (s *Store) Get(id string) (*Entity, error) {
 	var e *Entity
-	err := s.db.View(func(tx *bolt.Tx) error {
+	err := s.db.View(func(tx kv.Tx) error {
 		v := tx.Bucket(bucketEntities).Get([]byte(id))
 		if v == nil {
 			return nil
@@ -114,7 +117,7 @@ func (s *Store) Get(id string) (*Entity, error) {
 // recently changed first, at most limit.
 func (s *Store) List(limit int, statuses ...fixgraph.Status) ([]*Entity, error) {
 	var out []*Entity
-	err := s.db.View(func(tx *bolt.Tx) error {
+	err := s.db.View(func(tx kv.Tx) error {
 		return tx.Bucket(bucketEntities).ForEach(func(_, v []byte) error {
 			e := new(Entity)
 			if err := json.Unmarshal(v, e); err != nil {
@@ -143,7 +146,7 @@ func (s *Store) List(limit int, statuses ...fixgraph.Status) ([]*Entity, error) 
 func (s *Store) Commit(id string, base int, by string, at time.Time, seed *Entity, change func(cur *Entity) (next *Entity, action, note string, err error)) (*Entity, error) {
 	at = at.UTC()
 	var out *Entity
-	err := s.db.Update(func(tx *bolt.Tx) error {
+	err := s.db.Update(func(tx kv.Tx) error {
 		var cur *Entity
 		if v := tx.Bucket(bucketEntities).Get([]byte(id)); v != nil {
 			cur = new(Entity)
@@ -188,7 +191,7 @@ func (s *Store) Commit(id string, base int, by string, at time.Time, seed *Entit
 	return out, err
 }
 
-func putRevision(tx *bolt.Tx, r Revision) error {
+func putRevision(tx kv.Tx, r Revision) error {
 	v, err := json.Marshal(r)
 	if err != nil {
 		return err
@@ -203,7 +206,7 @@ func revKey(id string, rev int) []byte {
 // History returns an entity's revisions, newest first.
 func (s *Store) History(id string) ([]Revision, error) {
 	var out []Revision
-	err := s.db.View(func(tx *bolt.Tx) error {
+	err := s.db.View(func(tx kv.Tx) error {
 		prefix := []byte(id + "\x00")
 		c := tx.Bucket(bucketRevisions).Cursor()
 		for k, v := c.Seek(prefix); k != nil && len(k) == len(prefix)+4 && string(k[:len(prefix)]) == string(prefix); k, v = c.Next() {
@@ -224,7 +227,7 @@ func (s *Store) History(id string) ([]Revision, error) {
 // Revision returns revision rev of id, ENOTFOUND when there is none.
 func (s *Store) Revision(id string, rev int) (*Revision, error) {
 	var r *Revision
-	err := s.db.View(func(tx *bolt.Tx) error {
+	err := s.db.View(func(tx kv.Tx) error {
 		v := tx.Bucket(bucketRevisions).Get(revKey(id, rev))
 		if v == nil {
 			return fixgraph.Errorf(fixgraph.ENOTFOUND, "%s has no revision %d", id, rev)
@@ -238,7 +241,7 @@ func (s *Store) Revision(id string, rev int) (*Revision, error) {
 // MarkHandled records that the entity answers the asks with these analytics event ids, so the
 // unanswered queue stops showing them.
 func (s *Store) MarkHandled(events []string, entityID string) error {
-	return s.db.Update(func(tx *bolt.Tx) error {
+	return s.db.Update(func(tx kv.Tx) error {
 		b := tx.Bucket(bucketHandled)
 		for _, ev := range events {
 			if err := b.Put([]byte(ev), []byte(entityID)); err != nil {
@@ -252,7 +255,7 @@ func (s *Store) MarkHandled(events []string, entityID string) error {
 // Handled returns, of events, the ones an entity answers.
 func (s *Store) Handled(events []string) (map[string]string, error) {
 	out := map[string]string{}
-	err := s.db.View(func(tx *bolt.Tx) error {
+	err := s.db.View(func(tx kv.Tx) error {
 		b := tx.Bucket(bucketHandled)
 		for _, ev := range events {
 			if v := b.Get([]byte(ev)); v != nil {

@@ -6,7 +6,7 @@ import (
 	"fmt"
 	"time"
 
-	bolt "go.etcd.io/bbolt"
+	"github.com/fixgraph/fixgraph/kv"
 )
 
 var (
@@ -40,7 +40,7 @@ func crawlKey(department, url string) []byte {
 // CrawlRecord returns department's record of url, or nil when its crawls do not know it.
 func (s *State) CrawlRecord(department, url string) (*CrawlRecord, error) {
 	var rec *CrawlRecord
-	err := s.view(bucketCrawlPages, func(b *bolt.Bucket) error {
+	err := s.view(bucketCrawlPages, func(b kv.Bucket) error {
 		if b == nil {
 			return nil
 		}
@@ -61,7 +61,7 @@ func (s *State) PutCrawlRecord(rec *CrawlRecord) error {
 	if err != nil {
 		return fmt.Errorf("encoding crawl record %q: %w", rec.URL, err)
 	}
-	err = s.update(bucketCrawlPages, func(b *bolt.Bucket) error { return b.Put(crawlKey(rec.Department, rec.URL), v) })
+	err = s.update(bucketCrawlPages, func(b kv.Bucket) error { return b.Put(crawlKey(rec.Department, rec.URL), v) })
 	if err != nil {
 		return fmt.Errorf("storing crawl record %q: %w", rec.URL, err)
 	}
@@ -72,7 +72,7 @@ func (s *State) PutCrawlRecord(rec *CrawlRecord) error {
 // whether another of the department's records still names source as its document: when one does,
 // the document is still served at another URL and must not be removed.
 func (s *State) ForgetCrawlRecord(department, url, source string) (shared bool, err error) {
-	err = s.update(bucketCrawlPages, func(b *bolt.Bucket) error {
+	err = s.update(bucketCrawlPages, func(b kv.Bucket) error {
 		if err := b.Delete(crawlKey(department, url)); err != nil {
 			return err
 		}
@@ -99,7 +99,7 @@ func (s *State) ForgetCrawlRecord(department, url, source string) (shared bool, 
 // CrawlRecords returns department's records of the URLs that start with prefix, in URL order.
 func (s *State) CrawlRecords(department, prefix string) ([]*CrawlRecord, error) {
 	var out []*CrawlRecord
-	err := s.view(bucketCrawlPages, func(b *bolt.Bucket) error {
+	err := s.view(bucketCrawlPages, func(b kv.Bucket) error {
 		if b == nil {
 			return nil
 		}
@@ -124,7 +124,7 @@ func (s *State) CrawlRecords(department, prefix string) ([]*CrawlRecord, error) 
 // returns the number of records adopted.
 func (s *State) AdoptCrawlRecords(department, prefix string, owns func(rec *CrawlRecord) (bool, error)) (int, error) {
 	var legacy []*CrawlRecord
-	err := s.view(bucketCrawl, func(b *bolt.Bucket) error {
+	err := s.view(bucketCrawl, func(b kv.Bucket) error {
 		if b == nil {
 			return nil
 		}
@@ -155,12 +155,9 @@ func (s *State) AdoptCrawlRecords(department, prefix string, owns func(rec *Craw
 	if len(mine) == 0 {
 		return 0, nil
 	}
-	err = s.db.Update(func(tx *bolt.Tx) error {
+	err = s.db.Update(func(tx kv.Tx) error {
 		old := tx.Bucket(bucketCrawl)
-		pages, err := tx.CreateBucketIfNotExists(bucketCrawlPages)
-		if err != nil {
-			return err
-		}
+		pages := tx.Bucket(bucketCrawlPages)
 		for _, rec := range mine {
 			v, err := json.Marshal(rec)
 			if err != nil {

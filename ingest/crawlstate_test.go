@@ -5,7 +5,7 @@ import (
 	"path/filepath"
 	"testing"
 
-	bolt "go.etcd.io/bbolt"
+	"github.com/fixgraph/fixgraph/kv"
 )
 
 // TestCrawlStateIsPerDepartment: departments' records of one URL are apart, listing and forgetting
@@ -50,7 +50,7 @@ func TestCrawlStateIsPerDepartment(t *testing.T) {
 		"https://old.example/y.html": "https://old.example/y.html",
 		"https://other.example/z":    "https://other.example/z",
 	}
-	err = s.update(bucketCrawl, func(b *bolt.Bucket) error {
+	err = s.update(bucketCrawl, func(b kv.Bucket) error {
 		for k, src := range legacy {
 			v, _ := json.Marshal(&CrawlRecord{Hash: "h", Source: src})
 			if err := b.Put([]byte(k), v); err != nil {
@@ -70,7 +70,7 @@ func TestCrawlStateIsPerDepartment(t *testing.T) {
 		t.Errorf("the adopted record: %+v, %v", rec, err)
 	}
 	left := 0
-	s.view(bucketCrawl, func(b *bolt.Bucket) error { left = b.Stats().KeyN; return nil })
+	s.view(bucketCrawl, func(b kv.Bucket) error { left = b.Len(); return nil })
 	if left != 2 {
 		t.Errorf("%d records of the old layout left; want the 2 b does not own", left)
 	}

@@ -19,7 +19,7 @@ import (
 	"sync"
 	"time"
 
-	bolt "go.etcd.io/bbolt"
+	"github.com/fixgraph/fixgraph/kv"
 
 	"github.com/fixgraph/fixgraph"
 )
@@ -455,7 +455,7 @@ func (u *Upload) Discard() { os.RemoveAll(u.dir) }
 // Get returns a job.
 func (js *Jobs) Get(ctx context.Context, id string) (*fixgraph.Job, error) {
 	var j *fixgraph.Job
-	err := js.State.view(bucketJobs, func(b *bolt.Bucket) error {
+	err := js.State.view(bucketJobs, func(b kv.Bucket) error {
 		var v []byte
 		if b != nil {
 			v = b.Get([]byte(id))
@@ -473,7 +473,7 @@ func (js *Jobs) Get(ctx context.Context, id string) (*fixgraph.Job, error) {
 // of them when limit > 0.
 func (js *Jobs) List(ctx context.Context, department string, limit int) ([]*fixgraph.Job, error) {
 	var out []*fixgraph.Job
-	err := js.State.view(bucketJobs, func(b *bolt.Bucket) error {
+	err := js.State.view(bucketJobs, func(b kv.Bucket) error {
 		if b == nil {
 			return nil
 		}
@@ -501,7 +501,7 @@ func (js *Jobs) List(ctx context.Context, department string, limit int) ([]*fixg
 func (js *Jobs) Files(ctx context.Context, id, outcome string, offset, limit int) ([]fixgraph.JobFile, error) {
 	var out []fixgraph.JobFile
 	prefix := []byte(id + "\x00")
-	err := js.State.view(bucketJobFiles, func(b *bolt.Bucket) error {
+	err := js.State.view(bucketJobFiles, func(b kv.Bucket) error {
 		if b == nil {
 			return nil
 		}
@@ -534,7 +534,7 @@ func (js *Jobs) put(j *fixgraph.Job) error {
 	if err != nil {
 		return err
 	}
-	return js.State.update(bucketJobs, func(b *bolt.Bucket) error { return b.Put([]byte(j.ID), v) })
+	return js.State.update(bucketJobs, func(b kv.Bucket) error { return b.Put([]byte(j.ID), v) })
 }
 
 // record stores a file's outcome and the job's counts in one transaction.
@@ -553,15 +553,8 @@ func (js *Jobs) record(j *fixgraph.Job, f fixgraph.JobFile) error {
 	if err != nil {
 		return err
 	}
-	err = js.State.db.Update(func(tx *bolt.Tx) error {
-		files, err := tx.CreateBucketIfNotExists(bucketJobFiles)
-		if err != nil {
-			return err
-		}
-		jobs, err := tx.CreateBucketIfNotExists(bucketJobs)
-		if err != nil {
-			return err
-		}
+	err = js.State.db.Update(func(tx kv.Tx) error {
+		files, jobs := tx.Bucket(bucketJobFiles), tx.Bucket(bucketJobs)
 		key := binary.BigEndian.AppendUint32([]byte(j.ID+"\x00"), uint32(f.Seq))
 		if err := files.Put(key, fv); err != nil {
 			return err

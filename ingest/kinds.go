@@ -5,7 +5,7 @@ import (
 	"fmt"
 	"time"
 
-	bolt "go.etcd.io/bbolt"
+	"github.com/fixgraph/fixgraph/kv"
 
 	"github.com/fixgraph/fixgraph"
 )
@@ -37,7 +37,7 @@ func (s *State) SetKind(docID string, kind fixgraph.DocKind, by string, at time.
 	if kind != "" && !settableKinds[kind] {
 		return fixgraph.Errorf(fixgraph.EINVALID, "a document can be set to manual, policy or faq, not %q", kind)
 	}
-	return s.update(bucketKinds, func(b *bolt.Bucket) error {
+	return s.update(bucketKinds, func(b kv.Bucket) error {
 		if kind == "" {
 			return b.Delete([]byte(docID))
 		}
@@ -53,7 +53,7 @@ func (s *State) SetKind(docID string, kind fixgraph.DocKind, by string, at time.
 func (s *State) KindOverride(docID string) (KindOverride, bool, error) {
 	var o KindOverride
 	found := false
-	err := s.view(bucketKinds, func(b *bolt.Bucket) error {
+	err := s.view(bucketKinds, func(b kv.Bucket) error {
 		if b == nil {
 			return nil
 		}

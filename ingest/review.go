@@ -8,7 +8,7 @@ import (
 	"slices"
 	"strings"
 
-	bolt "go.etcd.io/bbolt"
+	"github.com/fixgraph/fixgraph/kv"
 
 	"github.com/fixgraph/fixgraph"
 )
@@ -30,7 +30,7 @@ const MaxDepartmentName = 100
 // settings (it publishes at once).
 func (s *State) Department(name string) (fixgraph.Department, error) {
 	d := fixgraph.Department{Name: name}
-	err := s.view(bucketDepartments, func(b *bolt.Bucket) error {
+	err := s.view(bucketDepartments, func(b kv.Bucket) error {
 		if b == nil {
 			return nil
 		}
@@ -58,7 +58,7 @@ func (s *State) SetDepartment(d fixgraph.Department) error {
 	if err != nil {
 		return err
 	}
-	err = s.update(bucketDepartments, func(b *bolt.Bucket) error { return b.Put([]byte(d.Name), v) })
+	err = s.update(bucketDepartments, func(b kv.Bucket) error { return b.Put([]byte(d.Name), v) })
 	if err != nil {
 		return fmt.Errorf("storing the settings of department %q: %w", d.Name, err)
 	}
@@ -68,7 +68,7 @@ func (s *State) SetDepartment(d fixgraph.Department) error {
 // Departments returns the settings of every department that has any, by name.
 func (s *State) Departments() ([]fixgraph.Department, error) {
 	var out []fixgraph.Department
-	err := s.view(bucketDepartments, func(b *bolt.Bucket) error {
+	err := s.view(bucketDepartments, func(b kv.Bucket) error {
 		if b == nil {
 			return nil
 		}
