@@ -113,7 +113,9 @@ func (c *JobCounts) Add(outcome string) {
 // JobInput is one thing a job was given: an uploaded file in the spool, or a path.
 type JobInput struct {
 	Name  string `json:"name"`            // as the uploader named it, or the path given
-	Path  string `json:"path"`            // where it is on disk
+	Path  string `json:"path,omitempty"`  // where it is on disk (a paths job, or an upload spooled before spools)
+	// Spooled says the file waits in the job's spool, numbered by its place in Inputs.
+	Spooled bool `json:"spooled,omitempty"`
 	Size  int64  `json:"size,omitempty"`  // bytes received
 	Error string `json:"error,omitempty"` // why it was not accepted (over a limit)
 	Code  string `json:"code,omitempty"`

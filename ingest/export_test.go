@@ -14,3 +14,11 @@ func SetDial(g *NetGuard, dial func(ctx context.Context, network, addr string) (
 // GuardDialer returns the dialer g connects to checked addresses with, whose Control checks them
 // again.
 func GuardDialer(g *NetGuard) *net.Dialer { return g.dialer() }
+
+// HoldLease takes job id's lease as replica owner would, and never renews it: a replica that
+// claimed the job and died.
+func HoldLease(js *Jobs, id, owner string) error {
+	dead := &Jobs{State: js.State, Replica: owner, Lease: js.Lease}
+	_, err := dead.claim(id)
+	return err
+}

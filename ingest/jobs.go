@@ -49,11 +49,20 @@ type Jobs struct {
 	State    *State
 	Pipeline *Pipeline
 	Crawler  *Crawler // nil: crawl jobs are refused
-	Spool    string   // directory for uploaded files until their job is done
+	Spool    string   // directory for uploaded files until their job is done, unless Spooled is set
+	// Spooled keeps uploaded files instead of the Spool directory: the shared state, so that any
+	// replica can finish any job.
+	Spooled Spool
 	// MaxUploadSize is the largest archive accepted (0 means DefaultMaxUploadSize).
 	MaxUploadSize int64
 	// Workers is how many jobs run at once (0 means DefaultJobWorkers).
 	Workers int
+	// Replica, when set, names this process among the replicas that share the job state (on
+	// PostgreSQL): jobs then run under leases (see lease.go), and each replica also runs jobs
+	// submitted to another or left by one that died. Unset, this process is the state's only user.
+	Replica string
+	// Lease is how long a job's lease lasts unrenewed (0 means DefaultJobLease).
+	Lease time.Duration
 	Log     *slog.Logger
 
 	mu      sync.Mutex
@@ -130,11 +139,17 @@ func (js *Jobs) Run(ctx context.Context) error {
 	js.mu.Lock()
 	js.init()
 	js.mu.Unlock()
-	jobs, err := js.List(ctx, "", 0)
-	if err != nil {
-		return err
+	var jobs []*fixgraph.Job
+	if js.shared() {
+		// Other replicas may be running some: the poll finds those nobody holds.
+		go js.poll(ctx, min(time.Second, js.leaseTime()/3))
+	} else {
+		var err error
+		if jobs, err = js.List(ctx, "", 0); err != nil {
+			return err
+		}
+		slices.Reverse(jobs) // oldest first
 	}
-	slices.Reverse(jobs) // oldest first
 	for _, j := range jobs {
 		if j.Finished() {
 			continue
@@ -159,7 +174,11 @@ func (js *Jobs) Run(ctx context.Context) error {
 				if !ok {
 					return
 				}
-				if err := js.Process(ctx, id, nil); err != nil && ctx.Err() == nil {
+				switch err := js.Process(ctx, id, nil); {
+				case err == nil || ctx.Err() != nil || errors.Is(err, errLeased):
+				case errors.Is(err, errLeaseLost):
+					js.Log.Warn("job taken over by another replica", "job", id)
+				default:
 					js.Log.Error("job failed", "job", id, "err", err)
 				}
 				js.mu.Lock()
@@ -289,6 +308,10 @@ func (js *Jobs) Cancel(ctx context.Context, id string) (*fixgraph.Job, error) {
 		}
 		return j, err
 	}
+	if js.shared() {
+		js.mu.Unlock()
+		return js.cancelElsewhere(ctx, id)
+	}
 	// Not running here: mark it cancelled under mu, so no worker can take it meanwhile.
 	defer js.mu.Unlock()
 	j, err := js.Get(ctx, id)
@@ -307,7 +330,7 @@ func (js *Jobs) Cancel(ctx context.Context, id string) (*fixgraph.Job, error) {
 		return nil, err
 	}
 	if j.Kind == fixgraph.JobUpload {
-		os.RemoveAll(filepath.Join(js.Spool, j.ID))
+		js.removeSpooled(j.ID)
 	}
 	js.notifyLocked()
 	return j, nil
@@ -380,21 +403,33 @@ func CheckCrawlLimits(cfg fixgraph.CrawlConfig) error {
 	return nil
 }
 
+// spool returns where uploaded files wait for their job.
+func (js *Jobs) spool() Spool {
+	if js.Spooled != nil {
+		return js.Spooled
+	}
+	return DirSpool(js.Spool)
+}
+
+func (js *Jobs) removeSpooled(id string) {
+	if err := js.spool().Remove(id); err != nil {
+		js.Log.Warn("removing the spooled files of a job", "job", id, "err", err)
+	}
+}
+
 // Upload collects the files of one upload in the spool before it becomes a job.
 type Upload struct {
 	js  *Jobs
 	job *fixgraph.Job
-	dir string
 }
 
 // NewUpload starts an upload.
 func (js *Jobs) NewUpload(spec fixgraph.JobSpec) (*Upload, error) {
+	js.mu.Lock()
+	js.init()
+	js.mu.Unlock()
 	j := &fixgraph.Job{ID: js.newID(), Kind: fixgraph.JobUpload, Department: spec.Department, Visibility: spec.Visibility}
-	dir := filepath.Join(js.Spool, j.ID)
-	if err := os.MkdirAll(dir, 0o700); err != nil {
-		return nil, fmt.Errorf("creating spool for %q: %w", j.ID, err)
-	}
-	return &Upload{js: js, job: j, dir: dir}, nil
+	return &Upload{js: js, job: j}, nil
 }
 
 // ErrTooLarge is returned by Upload.Add when a file passed its limit: the rest of r was not read.
@@ -408,28 +443,29 @@ func (u *Upload) Add(name string, r io.Reader) error {
 	if name == "." || name == "/" || name == "" {
 		name = "unnamed"
 	}
-	in := fixgraph.JobInput{Name: name, Path: filepath.Join(u.dir, fmt.Sprintf("%04d-%s", len(u.job.Inputs), name))}
+	in := fixgraph.JobInput{Name: name, Spooled: true}
+	seq := len(u.job.Inputs)
 	limit := int64(cmp.Or(u.js.Pipeline.MaxFileSize, DefaultMaxFileSize))
 	if IsZip(name, nil) {
 		limit = cmp.Or(u.js.MaxUploadSize, DefaultMaxUploadSize)
 	}
-	f, err := os.OpenFile(in.Path, os.O_CREATE|os.O_EXCL|os.O_WRONLY, 0o600)
+	w, err := u.js.spool().Create(u.job.ID, seq)
 	if err != nil {
 		return fmt.Errorf("spooling %q: %w", name, err)
 	}
-	n, err := io.Copy(f, io.LimitReader(r, limit+1))
-	if cerr := f.Close(); err == nil {
-		err = cerr
+	n, err := io.Copy(w, io.LimitReader(r, limit+1))
+	if err != nil || n > limit {
+		w.Abort()
+	} else {
+		err = w.Close()
 	}
 	in.Size = n
 	if err != nil {
-		os.Remove(in.Path)
 		return fmt.Errorf("receiving %q: %w", name, err)
 	}
 	if n > limit {
-		os.Remove(in.Path)
 		e := fixgraph.Errorf(fixgraph.ETOOLARGE, "file is over the limit of %d bytes", limit)
-		in.Path, in.Error, in.Code = "", e.Message, e.Code
+		in.Spooled, in.Error, in.Code = false, e.Message, e.Code
 		u.job.Inputs = append(u.job.Inputs, in)
 		return ErrTooLarge
 	}
@@ -450,7 +486,7 @@ func (u *Upload) Submit() (*fixgraph.Job, error) {
 }
 
 // Discard drops an upload that will not be submitted.
-func (u *Upload) Discard() { os.RemoveAll(u.dir) }
+func (u *Upload) Discard() { u.js.removeSpooled(u.job.ID) }
 
 // Get returns a job.
 func (js *Jobs) Get(ctx context.Context, id string) (*fixgraph.Job, error) {
@@ -534,7 +570,21 @@ func (js *Jobs) put(j *fixgraph.Job) error {
 	if err != nil {
 		return err
 	}
-	return js.State.update(bucketJobs, func(b kv.Bucket) error { return b.Put([]byte(j.ID), v) })
+	return js.State.db.Update(func(tx kv.Tx) error {
+		if err := pending(tx, j); err != nil {
+			return err
+		}
+		return tx.Bucket(bucketJobs).Put([]byte(j.ID), v)
+	})
+}
+
+// pending keeps the index of unfinished jobs in step with j.
+func pending(tx kv.Tx, j *fixgraph.Job) error {
+	b := tx.Bucket(bucketPending)
+	if j.Finished() {
+		return b.Delete([]byte(j.ID))
+	}
+	return b.Put([]byte(j.ID), []byte(j.Department))
 }
 
 // record stores a file's outcome and the job's counts in one transaction.
@@ -557,6 +607,9 @@ func (js *Jobs) record(j *fixgraph.Job, f fixgraph.JobFile) error {
 		files, jobs := tx.Bucket(bucketJobFiles), tx.Bucket(bucketJobs)
 		key := binary.BigEndian.AppendUint32([]byte(j.ID+"\x00"), uint32(f.Seq))
 		if err := files.Put(key, fv); err != nil {
+			return err
+		}
+		if err := pending(tx, j); err != nil {
 			return err
 		}
 		return jobs.Put([]byte(j.ID), jv)
@@ -599,8 +652,22 @@ func (js *Jobs) Process(ctx context.Context, id string, progress func(*fixgraph.
 		close(r.done)
 	}()
 	ctx = jctx
-	j, err := js.Get(ctx, id)
-	if err != nil {
+	var j *fixgraph.Job
+	var err error
+	if js.shared() {
+		j, err = js.claim(id)
+		if err != nil {
+			return err
+		}
+		if !j.Finished() {
+			defer js.release(id)
+			go js.renew(ctx, id, cancel)
+			if j.State == fixgraph.JobRunning {
+				j.Resumed++ // its replica stopped renewing its lease
+				js.Log.Info("taking over a job from a replica that stopped", "job", j.ID, "kind", j.Kind, "done", j.Processed, "of", j.Total)
+			}
+		}
+	} else if j, err = js.Get(ctx, id); err != nil {
 		return err
 	}
 	if j.Finished() {
@@ -637,6 +704,9 @@ func (js *Jobs) Process(ctx context.Context, id string, progress func(*fixgraph.
 	}
 	cancelled := context.Cause(ctx) == errCancelled
 	if ctx.Err() != nil && !cancelled {
+		if context.Cause(ctx) == errLeaseLost {
+			return errLeaseLost
+		}
 		return ctx.Err() // left running: the next start resumes it
 	}
 	j.FinishedAt = time.Now().UTC()
@@ -653,7 +723,7 @@ func (js *Jobs) Process(ctx context.Context, id string, progress func(*fixgraph.
 	}
 	js.notify()
 	if j.Kind == fixgraph.JobUpload {
-		os.RemoveAll(filepath.Join(js.Spool, j.ID))
+		js.removeSpooled(j.ID)
 	}
 	return runErr
 }
@@ -703,8 +773,12 @@ func (js *Jobs) files(ctx context.Context, p *Pipeline, j *fixgraph.Job, emit fu
 			}
 		}
 	}()
-	for _, in := range j.Inputs {
-		items = append(items, js.expand(p, j, in)...)
+	for seq, in := range j.Inputs {
+		if in.Spooled {
+			items = append(items, js.expandSpooled(p, j, seq, in)...)
+		} else {
+			items = append(items, js.expand(p, j, in)...)
+		}
 	}
 	j.Total = len(items)
 	for seq, it := range items {
@@ -789,10 +863,58 @@ func (js *Jobs) expand(p *Pipeline, j *fixgraph.Job, in fixgraph.JobInput) []ite
 	if err != nil {
 		return refuse(name, fixgraph.WrapError(fixgraph.EUNREADABLE, err, "cannot open %s", name))
 	}
-	z, err := p.OpenZip(f, st.Size())
+	return expandZip(p, j, in, name, sizedFile{f, st.Size()})
+}
+
+// expandSpooled is expand for an uploaded file in the spool, number seq of the job.
+func (js *Jobs) expandSpooled(p *Pipeline, j *fixgraph.Job, seq int, in fixgraph.JobInput) []item {
+	refuse := func(err error) []item {
+		return []item{{name: in.Name, source: sourceOf(j, in, in.Name), err: err}}
+	}
+	if in.Error != "" {
+		return refuse(&fixgraph.Error{Code: cmp.Or(in.Code, fixgraph.EINVALID), Message: in.Error})
+	}
+	f, err := js.spool().Open(j.ID, seq)
+	if errors.Is(err, os.ErrNotExist) {
+		return refuse(fixgraph.Errorf(fixgraph.EUNAVAILABLE, "the uploaded file is gone from the spool"))
+	}
+	if err != nil {
+		return refuse(fixgraph.WrapError(fixgraph.EUNAVAILABLE, err, "cannot read the uploaded file from the spool"))
+	}
+	hdr := make([]byte, 8)
+	n, _ := f.ReadAt(hdr, 0)
+	if IsZip(in.Name, hdr[:n]) {
+		return expandZip(p, j, in, in.Name, f)
+	}
+	f.Close()
+	read := func() ([]byte, error) {
+		max := int64(cmp.Or(p.MaxFileSize, DefaultMaxFileSize))
+		f, err := js.spool().Open(j.ID, seq)
+		if err != nil {
+			return nil, fixgraph.WrapError(fixgraph.EUNAVAILABLE, err, "cannot read the uploaded file from the spool")
+		}
+		defer f.Close()
+		if f.Size() > max {
+			return nil, fixgraph.Errorf(fixgraph.ETOOLARGE, "file is %d bytes, over the limit of %d bytes", f.Size(), max)
+		}
+		data := make([]byte, f.Size())
+		if _, err := f.ReadAt(data, 0); err != nil && !errors.Is(err, io.EOF) {
+			return nil, fixgraph.WrapError(fixgraph.EUNAVAILABLE, err, "cannot read the uploaded file from the spool")
+		}
+		return data, nil
+	}
+	return []item{{name: in.Name, source: sourceOf(j, in, in.Name), read: read}}
+}
+
+// expandZip lists the entries of the archive f, which the items close once done.
+func expandZip(p *Pipeline, j *fixgraph.Job, in fixgraph.JobInput, name string, f SpooledFile) []item {
+	refuse := func(err error) []item {
+		return []item{{name: name, source: sourceOf(j, in, name), err: err}}
+	}
+	z, err := p.OpenZip(f, f.Size())
 	if err != nil {
 		f.Close()
-		return refuse(name, err)
+		return refuse(err)
 	}
 	var out []item
 	for _, e := range z.Entries {
@@ -805,7 +927,7 @@ func (js *Jobs) expand(p *Pipeline, j *fixgraph.Job, in fixgraph.JobInput) []ite
 	}
 	if len(out) == 0 {
 		f.Close()
-		return refuse(name, fixgraph.Errorf(fixgraph.EUNREADABLE, "zip archive has no files"))
+		return refuse(fixgraph.Errorf(fixgraph.EUNREADABLE, "zip archive has no files"))
 	}
 	out[0].close = func() { f.Close() }
 	return out

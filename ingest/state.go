@@ -46,3 +46,6 @@ func (s *State) update(bucket []byte, fn func(b kv.Bucket) error) error {
 func (s *State) view(bucket []byte, fn func(b kv.Bucket) error) error {
 	return s.db.View(func(tx kv.Tx) error { return fn(tx.Bucket(bucket)) })
 }
+
+// DB returns the store the state is kept in, for the spool to share.
+func (s *State) DB() kv.DB { return s.db }

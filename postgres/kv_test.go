@@ -3,24 +3,19 @@ package postgres_test
 import (
 	"context"
 	"fmt"
-	"os"
 	"sync/atomic"
 	"testing"
 
+	"github.com/fixgraph/fixgraph/internal/servertest"
 	"github.com/fixgraph/fixgraph/kv"
 	"github.com/fixgraph/fixgraph/kv/kvtest"
 	"github.com/fixgraph/fixgraph/postgres"
 )
 
-// open connects to the server FIXGRAPH_TEST_POSTGRES names (scripts/servers.sh starts one), or
-// skips the test.
+// open connects to the test server in a schema of the test's own.
 func open(t *testing.T) *postgres.DB {
 	t.Helper()
-	url := os.Getenv("FIXGRAPH_TEST_POSTGRES")
-	if url == "" {
-		t.Skip("FIXGRAPH_TEST_POSTGRES is not set (scripts/servers.sh start)")
-	}
-	db, err := postgres.Open(context.Background(), url)
+	db, err := postgres.Open(context.Background(), servertest.PostgresURL(t))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -30,16 +25,9 @@ func open(t *testing.T) *postgres.DB {
 
 var stores atomic.Int64
 
-// fresh returns a store of a name no other test or run has used.
+// fresh returns a store of a name no other test has used.
 func fresh(t *testing.T, db *postgres.DB) kv.DB {
-	name := fmt.Sprintf("test-%d-%d", os.Getpid(), stores.Add(1))
-	s := db.KV(name)
-	t.Cleanup(func() {
-		if err := db.KV(name).Wipe(); err != nil {
-			t.Error(err)
-		}
-	})
-	return s
+	return db.KV(fmt.Sprintf("test-%d", stores.Add(1)))
 }
 
 func TestContract(t *testing.T) {

@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"path/filepath"
 	"time"
 
 	"github.com/fixgraph/fixgraph"
@@ -16,10 +15,11 @@ var chinaTime = time.FixedZone("CST", 8*3600)
 
 // openAnalytics opens the record of what was asked.
 func (a *app) openAnalytics() error {
-	st, err := analytics.Open(filepath.Join(a.dir, "analytics.db"))
+	db, err := a.store("analytics", "analytics.db")
 	if err != nil {
 		return err
 	}
+	st := analytics.New(db)
 	st.Tokens = a.index.Analyze
 	a.asks = st
 	a.closers = append(a.closers, st)

@@ -15,12 +15,15 @@ import (
 	"github.com/fixgraph/fixgraph/answer"
 	"github.com/fixgraph/fixgraph/audit"
 	"github.com/fixgraph/fixgraph/auth"
+	"github.com/fixgraph/fixgraph/bolt"
 	"github.com/fixgraph/fixgraph/editor"
 	"github.com/fixgraph/fixgraph/extract"
 	"github.com/fixgraph/fixgraph/fixtures"
 	"github.com/fixgraph/fixgraph/gql"
 	"github.com/fixgraph/fixgraph/graph"
 	"github.com/fixgraph/fixgraph/ingest"
+	"github.com/fixgraph/fixgraph/kv"
+	"github.com/fixgraph/fixgraph/postgres"
 	"github.com/fixgraph/fixgraph/search"
 )
 
@@ -39,6 +42,7 @@ type app struct {
 	asks     *analytics.Store
 	edits    *editor.Store // the editor's working copies and their history
 	serving  serving
+	shared   *postgres.DB // the shared state, when FIXGRAPH_STATE names one
 	log      *slog.Logger
 }
 
@@ -83,6 +87,7 @@ var (
 type config struct {
 	graph    string // "" for the embedded store, or bolt://USER:PASSWORD@HOST:PORT (neo4j://…)
 	vectors  string // "" for the embedded indexes, or http://HOST:PORT[?grpc=HOST:PORT] of Weaviate
+	state    string // "" for bbolt files in the data directory, or postgres://… shared by every replica
 	data     string // data directory
 	models   string // where scripts/fetch-model.sh put ONNX Runtime and the model
 	embedder string // "onnx" (default), "none", or the URL of an OpenAI-compatible embeddings server
@@ -154,6 +159,13 @@ func openApp(ctx context.Context, cfg config, log *slog.Logger) (*app, error) {
 		return nil, err
 	}
 	a := &app{dir: dir, graph: g, log: log}
+	if cfg.state != "" {
+		if a.shared, err = postgres.Open(ctx, cfg.state); err != nil {
+			a.Close()
+			return nil, err
+		}
+		a.closers = append(a.closers, closerFunc(func() error { a.shared.Close(); return nil }))
+	}
 	if err := a.openIndex(ctx, cfg); err != nil {
 		a.Close()
 		return nil, err
@@ -178,12 +190,14 @@ func openApp(ctx context.Context, cfg config, log *slog.Logger) (*app, error) {
 		a.Close()
 		return nil, err
 	}
-	if a.accounts, err = auth.Open(filepath.Join(dir, "auth.db")); err != nil {
+	accounts, err := a.store("auth", "auth.db")
+	if err != nil {
 		a.Close()
 		return nil, err
 	}
+	a.accounts = auth.New(accounts)
 	a.closers = append(a.closers, a.accounts)
-	if a.accounts.SecretKey, err = mfaKey(dir); err != nil {
+	if a.accounts.SecretKey, err = mfaKey(dir, a.shared != nil); err != nil {
 		a.Close()
 		return nil, err
 	}
@@ -196,13 +210,28 @@ func openApp(ctx context.Context, cfg config, log *slog.Logger) (*app, error) {
 		a.Close()
 		return nil, err
 	}
-	if a.edits, err = editor.OpenStore(filepath.Join(dir, "editor.db")); err != nil {
+	edits, err := a.store("editor", "editor.db")
+	if err != nil {
 		a.Close()
 		return nil, err
 	}
+	a.edits = editor.NewStore(edits)
 	a.closers = append(a.closers, a.edits)
 	return a, nil
 }
+
+// store opens the state store name: a bbolt file in the data directory, or the store of that
+// name in the shared state on PostgreSQL when there is one.
+func (a *app) store(name, file string) (kv.DB, error) {
+	if a.shared != nil {
+		return a.shared.KV(name), nil
+	}
+	return bolt.Open(filepath.Join(a.dir, file), name+" store")
+}
+
+type closerFunc func() error
+
+func (f closerFunc) Close() error { return f() }
 
 // openGraph opens the configured graph store. A configured server that cannot be reached is an
 // error, never a quiet fall back to the embedded store.

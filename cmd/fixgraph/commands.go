@@ -33,6 +33,7 @@ func newFlags(name string, stderr io.Writer, cfg *config) *flag.FlagSet {
 	fs.StringVar(&cfg.data, "data", envOr("FIXGRAPH_DATA", "data"), "data directory ($FIXGRAPH_DATA)")
 	fs.StringVar(&cfg.vectors, "vectors", os.Getenv("FIXGRAPH_VECTORS"), "search index: empty for the embedded one in the data directory, or http://HOST:PORT[?grpc=HOST:PORT] for Weaviate ($FIXGRAPH_VECTORS)")
 	fs.StringVar(&cfg.graph, "graph", os.Getenv("FIXGRAPH_GRAPH"), "graph store: empty for the embedded one in the data directory, or bolt://USER:PASSWORD@HOST:PORT or neo4j://… for Neo4j ($FIXGRAPH_GRAPH)")
+	fs.StringVar(&cfg.state, "state", os.Getenv("FIXGRAPH_STATE"), "shared state: empty for bbolt files in the data directory, or postgres://USER:PASSWORD@HOST:PORT/DATABASE, which every replica shares ($FIXGRAPH_STATE)")
 	fs.StringVar(&cfg.models, "models", envOr("FIXGRAPH_MODELS", filepath.Join(".cache", "models")), "directory of ONNX Runtime and the embedding model, from make models ($FIXGRAPH_MODELS)")
 	fs.StringVar(&cfg.embedder, "embedder", envOr("FIXGRAPH_EMBEDDER", "onnx"), "onnx, none (text search only), or the URL of an OpenAI-compatible embeddings server ($FIXGRAPH_EMBEDDER)")
 	fs.StringVar(&cfg.pii, "pii-mask", envOr("FIXGRAPH_PII_MASK", "all"), "personal data masked at ingest: all, none, or a list of phone,email,id_card,bank_card,name,address ($FIXGRAPH_PII_MASK)")
@@ -74,6 +75,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer, log 
 	tlsCert := fs.String("tls-cert", os.Getenv("FIXGRAPH_TLS_CERT"), "TLS certificate file (PEM); with --tls-key, serve HTTPS ($FIXGRAPH_TLS_CERT)")
 	tlsKey := fs.String("tls-key", os.Getenv("FIXGRAPH_TLS_KEY"), "TLS private key file (PEM) ($FIXGRAPH_TLS_KEY)")
 	trusted := fs.String("trusted-proxies", os.Getenv("FIXGRAPH_TRUSTED_PROXIES"), "reverse proxies whose X-Forwarded-For is believed, as addresses or CIDR ranges, comma-separated; without them the header is ignored ($FIXGRAPH_TRUSTED_PROXIES)")
+	lease := fs.Duration("job-lease", ingest.DefaultJobLease, "with shared state: how long a replica that stops (killed, cut off) keeps its jobs before another replica takes them over")
 	workers := fs.Int("job-workers", ingest.DefaultJobWorkers, "background jobs (uploads, crawls) run at once; departments take turns, and one department never holds them all")
 	gf := addGuardFlags(fs)
 	bf := addBackupFlags(fs)
@@ -147,6 +149,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer, log 
 	defer os.Remove(addrFile)
 	a.jobs.MaxUploadSize = *maxUpload
 	a.jobs.Workers = *workers
+	a.jobs.Lease = *lease
 	a.jobs.Crawler.Guard = guard
 	a.answers.StockMaxAge = *stockMaxAge
 	go func() {

@@ -20,10 +20,11 @@ import (
 
 // openJobs opens the ingest state in the data directory and the job runner over the pipeline.
 func (a *app) openJobs() error {
-	st, err := ingest.OpenState(filepath.Join(a.dir, "ingest.db"))
+	db, err := a.store("ingest", "ingest.db")
 	if err != nil {
 		return err
 	}
+	st := ingest.NewState(db)
 	a.closers = append(a.closers, st)
 	a.pipeline.Kinds = st // kinds departments set documents to hold for every later version
 	a.jobs = &ingest.Jobs{
@@ -32,6 +33,11 @@ func (a *app) openJobs() error {
 		Crawler:  &ingest.Crawler{Pipeline: a.pipeline, State: st},
 		Spool:    filepath.Join(a.dir, "spool"),
 		Log:      a.log,
+	}
+	if a.shared != nil {
+		// Any replica may finish a job another took in: the files wait in the shared state.
+		a.jobs.Spooled = ingest.KVSpool{DB: a.shared.KV("spool")}
+		a.jobs.Replica = a.shared.Replica
 	}
 	return nil
 }

@@ -23,14 +23,18 @@ import (
 const mfaKeyFile = "mfa.key"
 
 // mfaKey returns the key that seals TOTP secrets: $FIXGRAPH_MFA_KEY (64 hex digits), or the key
-// in DIR/mfa.key, made (readable by its owner only) when there is none.
-func mfaKey(dir string) ([]byte, error) {
+// in DIR/mfa.key, made (readable by its owner only) when there is none. With shared state every
+// replica must seal with the same key, so it has to come from the environment.
+func mfaKey(dir string, shared bool) ([]byte, error) {
 	if s := strings.TrimSpace(os.Getenv("FIXGRAPH_MFA_KEY")); s != "" {
 		k, err := hex.DecodeString(s)
 		if err != nil || len(k) != 32 {
 			return nil, fixgraph.Errorf(fixgraph.EINVALID, "FIXGRAPH_MFA_KEY must be 64 hex digits (32 bytes)")
 		}
 		return k, nil
+	}
+	if shared {
+		return nil, fixgraph.Errorf(fixgraph.EINVALID, "with shared state (FIXGRAPH_STATE), set FIXGRAPH_MFA_KEY to the same 64 hex digits on every replica (for example: openssl rand -hex 32)")
 	}
 	file := filepath.Join(dir, mfaKeyFile)
 	b, err := os.ReadFile(file)
@@ -49,7 +53,7 @@ func mfaKey(dir string) ([]byte, error) {
 	f, err := os.OpenFile(file, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
 	if err != nil {
 		if errors.Is(err, os.ErrExist) { // another process made it first
-			return mfaKey(dir)
+			return mfaKey(dir, false)
 		}
 		return nil, fmt.Errorf("creating the MFA key file %q: %w", file, err)
 	}

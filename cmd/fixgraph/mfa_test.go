@@ -30,7 +30,7 @@ func TestUsersMFACommands(t *testing.T) {
 	}
 
 	// Enrol wei and lock it, through the store as the server would, with the key serve uses.
-	key, err := mfaKey(dir)
+	key, err := mfaKey(dir, false)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -3,6 +3,8 @@ package servertest
 
 import (
 	"context"
+	"crypto/rand"
+	"encoding/hex"
 	"net/http"
 	"net/url"
 	"os"
@@ -11,6 +13,7 @@ import (
 	"syscall"
 	"testing"
 
+	"github.com/jackc/pgx/v5"
 	"github.com/neo4j/neo4j-go-driver/v5/neo4j"
 )
 
@@ -95,4 +98,39 @@ func WeaviateURL(tb testing.TB, classes ...string) string {
 		}
 	}
 	return addr
+}
+
+// PostgresURL returns the address of the PostgreSQL test server (FIXGRAPH_TEST_POSTGRES, which
+// make test sets) with a schema of the test's own as its search path: the schema is made empty
+// and dropped when the test ends, so tests in parallel processes never see each other's state.
+func PostgresURL(tb testing.TB) string {
+	tb.Helper()
+	addr, u := server(tb, "FIXGRAPH_TEST_POSTGRES", "a PostgreSQL server")
+	ctx := context.Background()
+	conn, err := pgx.Connect(ctx, addr)
+	if err != nil {
+		tb.Fatalf("connecting to the PostgreSQL test server: %v", err)
+	}
+	defer conn.Close(ctx)
+	var b [6]byte
+	rand.Read(b[:])
+	schema := "test_" + hex.EncodeToString(b[:])
+	if _, err := conn.Exec(ctx, "CREATE SCHEMA "+schema); err != nil {
+		tb.Fatalf("creating a schema on the PostgreSQL test server: %v", err)
+	}
+	tb.Cleanup(func() {
+		conn, err := pgx.Connect(context.Background(), addr)
+		if err != nil {
+			tb.Errorf("dropping the test's schema: %v", err)
+			return
+		}
+		defer conn.Close(context.Background())
+		if _, err := conn.Exec(context.Background(), "DROP SCHEMA "+schema+" CASCADE"); err != nil {
+			tb.Errorf("dropping the test's schema: %v", err)
+		}
+	})
+	q := u.Query()
+	q.Set("search_path", schema)
+	u.RawQuery = q.Encode()
+	return u.String()
 }
