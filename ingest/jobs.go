@@ -178,6 +178,9 @@ func (js *Jobs) Run(ctx context.Context) error {
 				case err == nil || ctx.Err() != nil || errors.Is(err, errLeased):
 				case errors.Is(err, errLeaseLost):
 					js.Log.Warn("job taken over by another replica", "job", id)
+				case fixgraph.CodeOf(err) == fixgraph.EUNAVAILABLE:
+					js.Log.Warn("job paused: a store is unavailable; trying again later", "job", id, "in", retryUnavailable, "err", err)
+					js.retryLater(ctx, id, dept)
 				default:
 					js.Log.Error("job failed", "job", id, "err", err)
 				}
@@ -190,6 +193,23 @@ func (js *Jobs) Run(ctx context.Context) error {
 	}
 	wg.Wait()
 	return nil
+}
+
+// retryUnavailable is how long a job paused by an unavailable store waits to run again.
+var retryUnavailable = 15 * time.Second
+
+// retryLater queues job id again after retryUnavailable, unless ctx ends first.
+func (js *Jobs) retryLater(ctx context.Context, id, dept string) {
+	go func() {
+		select {
+		case <-ctx.Done():
+			return
+		case <-time.After(retryUnavailable):
+		}
+		js.mu.Lock()
+		js.enqueue(&fixgraph.Job{ID: id, Department: dept})
+		js.mu.Unlock()
+	}()
 }
 
 func (js *Jobs) workers() int { return max(1, cmp.Or(js.Workers, DefaultJobWorkers)) }
@@ -709,6 +729,9 @@ func (js *Jobs) Process(ctx context.Context, id string, progress func(*fixgraph.
 		}
 		return ctx.Err() // left running: the next start resumes it
 	}
+	if !cancelled && fixgraph.CodeOf(runErr) == fixgraph.EUNAVAILABLE {
+		return runErr // left running: Run tries it again later
+	}
 	j.FinishedAt = time.Now().UTC()
 	switch {
 	case cancelled:
@@ -788,6 +811,29 @@ func (js *Jobs) files(ctx context.Context, p *Pipeline, j *fixgraph.Job, emit fu
 		if err := ctx.Err(); err != nil {
 			return err
 		}
+		res := js.ingestItem(ctx, p, it)
+		if ctx.Err() != nil && res.Outcome == Failed {
+			return ctx.Err() // not this file's fault: leave it for the resumed job
+		}
+		if res.Outcome == Failed && fixgraph.CodeOf(res.Err) == fixgraph.EUNAVAILABLE {
+			// Not this file's fault either: a store is down. Leave it for when it is back.
+			return res.Err
+		}
+		if err := emit(fixgraph.JobFile{Seq: seq, Name: it.name, FileResult: res}); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// unavailableRetries are the waits before trying again a file whose store (the graph, the
+// index, the spool) was unavailable: a server restarting comes back within them.
+var unavailableRetries = []time.Duration{500 * time.Millisecond, time.Second, 2 * time.Second, 4 * time.Second, 8 * time.Second}
+
+// ingestItem reads and ingests one file, trying again while a store is unavailable. A write to
+// the graph is one transaction, so a failed attempt left nothing half-written.
+func (js *Jobs) ingestItem(ctx context.Context, p *Pipeline, it item) FileResult {
+	for i := 0; ; i++ {
 		res := FileResult{Source: it.source}
 		err := it.err
 		var data []byte
@@ -799,14 +845,16 @@ func (js *Jobs) files(ctx context.Context, p *Pipeline, j *fixgraph.Job, emit fu
 		} else {
 			res.Outcome, res.Err, res.Error = Failed, err, fixgraph.MessageOf(err)
 		}
-		if ctx.Err() != nil && res.Outcome == Failed {
-			return ctx.Err() // not this file's fault: leave it for the resumed job
+		if res.Outcome != Failed || fixgraph.CodeOf(res.Err) != fixgraph.EUNAVAILABLE || i == len(unavailableRetries) {
+			return res
 		}
-		if err := emit(fixgraph.JobFile{Seq: seq, Name: it.name, FileResult: res}); err != nil {
-			return err
+		js.Log.Warn("a store is unavailable; trying the file again", "file", it.name, "in", unavailableRetries[i], "err", res.Err)
+		select {
+		case <-ctx.Done():
+			return res
+		case <-time.After(unavailableRetries[i]):
 		}
 	}
-	return nil
 }
 
 // sourceOf names the document a job's file becomes. Uploads are named by department and file
@@ -828,7 +876,7 @@ func (js *Jobs) expand(p *Pipeline, j *fixgraph.Job, in fixgraph.JobInput) []ite
 	st, err := os.Stat(in.Path)
 	if err != nil {
 		if j.Kind == fixgraph.JobUpload {
-			return refuse(in.Name, fixgraph.Errorf(fixgraph.EUNAVAILABLE, "the uploaded file is gone from the spool (was the data directory cleaned?)"))
+			return refuse(in.Name, fixgraph.Errorf(fixgraph.ENOTFOUND, "the uploaded file is gone from the spool (was the data directory cleaned?)"))
 		}
 		return refuse(in.Name, fixgraph.WrapError(fixgraph.EINVALID, err, "cannot read %s", in.Name))
 	}
@@ -876,7 +924,7 @@ func (js *Jobs) expandSpooled(p *Pipeline, j *fixgraph.Job, seq int, in fixgraph
 	}
 	f, err := js.spool().Open(j.ID, seq)
 	if errors.Is(err, os.ErrNotExist) {
-		return refuse(fixgraph.Errorf(fixgraph.EUNAVAILABLE, "the uploaded file is gone from the spool"))
+		return refuse(fixgraph.Errorf(fixgraph.ENOTFOUND, "the uploaded file is gone from the spool"))
 	}
 	if err != nil {
 		return refuse(fixgraph.WrapError(fixgraph.EUNAVAILABLE, err, "cannot read the uploaded file from the spool"))

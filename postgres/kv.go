@@ -85,11 +85,13 @@ func (s *KV) run(write bool, fn func(kv.Tx) error) error {
 		}
 	}
 	t := &txn{ctx: ctx, tx: ptx, store: s.store, write: write}
-	if err := fn(t); err != nil {
-		return err
-	}
+	err = fn(t)
 	if t.err != nil {
+		// What fn made of a failed read (a key "not found", say) is a consequence, not the cause.
 		return d.fail(t.err, doing)
+	}
+	if err != nil {
+		return err
 	}
 	if err := ptx.Commit(ctx); err != nil {
 		return d.fail(err, doing)
