@@ -4,7 +4,6 @@ import (
 	"context"
 	"crypto/subtle"
 	"encoding/json"
-	"math"
 	"net/http"
 	"strconv"
 	"strings"
@@ -37,6 +36,9 @@ type Gate struct {
 	Anonymous  bool      // serve requests without credentials as fixgraph.Anonymous
 	Rate       float64   // requests, or asks, per second per principal; 0 means no limit
 	Burst      int       // requests a principal may make at once; 0 means 2×Rate
+	// Share, when set, says among how many replicas a principal's Rate and Burst are shared:
+	// each enforces its part, as a load balancer spreads the principal's requests over them.
+	Share func() int
 	Secure     bool      // set cookies only over HTTPS
 	Audit      AuditFunc // nil records nothing
 	// RefusalWindow is how long refused keys from one client are counted together in the
@@ -152,14 +154,24 @@ func (g *Gate) limiter(id string) *rate.Limiter {
 	if g.limiters == nil {
 		g.limiters = make(map[string]*rate.Limiter)
 	}
+	share := 1
+	if g.Share != nil {
+		share = max(1, g.Share())
+	}
+	r := g.Rate / float64(share)
+	burst := g.Burst
+	if burst <= 0 {
+		burst = int(2 * g.Rate)
+	}
+	burst = max(1, burst/share)
 	l, ok := g.limiters[id]
 	if !ok {
-		burst := g.Burst
-		if burst <= 0 {
-			burst = int(math.Max(1, 2*g.Rate))
-		}
-		l = rate.NewLimiter(rate.Limit(g.Rate), burst)
+		l = rate.NewLimiter(rate.Limit(r), burst)
 		g.limiters[id] = l
+	} else if l.Limit() != rate.Limit(r) || l.Burst() != burst {
+		now := g.now()
+		l.SetLimitAt(now, rate.Limit(r))
+		l.SetBurstAt(now, burst)
 	}
 	return l
 }

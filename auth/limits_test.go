@@ -300,3 +300,40 @@ func TestSignOutNeedsPOSTAndCSRF(t *testing.T) {
 		t.Errorf("POST with the CSRF token: %d, signed in %v; want 204 and signed out", code, signedIn())
 	}
 }
+
+// TestReplicasShareTheLimit: with the rate shared among replicas, each enforces its part: a burst
+// of 6 over 3 replicas lets 2 requests through at once on this one, then 6 once the others are
+// gone.
+func TestReplicasShareTheLimit(t *testing.T) {
+	s := mustStore(t)
+	replicas := 3
+	now := time.Now()
+	g := &auth.Gate{Store: s, Rate: 0.001, Burst: 6, Share: func() int { return replicas }, Now: func() time.Time { return now }}
+	secret, _, _ := s.CreateKey("bot", fixgraph.RoleReader, "", 0, "test")
+	srv := httptest.NewServer(g.Wrap(http.HandlerFunc(func(http.ResponseWriter, *http.Request) {})))
+	defer srv.Close()
+	burst := func() (ok int) {
+		for range 10 {
+			req, _ := http.NewRequest(http.MethodGet, srv.URL, nil)
+			req.Header.Set("Authorization", "Bearer "+secret)
+			resp, err := http.DefaultClient.Do(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			resp.Body.Close()
+			if resp.StatusCode == 200 {
+				ok++
+			}
+		}
+		return ok
+	}
+	if n := burst(); n != 2 {
+		t.Errorf("one of three replicas let %d requests through at once; want 2 (6/3)", n)
+	}
+	replicas = 1
+	burst()                        // the limiter takes the new share
+	now = now.Add(100 * time.Hour) // and refills
+	if n := burst(); n != 6 {
+		t.Errorf("the only replica let %d requests through at once; want 6", n)
+	}
+}

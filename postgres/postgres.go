@@ -36,6 +36,7 @@ type DB struct {
 	pool   *pgxpool.Pool
 	where  string // host:port/database, for messages
 	closed atomic.Bool
+	live   atomic.Int64 // replicas live at the last heartbeat
 	// Replica names this process in what it writes for others to read (audit entries, job
 	// leases): the host name and process id unless set.
 	Replica string

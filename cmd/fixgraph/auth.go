@@ -62,12 +62,16 @@ func withRemote(h http.Handler) http.Handler {
 
 // gate returns the authentication in front of the API.
 func (a *app) gate(localToken string, anonymous bool, rate float64, secure bool) *auth.Gate {
-	return &auth.Gate{
+	g := &auth.Gate{
 		Store: a.accounts, LocalToken: localToken, Anonymous: anonymous, Rate: rate, Secure: secure,
 		Audit: func(r *http.Request, p *fixgraph.Principal, action, target string, detail map[string]string) {
 			a.auditAs(p, auth.ClientAddr(r), action, target, detail)
 		},
 	}
+	if a.shared != nil {
+		g.Share = a.shared.Live // the replicas split each key's rate
+	}
+	return g
 }
 
 // firstStart creates an admin API key when the server has neither keys nor accounts, and prints

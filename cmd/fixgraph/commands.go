@@ -151,6 +151,9 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer, log 
 	a.jobs.Workers = *workers
 	a.jobs.Lease = *lease
 	a.jobs.Crawler.Guard = guard
+	if a.shared != nil {
+		go a.shared.Heartbeat(ctx, 5*time.Second)
+	}
 	a.answers.StockMaxAge = *stockMaxAge
 	go func() {
 		if err := a.jobs.Run(ctx); err != nil {
