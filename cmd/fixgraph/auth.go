@@ -100,7 +100,11 @@ func (a *app) firstStart(stdout io.Writer) error {
 		rand.Read(b)
 		pw, shown = base64.RawURLEncoding.EncodeToString(b), true
 	}
-	if _, err := a.accounts.CreateUser("admin", pw, fixgraph.RoleAdmin, ""); err != nil {
+	_, err = a.accounts.CreateUser("admin", pw, fixgraph.RoleAdmin, "")
+	if fixgraph.CodeOf(err) == fixgraph.ECONFLICT {
+		return nil // another replica sharing the state started first and made it
+	}
+	if err != nil {
 		return fmt.Errorf("creating the admin account: %w", err)
 	}
 	a.auditAs(fixgraph.Local, "", "user.create", "user:admin", map[string]string{"role": "admin"})
