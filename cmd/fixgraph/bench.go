@@ -91,6 +91,8 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer, log 
 	clientList := flags.String("clients", "1,8,32", "concurrent clients, comma-separated")
 	requests := flags.Int("requests", 300, "requests per operation and client count")
 	asJSON := flags.Bool("json", false, "print the report as JSON")
+	targets := flags.String("targets", "", "only time ask and search through running fixgraph servers (base URLs, comma-separated: replicas behind one load balancer, say) that hold the demo corpus, with --key")
+	key := flags.String("key", os.Getenv("FIXGRAPH_KEY"), "API key for --targets ($FIXGRAPH_KEY)")
 	if err := parse(flags, args); err != nil {
 		return err
 	}
@@ -101,6 +103,9 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer, log 
 			return fixgraph.Errorf(fixgraph.EINVALID, "--clients wants positive numbers separated by commas, not %q", *clientList)
 		}
 		clients = append(clients, n)
+	}
+	if *targets != "" {
+		return benchTargets(ctx, strings.Split(*targets, ","), *key, clients, *requests, *asJSON, stdout)
 	}
 	// The bench writes its own stores: under --data when given explicitly, never into the data
 	// directory of $FIXGRAPH_DATA; by default in a temporary directory removed afterwards.
@@ -184,6 +189,37 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer, log 
 	}
 	rep.Load += " → " + loadAverage()
 	if *asJSON {
+		enc := json.NewEncoder(stdout)
+		enc.SetIndent("", "  ")
+		return enc.Encode(rep)
+	}
+	printBench(stdout, rep)
+	return nil
+}
+
+// benchTargets times ask and search through running servers, the clients spread over them.
+func benchTargets(ctx context.Context, targets []string, key string, clients []int, requests int, asJSON bool, stdout io.Writer) error {
+	if key == "" {
+		return fixgraph.Errorf(fixgraph.EINVALID, "--targets needs --key (or $FIXGRAPH_KEY): a key without a rate limit that matters, on a server started with --rate-limit 0")
+	}
+	var servers []*remote
+	for _, t := range targets {
+		if t = strings.TrimRight(strings.TrimSpace(t), "/"); t != "" {
+			servers = append(servers, &remote{url: t + "/graphql", token: key, client: benchClient()})
+		}
+	}
+	questions, err := fixtureQuestions()
+	if err != nil {
+		return err
+	}
+	rep := &benchReport{Load: loadAverage()}
+	lat, err := measureLatency(ctx, servers, fmt.Sprintf("fixtures via %d servers", len(servers)), questions, clients, requests)
+	if err != nil {
+		return err
+	}
+	rep.Latency = lat
+	rep.Load += " → " + loadAverage()
+	if asJSON {
 		enc := json.NewEncoder(stdout)
 		enc.SetIndent("", "  ")
 		return enc.Encode(rep)
@@ -525,10 +561,17 @@ func benchLatency(ctx context.Context, a *app, corpus string, questions []string
 	srv := &http.Server{Handler: a.handler(30 * time.Second), ReadHeaderTimeout: 10 * time.Second}
 	go srv.Serve(ln)
 	defer srv.Close()
-	client := &remote{url: "http://" + ln.Addr().String() + "/graphql", client: &http.Client{
-		Transport: &http.Transport{MaxIdleConnsPerHost: 64, MaxConnsPerHost: 64},
-		Timeout:   time.Minute,
-	}}
+	client := &remote{url: "http://" + ln.Addr().String() + "/graphql", client: benchClient()}
+	return measureLatency(ctx, []*remote{client}, corpus, questions, clients, requests)
+}
+
+func benchClient() *http.Client {
+	return &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 64, MaxConnsPerHost: 64}, Timeout: time.Minute}
+}
+
+// measureLatency times ask and search at each number of clients; client k sends its requests to
+// servers[k mod len(servers)], as a load balancer spreading connections would.
+func measureLatency(ctx context.Context, servers []*remote, corpus string, questions []string, clients []int, requests int) ([]latency, error) {
 	ops := []struct {
 		name  string
 		query string
@@ -540,9 +583,11 @@ func benchLatency(ctx context.Context, a *app, corpus string, questions []string
 	var out []latency
 	for _, op := range ops {
 		// One untimed pass warms caches and connections.
-		for _, q := range questions[:min(10, len(questions))] {
-			var sink json.RawMessage
-			client.query(ctx, op.query, op.vars(q), &sink)
+		for _, client := range servers {
+			for _, q := range questions[:min(10, len(questions))] {
+				var sink json.RawMessage
+				client.query(ctx, op.query, op.vars(q), &sink)
+			}
 		}
 		for _, c := range clients {
 			total := max(requests, 4*c)
@@ -552,7 +597,8 @@ func benchLatency(ctx context.Context, a *app, corpus string, questions []string
 			var mu sync.Mutex
 			var wg sync.WaitGroup
 			start := time.Now()
-			for range c {
+			for k := range c {
+				client := servers[k%len(servers)]
 				wg.Add(1)
 				go func() {
 					defer wg.Done()
