@@ -18,8 +18,8 @@ build:
 run: deps models build
 	$(BIN) serve --data $(DATA) --addr $(ADDR)
 
-# The graph and search contract suites also run against a real Bolt server and Weaviate, which
-# scripts/servers.sh builds once and starts on loopback for the run.
+# The stores' contract suites also run against real servers: Neo4j 5, Weaviate and
+# PostgreSQL, which scripts/servers.sh installs once and starts on loopback, empty, for the run.
 test: deps models
 	$(GO) vet ./...
 	@mkdir -p .cache && scripts/servers.sh start > .cache/servers.env
@@ -58,8 +58,8 @@ deps:
 models:
 	@scripts/fetch-model.sh
 
-# Build (once, cached in ~/.cache/fixgraph/servers) and start Weaviate and the Bolt server on loopback for the
-# server-backed deployment; prints the FIXGRAPH_TEST_* variables. servers-stop stops them.
+# Install (once, cached in ~/.cache/fixgraph/servers) and start Weaviate, Neo4j and PostgreSQL on loopback for
+# the server-backed deployment; prints the FIXGRAPH_TEST_* variables. servers-stop stops them and wipes their data.
 servers:
 	@scripts/servers.sh start
 

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/neo4j/neo4j-go-driver/v5/neo4j"
+	"github.com/neo4j/neo4j-go-driver/v5/neo4j/config"
 
 	"github.com/fixgraph/fixgraph"
 )
@@ -23,9 +24,12 @@ import (
 // document replaces exactly what the old one brought. Edges are FG_EDGE relationships that carry
 // their relation and their owner.
 //
-// Every statement is parameterised; results are shaped in Go. The Cypher keeps to what Neo4j 5
-// and the NornicDB stand-in both run correctly (DESIGN.md lists what to avoid): no map
-// projections, subqueries, comprehensions, DISTINCT or OPTIONAL MATCH.
+// Every statement is parameterised, and rows are written in batches (UNWIND over a list
+// parameter), never one statement per row. Writes run in managed transactions (ExecuteWrite),
+// reads in read transactions (ExecuteRead), which the driver retries on transient errors
+// (deadlocks, a leader switch, a lost connection) and, with neo4j://, routes to a cluster's
+// leader or followers; both share the driver's bookmarks, so a read sees what this process
+// wrote before it. OpenNeo4j makes the constraints that keep ids unique and that MERGE locks on.
 type Neo4j struct {
 	driver neo4j.DriverWithContext
 	db     string
@@ -35,19 +39,40 @@ type Neo4j struct {
 // neo4jTimeout bounds each call when the caller's context has no deadline.
 const neo4jTimeout = 30 * time.Second
 
-// OpenNeo4j connects to the server at rawURL (bolt://USER:PASSWORD@HOST:PORT or neo4j://…),
-// checks that it answers, and creates the constraint and indexes the store needs (idempotent).
-// A server that cannot be reached is an EUNAVAILABLE error.
+// neo4jSchemes are the URL schemes OpenNeo4j accepts: bolt to one server, neo4j to a cluster (or
+// one server) through its routing table, each with TLS (+s) or TLS to a self-signed
+// certificate (+ssc).
+var neo4jSchemes = []string{"bolt", "bolt+s", "bolt+ssc", "neo4j", "neo4j+s", "neo4j+ssc"}
+
+// neo4jSchema is what OpenNeo4j creates, each statement idempotent. The uniqueness constraints
+// come with the indexes that find a node by id and a contribution by node and owner, and make
+// concurrent MERGEs of one id wait for each other instead of creating it twice.
+var neo4jSchema = []string{
+	"CREATE CONSTRAINT fg_node_id IF NOT EXISTS FOR (n:FGNode) REQUIRE n.id IS UNIQUE",
+	"CREATE CONSTRAINT fg_contrib_key IF NOT EXISTS FOR (c:FGContrib) REQUIRE (c.node, c.owner) IS UNIQUE",
+	"CREATE CONSTRAINT fg_meta_key IF NOT EXISTS FOR (m:FGMeta) REQUIRE m.key IS UNIQUE",
+	"CREATE INDEX fg_node_code IF NOT EXISTS FOR (n:FGNode) ON (n.code)",
+	"CREATE INDEX fg_contrib_node IF NOT EXISTS FOR (c:FGContrib) ON (c.node)",
+	"CREATE INDEX fg_contrib_owner IF NOT EXISTS FOR (c:FGContrib) ON (c.owner)",
+	"CREATE INDEX fg_edge_owner IF NOT EXISTS FOR ()-[e:FG_EDGE]-() ON (e.owner)",
+	"CREATE INDEX fg_revision_doc IF NOT EXISTS FOR (r:FGRevision) ON (r.doc)",
+}
+
+// OpenNeo4j connects to the server at rawURL (bolt://USER:PASSWORD@HOST:PORT[/DATABASE], or
+// neo4j://… for a cluster), checks that it answers, and creates the constraints and indexes the
+// store needs. A server that cannot be reached is an EUNAVAILABLE error.
 func OpenNeo4j(ctx context.Context, rawURL string) (*Neo4j, error) {
 	u, err := url.Parse(rawURL)
-	if err != nil || u.Host == "" || (u.Scheme != "bolt" && u.Scheme != "neo4j" && u.Scheme != "bolt+s" && u.Scheme != "neo4j+s") {
+	if err != nil || u.Host == "" || !slices.Contains(neo4jSchemes, u.Scheme) {
 		return nil, fixgraph.Errorf(fixgraph.EINVALID, "graph server address %q: want bolt://USER:PASSWORD@HOST:PORT or neo4j://…", redact(rawURL))
 	}
 	user := u.User.Username()
 	pass, _ := u.User.Password()
 	db := strings.TrimPrefix(u.Path, "/")
 	u.User, u.Path = nil, ""
-	driver, err := neo4j.NewDriverWithContext(u.String(), neo4j.BasicAuth(user, pass, ""))
+	driver, err := neo4j.NewDriverWithContext(u.String(), neo4j.BasicAuth(user, pass, ""), func(c *config.Config) {
+		c.UserAgent = "fixgraph"
+	})
 	if err != nil {
 		return nil, fixgraph.WrapError(fixgraph.EINVALID, err, "graph server address %s", u.Host)
 	}
@@ -58,14 +83,10 @@ func OpenNeo4j(ctx context.Context, rawURL string) (*Neo4j, error) {
 		driver.Close(context.Background())
 		return nil, fixgraph.WrapError(fixgraph.EUNAVAILABLE, err, "graph server %s cannot be reached", u.Host)
 	}
-	for _, q := range []string{
-		"CREATE CONSTRAINT fg_node_id IF NOT EXISTS FOR (n:FGNode) REQUIRE n.id IS UNIQUE",
-		"CREATE INDEX fg_node_code IF NOT EXISTS FOR (n:FGNode) ON (n.code)",
-		"CREATE INDEX fg_contrib_node IF NOT EXISTS FOR (c:FGContrib) ON (c.node)",
-		"CREATE INDEX fg_contrib_owner IF NOT EXISTS FOR (c:FGContrib) ON (c.owner)",
-		"CREATE INDEX fg_revision_doc IF NOT EXISTS FOR (r:FGRevision) ON (r.doc)",
-	} {
-		if _, err := neo4j.ExecuteQuery(ctx, driver, q, nil, neo4j.EagerResultTransformer, s.config()); err != nil {
+	// Schema changes cannot share a transaction with other statements: each runs on its own,
+	// retried like any write.
+	for _, q := range neo4jSchema {
+		if _, err := neo4j.ExecuteQuery(ctx, driver, q, nil, neo4j.EagerResultTransformer, neo4j.ExecuteQueryWithDatabase(s.db)); err != nil {
 			driver.Close(context.Background())
 			return nil, s.fail(err, "creating the schema")
 		}
@@ -85,10 +106,6 @@ func redact(raw string) string {
 // Close closes the driver's connections.
 func (s *Neo4j) Close() error { return s.driver.Close(context.Background()) }
 
-func (s *Neo4j) config() neo4j.ExecuteQueryConfigurationOption {
-	return neo4j.ExecuteQueryWithDatabase(s.db)
-}
-
 // fail wraps a driver error: connectivity problems become EUNAVAILABLE with the server named.
 func (s *Neo4j) fail(err error, doing string) error {
 	var ce *neo4j.ConnectivityError
@@ -106,11 +123,22 @@ func withDeadline(ctx context.Context) (context.Context, context.CancelFunc) {
 	return context.WithTimeout(ctx, neo4jTimeout)
 }
 
-// write runs fn in a managed write transaction, retried by the driver on transient errors.
+// session opens a session of the given mode on the store's database, sharing the driver's
+// bookmarks so that it sees every write this process made before.
+func (s *Neo4j) session(ctx context.Context, mode neo4j.AccessMode) neo4j.SessionWithContext {
+	return s.driver.NewSession(ctx, neo4j.SessionConfig{
+		DatabaseName:    s.db,
+		AccessMode:      mode,
+		BookmarkManager: s.driver.ExecuteQueryBookmarkManager(),
+	})
+}
+
+// write runs fn in a managed write transaction, which the driver runs again on a transient error
+// (fn must start from scratch each time), for up to its retry time (30 s).
 func (s *Neo4j) write(ctx context.Context, doing string, fn func(tx neo4j.ManagedTransaction) error) error {
 	ctx, cancel := withDeadline(ctx)
 	defer cancel()
-	sess := s.driver.NewSession(ctx, neo4j.SessionConfig{DatabaseName: s.db, AccessMode: neo4j.AccessModeWrite})
+	sess := s.session(ctx, neo4j.AccessModeWrite)
 	defer sess.Close(context.Background())
 	_, err := sess.ExecuteWrite(ctx, func(tx neo4j.ManagedTransaction) (any, error) { return nil, fn(tx) })
 	if err != nil {
@@ -123,15 +151,20 @@ func (s *Neo4j) write(ctx context.Context, doing string, fn func(tx neo4j.Manage
 	return nil
 }
 
-// read runs a query and returns its records.
+// read runs a query in a managed read transaction (retried like writes; on a cluster, run by a
+// follower) and returns its records.
 func (s *Neo4j) read(ctx context.Context, doing, q string, params map[string]any) ([]*neo4j.Record, error) {
 	ctx, cancel := withDeadline(ctx)
 	defer cancel()
-	res, err := neo4j.ExecuteQuery(ctx, s.driver, q, params, neo4j.EagerResultTransformer, s.config(), neo4j.ExecuteQueryWithReadersRouting())
+	sess := s.session(ctx, neo4j.AccessModeRead)
+	defer sess.Close(context.Background())
+	recs, err := neo4j.ExecuteRead(ctx, sess, func(tx neo4j.ManagedTransaction) ([]*neo4j.Record, error) {
+		return run(ctx, tx, q, params)
+	})
 	if err != nil {
 		return nil, s.fail(err, doing)
 	}
-	return res.Records, nil
+	return recs, nil
 }
 
 func run(ctx context.Context, tx neo4j.ManagedTransaction, q string, params map[string]any) ([]*neo4j.Record, error) {
@@ -147,9 +180,6 @@ func (s *Neo4j) Apply(ctx context.Context, b *fixgraph.Batch) (fixgraph.ApplyRes
 	doc := b.Document
 	if doc == nil || doc.ID == "" {
 		return fixgraph.ApplyResult{}, fixgraph.Errorf(fixgraph.EINVALID, "batch has no document")
-	}
-	if err := s.ensureNodes(ctx, batchIDs(doc.ID, b.Nodes, b.Edges)); err != nil {
-		return fixgraph.ApplyResult{}, err
 	}
 	var res fixgraph.ApplyResult
 	err := s.write(ctx, "writing document "+doc.Source, func(tx neo4j.ManagedTransaction) error {
@@ -174,6 +204,9 @@ func (s *Neo4j) Apply(ctx context.Context, b *fixgraph.Batch) (fixgraph.ApplyRes
 			d.FirstIngestedAt = firstIngested(p)
 		}
 		nodes := append([]fixgraph.Node{&d}, b.Nodes...)
+		if err := ensureNodes(ctx, tx, batchIDs(doc.ID, b.Nodes, b.Edges)); err != nil {
+			return err
+		}
 		old, err := ownedBy(ctx, tx, doc.ID)
 		if err != nil {
 			return err
@@ -190,7 +223,7 @@ func (s *Neo4j) Apply(ctx context.Context, b *fixgraph.Batch) (fixgraph.ApplyRes
 		if err := keepRevision(ctx, tx, rev); err != nil {
 			return err
 		}
-		if err := putEdges(ctx, tx, doc.ID, b.Edges, false); err != nil {
+		if err := putEdges(ctx, tx, doc.ID, b.Edges); err != nil {
 			return err
 		}
 		now := map[string]bool{}
@@ -323,13 +356,6 @@ func keepRevision(ctx context.Context, tx neo4j.ManagedTransaction, r *fixgraph.
 
 // SetStock records stock levels pushed through the API, as Bolt.SetStock does.
 func (s *Neo4j) SetStock(ctx context.Context, levels []*fixgraph.StockLevel) error {
-	var ids []string
-	for _, l := range levels {
-		ids = append(ids, fixgraph.StockID(l.SKU, l.Warehouse), fixgraph.PartID(l.SKU), fixgraph.WarehouseID(l.Warehouse))
-	}
-	if err := s.ensureNodes(ctx, ids); err != nil {
-		return err
-	}
 	return s.write(ctx, "setting stock", func(tx neo4j.ManagedTransaction) error {
 		var nodes []fixgraph.Node
 		var edges []fixgraph.Edge
@@ -340,6 +366,9 @@ func (s *Neo4j) SetStock(ctx context.Context, levels []*fixgraph.StockLevel) err
 			nodes = append(nodes, l)
 			ids = append(ids, part, wh)
 			edges = append(edges, fixgraph.Edge{From: part, Rel: fixgraph.RelStockedAt, To: wh})
+		}
+		if err := ensureNodes(ctx, tx, append(slices.Clone(ids), touchedIDs(nodes)...)); err != nil {
+			return err
 		}
 		have, err := txNodes(ctx, tx, ids)
 		if err != nil {
@@ -356,15 +385,12 @@ func (s *Neo4j) SetStock(ctx context.Context, levels []*fixgraph.StockLevel) err
 				nodes, have[wh] = append(nodes, w), w
 			}
 		}
-		// A push replaces the push's earlier word on the same nodes only.
-		touched := make([]string, len(nodes))
-		for i, n := range nodes {
-			touched[i] = n.NodeID()
-		}
-		if err := replace(ctx, tx, PushOwner, touched, nodes); err != nil {
+		// A push replaces the push's earlier word on the same nodes only, and adds its edges to
+		// those it made before.
+		if err := replace(ctx, tx, PushOwner, touchedIDs(nodes), nodes); err != nil {
 			return err
 		}
-		if err := putEdges(ctx, tx, PushOwner, edges, true); err != nil {
+		if err := putEdges(ctx, tx, PushOwner, edges); err != nil {
 			return err
 		}
 		return bump(ctx, tx)
@@ -507,7 +533,7 @@ func (s *Neo4j) ErrorCodes(ctx context.Context, code string) ([]*fixgraph.ErrorC
 
 // Generation returns a number that grows with every write.
 func (s *Neo4j) Generation(ctx context.Context) (uint64, error) {
-	recs, err := s.read(ctx, "reading the generation", "MATCH (m:FGMeta) WHERE m.key = 'generation' RETURN m.value AS value", nil)
+	recs, err := s.read(ctx, "reading the generation", "MATCH (m:FGMeta {key: $key}) RETURN m.value AS value", map[string]any{"key": generationKey})
 	if err != nil || len(recs) == 0 {
 		return 0, err
 	}
@@ -530,12 +556,11 @@ func ownedBy(ctx context.Context, tx neo4j.ManagedTransaction, owner string) ([]
 	return slices.Compact(ids), nil
 }
 
-// replace makes nodes owner's whole contribution to the nodes in ids and to their own ids, and
-// writes the merged nodes again. All reads come before the writes: the stand-in server's index
-// look-ups do not see what the same transaction wrote.
+// replace makes nodes owner's whole contribution to the nodes in ids and to their own ids (whose
+// FGNodes exist: ensureNodes), and writes the merged nodes again: one statement deletes the
+// owner's old contributions, one creates the new ones, one sets the merged nodes.
 func replace(ctx context.Context, tx neo4j.ManagedTransaction, owner string, ids []string, nodes []fixgraph.Node) error {
-	mine := make(map[string]string, len(nodes))
-	rows := make([]any, 0, len(nodes))
+	mine := make(map[string]string, len(nodes)) // a node given twice: the later one counts
 	for _, n := range nodes {
 		id := n.NodeID()
 		if id == "" || !strings.Contains(id, ":") {
@@ -546,8 +571,11 @@ func replace(ctx context.Context, tx neo4j.ManagedTransaction, owner string, ids
 			return fmt.Errorf("encoding node %q: %w", id, err)
 		}
 		mine[id] = string(v)
-		rows = append(rows, map[string]any{"node": id, "data": string(v)})
 		ids = append(ids, id)
+	}
+	rows := make([]any, 0, len(mine))
+	for _, id := range slices.Sorted(maps.Keys(mine)) {
+		rows = append(rows, map[string]any{"node": id, "data": mine[id]})
 	}
 	ids = slices.Compact(slices.Sorted(slices.Values(ids)))
 	if len(ids) == 0 {
@@ -607,9 +635,9 @@ func replace(ctx context.Context, tx neo4j.ManagedTransaction, owner string, ids
 	return writeMerged(ctx, tx, ids, by, docs)
 }
 
-// putEdges writes owner's edges between existing FGNodes (ensureNodes made them). onlyNew skips
-// an edge that the owner has already.
-func putEdges(ctx context.Context, tx neo4j.ManagedTransaction, owner string, edges []fixgraph.Edge, onlyNew bool) error {
+// putEdges writes owner's edges between existing FGNodes (ensureNodes made them), in one
+// statement; an edge the owner has already is kept, not doubled.
+func putEdges(ctx context.Context, tx neo4j.ManagedTransaction, owner string, edges []fixgraph.Edge) error {
 	if len(edges) == 0 {
 		return nil
 	}
@@ -620,24 +648,7 @@ func putEdges(ctx context.Context, tx neo4j.ManagedTransaction, owner string, ed
 		}
 		rows = append(rows, map[string]any{"from": e.From, "rel": string(e.Rel), "to": e.To})
 	}
-	if onlyNew {
-		recs, err := run(ctx, tx, "MATCH (a:FGNode)-[e:FG_EDGE]->(b:FGNode) WHERE e.owner = $owner RETURN a.id AS from, e.rel AS rel, b.id AS to", map[string]any{"owner": owner})
-		if err != nil {
-			return err
-		}
-		have := map[fixgraph.Edge]bool{}
-		for _, r := range recs {
-			have[fixgraph.Edge{From: str(r, "from"), Rel: fixgraph.Rel(str(r, "rel")), To: str(r, "to")}] = true
-		}
-		rows = rows[:0]
-		for _, e := range edges {
-			if !have[e] {
-				have[e] = true
-				rows = append(rows, map[string]any{"from": e.From, "rel": string(e.Rel), "to": e.To})
-			}
-		}
-	}
-	_, err := run(ctx, tx, "UNWIND $rows AS r MATCH (a:FGNode {id: r.from}), (b:FGNode {id: r.to}) CREATE (a)-[:FG_EDGE {rel: r.rel, owner: $owner}]->(b)", map[string]any{"rows": rows, "owner": owner})
+	_, err := run(ctx, tx, "UNWIND $rows AS r MATCH (a:FGNode {id: r.from}), (b:FGNode {id: r.to}) MERGE (a)-[:FG_EDGE {rel: r.rel, owner: $owner}]->(b)", map[string]any{"rows": rows, "owner": owner})
 	return err
 }
 
@@ -679,38 +690,25 @@ func writeMerged(ctx context.Context, tx neo4j.ManagedTransaction, ids []string,
 	return nil
 }
 
-// ensureNodes creates, in a transaction of its own, the FGNodes of ids that do not exist yet,
-// with their ids only: a node without data is not found by any read. The writes that follow
-// then find every node they touch already committed. The stand-in server needs this: inside
-// one transaction its MERGE does not see nodes created earlier, and an UNWIND that matches
-// nodes by an indexed property misses uncommitted ones (silently). On Neo4j it costs one round
-// trip.
-func (s *Neo4j) ensureNodes(ctx context.Context, ids []string) error {
+// ensureNodes makes, in the transaction that writes them, the FGNodes of ids that do not exist
+// yet, with their ids only: a node without data is not found by any read. Two writers that
+// touch the same nodes may deadlock: the server then aborts one, and ExecuteWrite runs it again.
+func ensureNodes(ctx context.Context, tx neo4j.ManagedTransaction, ids []string) error {
 	ids = slices.Compact(slices.Sorted(slices.Values(ids)))
 	if len(ids) == 0 {
 		return nil
 	}
-	return s.write(ctx, "creating nodes", func(tx neo4j.ManagedTransaction) error {
-		recs, err := run(ctx, tx, "MATCH (n:FGNode) WHERE n.id IN $ids RETURN n.id AS id", map[string]any{"ids": anySlice(ids)})
-		if err != nil {
-			return err
-		}
-		have := make(map[string]bool, len(recs))
-		for _, r := range recs {
-			have[str(r, "id")] = true
-		}
-		var missing []any
-		for _, id := range ids {
-			if !have[id] {
-				missing = append(missing, id)
-			}
-		}
-		if len(missing) == 0 {
-			return nil
-		}
-		_, err = run(ctx, tx, "UNWIND $ids AS id CREATE (n:FGNode) SET n.id = id", map[string]any{"ids": missing})
-		return err
-	})
+	_, err := run(ctx, tx, "UNWIND $ids AS id MERGE (:FGNode {id: id})", map[string]any{"ids": anySlice(ids)})
+	return err
+}
+
+// touchedIDs returns the ids of nodes.
+func touchedIDs(nodes []fixgraph.Node) []string {
+	ids := make([]string, len(nodes))
+	for i, n := range nodes {
+		ids[i] = n.NodeID()
+	}
+	return ids
 }
 
 // batchIDs returns the ids of a batch's document, nodes and edge ends.
@@ -725,16 +723,12 @@ func batchIDs(doc string, nodes []fixgraph.Node, edges []fixgraph.Edge) []string
 	return ids
 }
 
+// generationKey is the key of the FGMeta node that counts writes.
+const generationKey = "generation"
+
+// bump counts a write: the generation grows by one, under the lock its node's MERGE takes.
 func bump(ctx context.Context, tx neo4j.ManagedTransaction) error {
-	recs, err := run(ctx, tx, "MATCH (m:FGMeta) WHERE m.key = 'generation' RETURN m.value AS value", nil)
-	if err != nil {
-		return err
-	}
-	if len(recs) == 0 {
-		_, err = run(ctx, tx, "CREATE (m:FGMeta) SET m.key = 'generation', m.value = 1", nil)
-		return err
-	}
-	_, err = run(ctx, tx, "MATCH (m:FGMeta) WHERE m.key = 'generation' SET m.value = m.value + 1", nil)
+	_, err := run(ctx, tx, "MERGE (m:FGMeta {key: $key}) ON CREATE SET m.value = 1 ON MATCH SET m.value = m.value + 1", map[string]any{"key": generationKey})
 	return err
 }
 

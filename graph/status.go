@@ -87,7 +87,6 @@ func (s *Neo4j) SetStatus(ctx context.Context, docID string, version int, status
 	var secs []*fixgraph.Section
 	err := s.write(ctx, "setting the status of document "+docID, func(tx neo4j.ManagedTransaction) error {
 		doc, secs = nil, nil
-		// Every read comes before the writes (see replace).
 		stored, err := txNodes(ctx, tx, []string{docID})
 		if err != nil {
 			return err

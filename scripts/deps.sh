@@ -4,7 +4,9 @@
 # reader cannot decode (the Type 3 policy fixture). Chromium runs the web editor's browser tests
 # (internal/browser, through chromedp); FIXGRAPH_CHROMIUM, when set, names the browser to use instead.
 # Tesseract 5 with its Simplified Chinese, Traditional Chinese and English data reads scanned PDF
-# pages (no text layer) that pdftoppm, from poppler-utils too, rasterises.
+# pages (no text layer) that pdftoppm, from poppler-utils too, rasterises. scripts/servers.sh
+# starts the test servers: Neo4j on Java 17 with its jars fetched by Maven, and a throw-away
+# PostgreSQL cluster from Debian's postgresql (15 on Debian 12).
 set -euo pipefail
 
 need=()
@@ -24,6 +26,9 @@ for lang in chi_sim chi_tra eng; do
 done
 command -v curl >/dev/null 2>&1 || need+=(curl) # scripts/servers.sh polls Weaviate's readiness
 command -v "${FIXGRAPH_CHROMIUM:-chromium}" >/dev/null 2>&1 || need+=(chromium)
+command -v java >/dev/null 2>&1 || need+=(openjdk-17-jre-headless)
+command -v mvn >/dev/null 2>&1 || need+=(maven)
+ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || need+=(postgresql)
 
 # poppler-utils may be listed twice (pdftotext and pdftoppm).
 mapfile -t need < <(printf '%s\n' ${need[@]+"${need[@]}"} | awk 'NF && !seen[$0]++')
