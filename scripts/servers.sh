@@ -16,6 +16,8 @@
 #   scripts/servers.sh env      print those variables for servers already started
 #   scripts/servers.sh restart neo4j|postgres|weaviate
 #                               stop one server and start it again on the same data
+#   scripts/servers.sh pause NAME / resume NAME
+#                               the two halves of restart, for tests that need a server down a while
 #   scripts/servers.sh stop     stop them and remove their data
 #   scripts/servers.sh pin      after changing the Neo4j version in scripts/neo4j/pom.xml: resolve
 #                               its jars afresh and write their hashes to scripts/neo4j/neo4j.sha256
@@ -358,29 +360,31 @@ start() {
 	env
 }
 
-restart() {
-	mkdir -p "$run"
+# pause NAME: stop one server, keeping its data.
+pause() {
 	case "${1:-}" in
-	weaviate)
-		stop_pid weaviate
-		start_weaviate
-		wait_weaviate
-		;;
-	neo4j)
-		stop_pid neo4j
-		start_neo4j
-		wait_neo4j
-		;;
-	postgres)
-		stop_postgres
-		start_postgres
-		wait_postgres
-		;;
+	weaviate | neo4j) stop_pid "$1" ;;
+	postgres) stop_postgres ;;
 	*)
-		log "restart what? weaviate, neo4j or postgres"
+		log "which server? weaviate, neo4j or postgres"
 		exit 2
 		;;
 	esac
+}
+
+# resume NAME: start one server again on the data it had, and wait until it answers.
+resume() {
+	mkdir -p "$run"
+	case "${1:-}" in
+	weaviate) running weaviate || start_weaviate ;;
+	neo4j) running neo4j || start_neo4j ;;
+	postgres) running postgres || start_postgres ;;
+	*)
+		log "which server? weaviate, neo4j or postgres"
+		exit 2
+		;;
+	esac
+	"wait_$1"
 }
 
 env() {
@@ -403,11 +407,16 @@ case "${1:-}" in
 build) build ;;
 start) start ;;
 env) env ;;
-restart) restart "${2:-}" ;;
+restart)
+	pause "${2:-}"
+	resume "${2:-}"
+	;;
+pause) pause "${2:-}" ;;
+resume) resume "${2:-}" ;;
 stop) stop ;;
 pin) pin ;;
 *)
-	sed -n '2,21p' "$0" >&2
+	sed -n '2,23p' "$0" >&2
 	exit 2
 	;;
 esac
