@@ -112,8 +112,9 @@ type Checkpoint struct {
 	MAC       string    `json:"mac"`       // hex(HMAC-SHA256(key, the checkpoint's JSON with mac ""))
 }
 
-// sign fills in c.MAC and returns the checkpoint's line.
-func (c *Checkpoint) sign(key []byte) []byte {
+// Sign fills in c.MAC, signing the checkpoint with key, and returns its line (with a newline) as a
+// checkpoint file holds it.
+func (c *Checkpoint) Sign(key []byte) []byte {
 	c.MAC = ""
 	canon, _ := json.Marshal(c)
 	m := hmac.New(sha256.New, key)
@@ -123,8 +124,9 @@ func (c *Checkpoint) sign(key []byte) []byte {
 	return append(line, '\n')
 }
 
-// parseCheckpoint reads a checkpoint and checks its signature with key.
-func parseCheckpoint(data, key []byte) (*Checkpoint, error) {
+// ParseCheckpoint reads a checkpoint and checks its signature with key. What is wrong is a
+// *VerifyError.
+func ParseCheckpoint(data, key []byte) (*Checkpoint, error) {
 	var c Checkpoint
 	if err := json.Unmarshal(bytes.TrimSpace(data), &c); err != nil {
 		return nil, &VerifyError{Reason: "checkpoint: bad JSON: " + err.Error()}
@@ -136,7 +138,7 @@ func parseCheckpoint(data, key []byte) (*Checkpoint, error) {
 		return nil, &VerifyError{Reason: fmt.Sprintf("checkpoint: signed with key %s, not with the key given (%s)", c.Key, id)}
 	}
 	stored := c.MAC
-	c.sign(key)
+	c.Sign(key)
 	if !hmac.Equal([]byte(stored), []byte(c.MAC)) {
 		return nil, &VerifyError{Reason: "checkpoint: signature mismatch: it was altered or forged"}
 	}
@@ -174,6 +176,27 @@ func syncDir(dir string) {
 		d.Sync()
 		d.Close()
 	}
+}
+
+// Check holds last, the newest entry of a log, against the checkpoint, as opening a log does: a
+// log that ends before the checkpoint's head was cut short; one whose entry at the head hashes
+// otherwise was rewritten; an unkeyed newest entry where the checkpoint says the log is keyed
+// was written without the key. A checkpoint behind the log is accepted (the entry was written,
+// its checkpoint not). What is wrong is a *VerifyError; last itself is checked by [CheckLine].
+func (c *Checkpoint) Check(last Entry) error {
+	refuse := func(reason string) error {
+		return &VerifyError{Seq: last.Seq, Reason: reason + " (run Verify for details)"}
+	}
+	switch {
+	case c.Seq > last.Seq:
+		return refuse(fmt.Sprintf("truncated: the log ends at seq %d, but its checkpoint of %s records seq %d: %s",
+			last.Seq, c.Time.Format(time.RFC3339), c.Seq, missing(last.Seq, c)))
+	case c.Seq == last.Seq && c.Hash != last.Hash:
+		return refuse(fmt.Sprintf("rewritten: seq %d hashes to %s, but its checkpoint records %s", c.Seq, short(last.Hash), short(c.Hash)))
+	case last.Seq > 0 && last.Seq >= c.KeyedFrom && last.Key == "":
+		return refuse(fmt.Sprintf("rewritten: seq %d is not keyed, but the log is keyed from seq %d", last.Seq, c.KeyedFrom))
+	}
+	return nil
 }
 
 // missing says which sequence numbers a log cut short at head lacks, up to the checkpoint's.

@@ -211,7 +211,7 @@ func TestCheckpointOnEveryAppend(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		cp, err := parseCheckpoint(data, key)
+		cp, err := ParseCheckpoint(data, key)
 		if err != nil || cp.Seq != e.Seq || cp.Hash != e.Hash || cp.Key != KeyID(key) || cp.Time.IsZero() {
 			t.Errorf("after append %d the checkpoint is %+v, %v", i+1, cp, err)
 		}

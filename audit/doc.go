@@ -39,5 +39,11 @@
 // entries can no longer be rewritten or replaced by unkeyed ones unnoticed. [Inspect] reports how
 // many entries were written before the key.
 //
-// One process owns a log file at a time; the Log serialises appends within it.
+// One process owns a log file at a time; the Log serialises appends within it. Replicas that share
+// their state keep one chain in PostgreSQL instead (package postgres), appended under a lock
+// across them, each entry naming the replica that wrote it (Replica, covered by the hash like
+// every field). That storage seals its entries with [Seal], holds its head against its
+// checkpoint with [CheckLine] and [Checkpoint.Check], and signs checkpoints with
+// [Checkpoint.Sign], so its lines are those a log file would hold: a [Chain]'s snapshot verifies
+// with [VerifyReader] wherever it was kept.
 package audit

@@ -21,16 +21,17 @@ import (
 
 // Entry is one audited event.
 type Entry struct {
-	Seq    uint64            `json:"seq"`              // 1, 2, 3… assigned by Append
-	Time   time.Time         `json:"time"`             // assigned by Append (UTC)
-	Actor  string            `json:"actor"`            // who: "key:ab12cd34 (bot-wechat)", "user:alice", "system", "cli"
-	Action string            `json:"action"`           // e.g. "signin", "key.create", "upload", "publish", "role.change"
-	Target string            `json:"target,omitempty"` // what it acted on: a job id, document id, key id, user name
-	Detail map[string]string `json:"detail,omitempty"`
-	Remote string            `json:"remote,omitempty"` // client address
-	Key    string            `json:"key,omitempty"`    // id (KeyID) of the key that keyed Hash; "" for entries written before the log had a key
-	Prev   string            `json:"prev"`             // hash of the previous entry ("" for the first)
-	Hash   string            `json:"hash"`             // HMAC-SHA256 (or, unkeyed, SHA-256) hex over prev + the entry's canonical JSON without hash
+	Seq     uint64            `json:"seq"`              // 1, 2, 3… assigned by Append
+	Time    time.Time         `json:"time"`             // assigned by Append (UTC)
+	Actor   string            `json:"actor"`            // who: "key:ab12cd34 (bot-wechat)", "user:alice", "system", "cli"
+	Action  string            `json:"action"`           // e.g. "signin", "key.create", "upload", "publish", "role.change"
+	Target  string            `json:"target,omitempty"` // what it acted on: a job id, document id, key id, user name
+	Detail  map[string]string `json:"detail,omitempty"`
+	Remote  string            `json:"remote,omitempty"`  // client address
+	Replica string            `json:"replica,omitempty"` // the process that wrote it, in a chain that several share (package postgres)
+	Key     string            `json:"key,omitempty"`     // id (KeyID) of the key that keyed Hash; "" for entries written before the log had a key
+	Prev    string            `json:"prev"`              // hash of the previous entry ("" for the first)
+	Hash    string            `json:"hash"`              // HMAC-SHA256 (or, unkeyed, SHA-256) hex over prev + the entry's canonical JSON without hash
 }
 
 // Head is the newest entry of a log as far as its chain goes: its sequence number and hash. Kept
@@ -151,18 +152,12 @@ func (l *Log) anchor() error {
 	}
 	keyedFrom := l.head.Seq + 1 // a new log, or one written before it had a key
 	if data != nil {
-		cp, err := parseCheckpoint(data, l.key)
+		cp, err := ParseCheckpoint(data, l.key)
 		if err != nil {
 			return err
 		}
-		switch {
-		case cp.Seq > l.head.Seq:
-			return refuse(fmt.Sprintf("truncated: the log ends at seq %d, but its checkpoint of %s records seq %d: %s",
-				l.head.Seq, cp.Time.Format(time.RFC3339), cp.Seq, missing(l.head.Seq, cp)))
-		case cp.Seq == l.head.Seq && cp.Hash != l.head.Hash:
-			return refuse(fmt.Sprintf("rewritten: seq %d hashes to %s, but its checkpoint records %s", cp.Seq, short(l.head.Hash), short(cp.Hash)))
-		case l.head.Seq >= cp.KeyedFrom && l.last.Key == "":
-			return refuse(fmt.Sprintf("rewritten: seq %d is not keyed, but the log is keyed from seq %d", l.head.Seq, cp.KeyedFrom))
+		if err := cp.Check(l.last); err != nil {
+			return err
 		}
 		keyedFrom = cp.KeyedFrom
 		if cp.Seq == l.head.Seq {
@@ -178,7 +173,7 @@ func (l *Log) anchor() error {
 			l.cpPath, KeyFile(l.path)))
 	}
 	cp := Checkpoint{Seq: l.head.Seq, Hash: l.head.Hash, Time: l.now().UTC(), Key: l.keyID, KeyedFrom: keyedFrom}
-	if err := writeCheckpoint(l.cpPath, cp.sign(l.key)); err != nil {
+	if err := writeCheckpoint(l.cpPath, cp.Sign(l.key)); err != nil {
 		return err
 	}
 	l.cp = cp
@@ -212,21 +207,9 @@ func lastLine(f *os.File, size int64) ([]byte, error) {
 // previous entry's hash and its own. Seq, Time, Prev and Hash given by the caller are ignored.
 // The entry is on disk (fsynced) when Append returns.
 func (l *Log) Append(e Entry) (Entry, error) {
-	if strings.TrimSpace(e.Actor) == "" || strings.TrimSpace(e.Action) == "" {
-		return Entry{}, fixgraph.Errorf(fixgraph.EINVALID, "an audit entry needs an actor and an action")
+	if err := checkEntry(e); err != nil {
+		return Entry{}, err
 	}
-	e.Actor, e.Action = validUTF8(e.Actor), validUTF8(e.Action)
-	e.Target, e.Remote = validUTF8(e.Target), validUTF8(e.Remote)
-	if len(e.Detail) > 0 {
-		d := make(map[string]string, len(e.Detail))
-		for k, v := range e.Detail {
-			d[validUTF8(k)] = validUTF8(v)
-		}
-		e.Detail = d
-	} else {
-		e.Detail = nil
-	}
-
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	if l.f == nil {
@@ -235,13 +218,9 @@ func (l *Log) Append(e Entry) (Entry, error) {
 	if l.broken != nil {
 		return Entry{}, fmt.Errorf("appending to audit log %q: an earlier write failed and could not be undone: %w", l.path, l.broken)
 	}
-	e.Seq = l.head.Seq + 1
-	e.Time = l.now().UTC()
-	e.Prev = l.head.Hash
-	e.Key = l.keyID
-	line, err := seal(&e, l.key)
+	e, line, err := Seal(e, l.head, l.now(), l.key)
 	if err != nil {
-		return Entry{}, fmt.Errorf("encoding audit entry %d: %w", e.Seq, err)
+		return Entry{}, err
 	}
 	line = append(line, '\n')
 	if _, err := l.f.Write(line); err != nil {
@@ -256,7 +235,7 @@ func (l *Log) Append(e Entry) (Entry, error) {
 	l.size += int64(len(line))
 	l.head, l.last = Head{Seq: e.Seq, Hash: e.Hash}, e
 	cp := Checkpoint{Seq: e.Seq, Hash: e.Hash, Time: e.Time, Key: l.keyID, KeyedFrom: l.cp.KeyedFrom}
-	if err := writeCheckpoint(l.cpPath, cp.sign(l.key)); err != nil {
+	if err := writeCheckpoint(l.cpPath, cp.Sign(l.key)); err != nil {
 		// The entry is written; the checkpoint stays one behind, which Verify accepts.
 		return e, fmt.Errorf("audit entry %d is written, but its checkpoint is not: %w", e.Seq, err)
 	}
@@ -298,7 +277,7 @@ func (l *Log) Snapshot(w io.Writer) (n int64, checkpoint []byte, err error) {
 		return n, nil, fmt.Errorf("copying audit log %q: %w", l.path, err)
 	}
 	cp := l.cp
-	return n, cp.sign(l.key), nil
+	return n, cp.Sign(l.key), nil
 }
 
 // Close closes the log. Appends after Close fail.
@@ -316,15 +295,76 @@ func (l *Log) Close() error {
 	return nil
 }
 
-// seal fills in e.Hash, keyed with key, and returns the entry's line without its newline.
-func seal(e *Entry, key []byte) ([]byte, error) {
+// Chain is an audit chain that fixgraph appends to and backs up: a [Log] in a file of the data
+// directory, or the one chain that replicas sharing their state keep in PostgreSQL (package
+// postgres). Both store the lines [Seal] makes, and their snapshots verify with [VerifyReader].
+type Chain interface {
+	// Append writes e as the next entry and returns it as written (see [Log.Append]).
+	Append(e Entry) (Entry, error)
+	// Head returns the sequence number and hash of the newest entry.
+	Head() Head
+	// Snapshot writes a consistent copy of the whole chain to w, one line an entry as a log file
+	// holds them, and returns its size and the signed checkpoint of the copy.
+	Snapshot(w io.Writer) (n int64, checkpoint []byte, err error)
+	Close() error
+}
+
+var _ Chain = (*Log)(nil)
+
+// Seal makes e the entry after head in a chain keyed with key, written at now, and returns it with
+// its line (without a newline) exactly as a log stores it. It refuses an entry without an actor or
+// an action (EINVALID), makes its strings valid UTF-8, ignores the Seq, Time, Prev, Key and Hash
+// given, sets them, and keeps Replica. Every storage of a chain seals its entries with it, so
+// that their lines verify alike.
+func Seal(e Entry, head Head, now time.Time, key []byte) (Entry, []byte, error) {
+	if err := checkEntry(e); err != nil {
+		return Entry{}, nil, err
+	}
+	if len(key) < MinKeySize {
+		return Entry{}, nil, fmt.Errorf("sealing an audit entry: the key has %d bytes; it needs at least %d", len(key), MinKeySize)
+	}
+	e.Actor, e.Action = validUTF8(e.Actor), validUTF8(e.Action)
+	e.Target, e.Remote, e.Replica = validUTF8(e.Target), validUTF8(e.Remote), validUTF8(e.Replica)
+	if len(e.Detail) > 0 {
+		d := make(map[string]string, len(e.Detail))
+		for k, v := range e.Detail {
+			d[validUTF8(k)] = validUTF8(v)
+		}
+		e.Detail = d
+	} else {
+		e.Detail = nil
+	}
+	e.Seq, e.Time, e.Prev, e.Key = head.Seq+1, now.UTC(), head.Hash, KeyID(key)
 	e.Hash = ""
-	canon, err := json.Marshal(e)
+	canon, err := json.Marshal(&e)
 	if err != nil {
-		return nil, err
+		return Entry{}, nil, fmt.Errorf("encoding audit entry %d: %w", e.Seq, err)
 	}
 	e.Hash = macOf(key, e.Prev, canon)
-	return json.Marshal(e)
+	line, err := json.Marshal(&e)
+	if err != nil {
+		return Entry{}, nil, fmt.Errorf("encoding audit entry %d: %w", e.Seq, err)
+	}
+	return e, line, nil
+}
+
+// checkEntry refuses an entry without an actor or an action.
+func checkEntry(e Entry) error {
+	if strings.TrimSpace(e.Actor) == "" || strings.TrimSpace(e.Action) == "" {
+		return fixgraph.Errorf(fixgraph.EINVALID, "an audit entry needs an actor and an action")
+	}
+	return nil
+}
+
+// CheckLine reads one stored line (without its newline) and checks it on its own: that it is the
+// canonical JSON of an entry and that its hash matches its content, keyed with key. Where it
+// stands in its chain (seq, prev) is for [VerifyReader] to check. What is wrong is a *VerifyError.
+func CheckLine(line, key []byte) (Entry, error) {
+	e, reason := decodeLine(line, key)
+	if reason != "" {
+		return e, &VerifyError{Seq: e.Seq, Reason: reason}
+	}
+	return e, nil
 }
 
 // hashOf returns hex(sha256(prev || canonical)).
@@ -479,7 +519,7 @@ func VerifyReader(r io.Reader, checkpoint []byte, key []byte) (Report, error) {
 	var cp *Checkpoint
 	if checkpoint != nil {
 		var err error
-		if cp, err = parseCheckpoint(checkpoint, key); err != nil {
+		if cp, err = ParseCheckpoint(checkpoint, key); err != nil {
 			return rep, err
 		}
 		rep.Checkpoint = cp
@@ -575,9 +615,18 @@ func Export(path string, w io.Writer, since time.Time) (int, error) {
 		return 0, fmt.Errorf("exporting audit log %q: %w", path, err)
 	}
 	defer f.Close()
+	n, err := ExportReader(f, w, since)
+	if err != nil {
+		return n, fmt.Errorf("exporting audit log %q: %w", path, err)
+	}
+	return n, nil
+}
+
+// ExportReader is [Export] for a log read from r, such as a snapshot of a chain kept elsewhere.
+func ExportReader(r io.Reader, w io.Writer, since time.Time) (int, error) {
 	bw := bufio.NewWriter(w)
 	n := 0
-	err = eachLine(f, func(no int, line []byte, complete bool) error {
+	err := eachLine(r, func(no int, line []byte, complete bool) error {
 		var e Entry
 		if !complete {
 			return &VerifyError{Line: no, Reason: incompleteReason(line, nil)}
@@ -600,10 +649,7 @@ func Export(path string, w io.Writer, since time.Time) (int, error) {
 	if err == nil {
 		err = bw.Flush()
 	}
-	if err != nil {
-		return n, fmt.Errorf("exporting audit log %q: %w", path, err)
-	}
-	return n, nil
+	return n, err
 }
 
 // Entries reads the entries of the log at path, for display and tests. It does not check the

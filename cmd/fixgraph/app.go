@@ -38,7 +38,7 @@ type app struct {
 	pipeline *ingest.Pipeline
 	jobs     *ingest.Jobs
 	accounts *auth.Store
-	auditLog *audit.Log
+	auditLog audit.Chain
 	asks     *analytics.Store
 	edits    *editor.Store // the editor's working copies and their history
 	serving  serving
@@ -201,7 +201,7 @@ func openApp(ctx context.Context, cfg config, log *slog.Logger) (*app, error) {
 		a.Close()
 		return nil, err
 	}
-	if a.auditLog, err = openAuditLog(dir); err != nil {
+	if a.auditLog, err = openAudit(dir, a.shared); err != nil {
 		a.Close()
 		return nil, err
 	}

@@ -5,6 +5,7 @@ import (
 	"bufio"
 	"compress/gzip"
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -14,6 +15,7 @@ import (
 
 	"github.com/fixgraph/fixgraph"
 	"github.com/fixgraph/fixgraph/audit"
+	"github.com/fixgraph/fixgraph/postgres"
 )
 
 // auditFile, in the data directory, is the audit log.
@@ -49,15 +51,53 @@ func openAuditLog(dir string) (*audit.Log, error) {
 	return audit.OpenWith(filepath.Join(dir, auditFile), audit.Options{Key: key})
 }
 
+// openAudit opens the audit chain fixgraph appends to: with shared state, the one chain that every
+// replica appends to in PostgreSQL, keyed with $FIXGRAPH_AUDIT_KEY (see sharedAuditKey); without,
+// the log file of the data directory dir (see openAuditLog).
+func openAudit(dir string, shared *postgres.DB) (audit.Chain, error) {
+	if shared == nil {
+		l, err := openAuditLog(dir)
+		if err != nil {
+			return nil, err
+		}
+		return l, nil
+	}
+	key, err := sharedAuditKey()
+	if err != nil {
+		return nil, err
+	}
+	c, err := shared.Audit(key)
+	if err != nil {
+		return nil, err
+	}
+	return c, nil
+}
+
+// sharedAuditKey returns the key of the audit chain in the shared state: $FIXGRAPH_AUDIT_KEY, which
+// must be set, and the same on every replica, since they all key one chain and a key file in one
+// replica's data directory is not on the others.
+func sharedAuditKey() ([]byte, error) {
+	key, err := auditKey()
+	if err != nil {
+		return nil, err
+	}
+	if key == nil {
+		return nil, fixgraph.Errorf(fixgraph.EINVALID, "with shared state (FIXGRAPH_STATE), set $%s to the audit key, the same on every replica, "+
+			"as hex of at least %d bytes (for example: openssl rand -hex 32): all replicas append to one audit chain in the shared state", auditKeyEnv, audit.MinKeySize)
+	}
+	return key, nil
+}
+
 // The audit log's key and checkpoint, beside it in the data directory (see package audit).
 var (
 	auditKeyFile        = filepath.Base(audit.KeyFile(auditFile))
 	auditCheckpointFile = filepath.Base(audit.CheckpointPath(auditFile))
 )
 
-// runAuditCommand verifies or exports the audit log of a data directory.
+// runAuditCommand verifies or exports the audit log of a data directory, or, with shared state, the
+// audit chain in it.
 func runAuditCommand(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	const usage = "usage: fixgraph audit verify [--data DIR] [--checkpoint FILE [--identity KEYFILE]] | export [--data DIR] [--since 2026-11-01T00:00:00Z]"
+	const usage = "usage: fixgraph audit verify [--data DIR | --state postgres://…] [--checkpoint FILE [--identity KEYFILE]] | export [--data DIR | --state postgres://…] [--since 2026-11-01T00:00:00Z]"
 	if len(args) == 0 {
 		fmt.Fprintln(stderr, usage)
 		return exitError{2}
@@ -69,6 +109,20 @@ func runAuditCommand(ctx context.Context, args []string, stdout, stderr io.Write
 	identity := fs.String("identity", "", "verify: age identity file to decrypt a --checkpoint backup that is encrypted (.age)")
 	if err := parse(fs, args[1:]); err != nil {
 		return err
+	}
+	if args[0] != "verify" && args[0] != "export" {
+		fmt.Fprintln(stderr, usage)
+		return exitError{2}
+	}
+	var sinceTime time.Time
+	if *since != "" {
+		var err error
+		if sinceTime, err = time.Parse(time.RFC3339, *since); err != nil {
+			return fixgraph.Errorf(fixgraph.EINVALID, "--since %q is not an RFC 3339 time", *since)
+		}
+	}
+	if cfg.state != "" {
+		return runSharedAudit(ctx, cfg, args[0], sinceTime, *anchor, *identity, stdout)
 	}
 	path := filepath.Join(cfg.data, auditFile)
 	switch args[0] {
@@ -106,20 +160,71 @@ func runAuditCommand(ctx context.Context, args []string, stdout, stderr io.Write
 		}
 		fmt.Fprintf(stdout, "audit log %s: %d entries, chain intact%s\n", path, rep.Entries, describeAudit(rep, cfg.data))
 	case "export":
-		var t time.Time
-		if *since != "" {
-			var err error
-			if t, err = time.Parse(time.RFC3339, *since); err != nil {
-				return fixgraph.Errorf(fixgraph.EINVALID, "--since %q is not an RFC 3339 time", *since)
-			}
-		}
-		if _, err := audit.Export(path, stdout, t); err != nil {
+		if _, err := audit.Export(path, stdout, sinceTime); err != nil {
 			return err
 		}
-	default:
-		fmt.Fprintln(stderr, usage)
-		return exitError{2}
 	}
+	return nil
+}
+
+// runSharedAudit verifies or exports the audit chain in the shared state at cfg.state, whatever
+// the data directory, keyed with $FIXGRAPH_AUDIT_KEY. It reads the chain in one snapshot of the
+// database, as a backup copies it, and checks it as a log file is checked.
+func runSharedAudit(ctx context.Context, cfg config, cmd string, since time.Time, anchor, identity string, stdout io.Writer) error {
+	key, err := sharedAuditKey()
+	if err != nil {
+		return err
+	}
+	db, err := postgres.Open(ctx, cfg.state)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	where := "audit chain in " + postgres.Redact(cfg.state)
+	if cmd == "export" {
+		return db.ReadAudit(ctx, func(_ []byte, lines io.Reader) error {
+			_, err := audit.ExportReader(lines, stdout, since)
+			return err
+		})
+	}
+	// check verifies the chain against its own checkpoint, or against cp when given.
+	check := func(cp []byte) (audit.Report, error) {
+		var rep audit.Report
+		err := db.ReadAudit(ctx, func(own []byte, lines io.Reader) error {
+			if cp == nil {
+				cp = own
+			}
+			var err error
+			rep, err = audit.VerifyReader(lines, cp, key)
+			return err
+		})
+		return rep, err
+	}
+	var ve *audit.VerifyError
+	rep, err := check(nil)
+	if errors.As(err, &ve) {
+		fmt.Fprintf(stdout, "%s: BROKEN after %d good entries: %v\n", where, rep.Entries, err)
+		return exitError{1}
+	}
+	if err != nil {
+		return err
+	}
+	if anchor != "" {
+		cp, err := readCheckpoint(anchor, identity)
+		if err != nil {
+			return err
+		}
+		held, err := check(cp)
+		if errors.As(err, &ve) {
+			fmt.Fprintf(stdout, "%s: BROKEN against the checkpoint in %s after %d good entries: %v\n", where, anchor, held.Entries, err)
+			return exitError{1}
+		}
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(stdout, "%s: holds the checkpoint in %s (seq %d of %s)\n", where, anchor, held.Checkpoint.Seq, held.Checkpoint.Time.Format(time.RFC3339))
+	}
+	fmt.Fprintf(stdout, "%s: %d entries, chain intact%s\n", where, rep.Entries, describeAudit(rep, cfg.data))
 	return nil
 }
 

@@ -7,13 +7,19 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
+	"net"
 	"os"
 	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
+	"time"
 
+	"github.com/jackc/pgx/v5"
+
+	"github.com/fixgraph/fixgraph"
 	"github.com/fixgraph/fixgraph/audit"
+	"github.com/fixgraph/fixgraph/internal/servertest"
 )
 
 // TestAuditCommand: what the command line does is in the audit log; `audit verify` passes on it
@@ -246,5 +252,74 @@ func TestAuditKeyFromTheEnvironment(t *testing.T) {
 	var out, errOut bytes.Buffer
 	if err := run(context.Background(), []string{"audit", "verify", "--data", dir}, &out, &errOut); err == nil || !strings.Contains(message(err), "FIXGRAPH_AUDIT_KEY") {
 		t.Errorf("a short key: %v", err)
+	}
+}
+
+// TestAuditOnSharedState: with shared state, what two replicas (data directories of their own)
+// record goes into one chain in PostgreSQL, each entry naming its replica; `audit verify` and
+// `audit export` read that chain whatever the data directory; the key must come from
+// $FIXGRAPH_AUDIT_KEY; a server out of reach is said to be unavailable.
+func TestAuditOnSharedState(t *testing.T) {
+	state := servertest.PostgresURL(t)
+	t.Setenv("FIXGRAPH_MFA_KEY", strings.Repeat("3c", 32))
+	t.Setenv("FIXGRAPH_AUDIT_KEY", strings.Repeat("5a", 32))
+	for _, name := range []string{"alpha", "beta"} {
+		MustRun(t, "keys", "create", "--state", state, "--data", t.TempDir(), "--embedder", "none", "--name", name+" bot", "--role", "reader")
+	}
+	elsewhere := t.TempDir()
+	out := MustRun(t, "audit", "verify", "--state", state, "--data", elsewhere)
+	if !strings.Contains(out, "2 entries, chain intact") || !strings.Contains(out, "keyed (HMAC-SHA256, key "+audit.KeyID(bytes.Repeat([]byte{0x5a}, 32))) ||
+		strings.Contains(out, "dev@") {
+		t.Errorf("audit verify on the shared state:\n%s", out)
+	}
+	export := MustRun(t, "audit", "export", "--state", state, "--data", elsewhere)
+	for _, want := range []string{`"name":"alpha bot"`, `"name":"beta bot"`, `"replica":"`} {
+		if !strings.Contains(export, want) {
+			t.Errorf("export has no %s:\n%s", want, export)
+		}
+	}
+	if _, err := os.Stat(filepath.Join(elsewhere, "audit.log")); !os.IsNotExist(err) {
+		t.Errorf("the data directory got an audit log of its own: %v", err)
+	}
+
+	// An entry changed in the database fails verification.
+	conn, err := pgx.Connect(context.Background(), state)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close(context.Background())
+	if _, err := conn.Exec(context.Background(), `UPDATE audit_entry SET line = convert_to(replace(convert_from(line, 'UTF8'), 'beta bot', 'beta bat'), 'UTF8') WHERE seq = 2`); err != nil {
+		t.Fatal(err)
+	}
+	var stdout, stderr bytes.Buffer
+	err = run(context.Background(), []string{"audit", "verify", "--state", state}, &stdout, &stderr)
+	if exitCode(err) != 1 || !strings.Contains(stdout.String(), "BROKEN after 1 good entries") || !strings.Contains(stdout.String(), "line 2") {
+		t.Errorf("verify of an edited chain: %v\n%s", err, stdout.String())
+	}
+
+	// Without $FIXGRAPH_AUDIT_KEY neither the commands nor a replica start, and say why.
+	t.Setenv("FIXGRAPH_AUDIT_KEY", "")
+	for _, args := range [][]string{
+		{"audit", "verify", "--state", state},
+		{"keys", "create", "--state", state, "--data", t.TempDir(), "--embedder", "none", "--name", "gamma", "--role", "reader"},
+	} {
+		err := run(context.Background(), args, &stdout, &stderr)
+		if err == nil || !strings.Contains(message(err), "FIXGRAPH_AUDIT_KEY") || !strings.Contains(message(err), "every replica") {
+			t.Errorf("%s without $FIXGRAPH_AUDIT_KEY: %v", args[0], err)
+		}
+	}
+
+	// A server out of reach (a closed port) is unavailable, not a hang.
+	t.Setenv("FIXGRAPH_AUDIT_KEY", strings.Repeat("5a", 32))
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	closed := "postgres://fixgraph:x@" + ln.Addr().String() + "/fgdev?sslmode=disable&connect_timeout=5"
+	ln.Close()
+	start := time.Now()
+	err = run(context.Background(), []string{"audit", "verify", "--state", closed}, &stdout, &stderr)
+	if fixgraph.CodeOf(err) != fixgraph.EUNAVAILABLE || time.Since(start) > 10*time.Second {
+		t.Errorf("audit verify on a closed port: %v after %v; want EUNAVAILABLE", err, time.Since(start))
 	}
 }
