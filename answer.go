@@ -40,7 +40,8 @@ const (
 	AnswerSection      = "section"      // a passage of a manual
 	AnswerNone         = "none"         // nothing good enough was found
 	AnswerFollowUp     = "followup"     // the conversation's problem is not solved: the next step, the part, the service option
-	AnswerHandoff      = "handoff"      // the customer asked for a person
+	AnswerHandoff      = "handoff"      // the customer asked for a person, or complained
+	AnswerSafety       = "safety"       // the message tells of danger: the safety step, and a person
 )
 
 // Answer is the reply to a customer's question.
@@ -59,6 +60,7 @@ type Answer struct {
 	Notes      []string      `json:"notes,omitempty"` // what the customer should know besides, such as stale stock
 	ID         string        `json:"id,omitempty"`    // the ask's id in the analytics log, for feedback
 	Handoff    Handoff       `json:"handoff"`
+	Safety     *SafetyStep   `json:"safety,omitempty"` // what to do first, when the message or the code is dangerous
 	Related    []Related     `json:"related,omitempty"`
 	Hits       []Hit         `json:"-"` // the search hits the answer was chosen from
 }
@@ -93,6 +95,9 @@ const (
 	HandoffLowConfidence = "low_confidence" // nothing fits well enough
 	HandoffUnresolved    = "unresolved"     // three turns without a solution
 	HandoffNoAnswer      = "nothing_found"  // the knowledge does not cover it
+	HandoffDanger        = "danger"         // the message tells of smoke, fire, gas, a shock, an injury…
+	HandoffComplaint     = "complaint"      // the customer complains or is very angry
+	HandoffDangerousCode = "dangerous_code" // the error code's severity is danger
 )
 
 // Handoff is the decision to pass a conversation to a human agent, with what the agent needs.
@@ -104,6 +109,18 @@ type Handoff struct {
 	ErrorCode   string       `json:"errorCode,omitempty"`   // detected code
 	Suggested   []string     `json:"suggested,omitempty"`   // what the bot already suggested
 	Suggestions []Suggestion `json:"suggestions,omitempty"` // the top candidate solutions, with citations
+	Matched     []string     `json:"matched,omitempty"`     // what was recognised: the lexicon's terms, or the dangerous code
+	Hazards     []string     `json:"hazards,omitempty"`     // the kinds of danger recognised: smoke, gas, shock…
+}
+
+// SafetyStep is what a customer in danger should do first: a sentence of the knowledge that tells
+// how to make the hazard safe (unplug, close the gas valve, leave the room), with its citation, or
+// the lexicon's generic sentence when the knowledge has none.
+type SafetyStep struct {
+	Hazard   string    `json:"hazard,omitempty"` // smoke, fire, gas, shock…; empty for a dangerous code
+	Text     string    `json:"text"`
+	Default  bool      `json:"default"` // the generic sentence, not from the documents
+	Citation *Citation `json:"citation,omitempty"`
 }
 
 // Suggestion is a candidate solution for the agent.

@@ -158,9 +158,23 @@ type ErrorCode struct {
 	Product  string `json:"product"` // product model
 	Symptom  Text   `json:"symptom"`
 	Cause    Text   `json:"cause"`
-	Severity string `json:"severity"`          // low, medium, high
+	Severity string `json:"severity"`          // low, medium, high, or danger (see SeverityDanger)
 	FixedIn  string `json:"fixedIn,omitempty"` // the firmware version from which the fault is fixed
 }
+
+// Severities of error codes. Low, medium and high are how a manual's table grades a fault;
+// danger is a fault whose own wording (its meaning, cause, remedy or warnings) says it is a hazard
+// — a risk of fire or electric shock, "立即断电", "do not attempt to repair" — so that an ask about
+// it goes to a person with the safety step first.
+const (
+	SeverityLow    = "low"
+	SeverityMedium = "medium"
+	SeverityHigh   = "high"
+	SeverityDanger = "danger"
+)
+
+// Severities lists the severities an error code may have, least first.
+var Severities = []string{SeverityLow, SeverityMedium, SeverityHigh, SeverityDanger}
 
 // RepairGuide is an ordered procedure that fixes an error code.
 type RepairGuide struct {

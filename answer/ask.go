@@ -11,6 +11,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/fixgraph/fixgraph"
+	"github.com/fixgraph/fixgraph/answer/lexicon"
 	"github.com/fixgraph/fixgraph/extract"
 )
 
@@ -21,15 +22,36 @@ const MaxQuestionRunes = 1000
 // answer; otherwise the best search hit decides: a FAQ, a policy clause, a table row of a repair
 // guide, or a passage of a manual. Confidence reflects how certain the match is; an answer with
 // nothing behind it has kind none and confidence 0.
+//
+// Before anything is looked up, a message that tells of danger or complains is recognised by the
+// lexicons and handed to a person (see escalate); a troubleshooting answer about a code whose
+// severity is danger is handed off too, with the safety step first.
 func (s *Service) Ask(ctx context.Context, question string) (*fixgraph.Answer, error) {
 	q, err := normalizeQuestion(question)
 	if err != nil {
 		return nil, err
 	}
 	ans := &fixgraph.Answer{Question: question, Language: extract.DetectLanguage(q), Kind: fixgraph.AnswerNone}
+	if ms := lexicon.Recognise(q); len(ms) > 0 {
+		if err := s.escalate(ctx, ans, q, ms); err != nil {
+			return nil, err
+		}
+		return ans, nil
+	}
+	if err := s.retrieve(ctx, ans, q); err != nil {
+		return nil, err
+	}
+	if ans.ErrorCode != nil && ans.ErrorCode.Severity == fixgraph.SeverityDanger {
+		s.dangerousCode(ans)
+	}
+	return ans, nil
+}
+
+// retrieve fills ans from the graph and the index.
+func (s *Service) retrieve(ctx context.Context, ans *fixgraph.Answer, q string) error {
 	hits, err := s.Search(ctx, q, 10, Published)
 	if err != nil {
-		return nil, err
+		return err
 	}
 	ans.Hits = hits
 
@@ -40,14 +62,14 @@ func (s *Service) Ask(ctx context.Context, question string) (*fixgraph.Answer, e
 	if len(codes) > 0 {
 		products, err := s.products(ctx)
 		if err != nil {
-			return nil, err
+			return err
 		}
 		named = matchProducts(q, products)
 	}
 	for _, cand := range codes {
 		ecs, err := s.Graph.ErrorCodes(ctx, cand.Code)
 		if err != nil {
-			return nil, err
+			return err
 		}
 		if ec, certain := pickErrorCode(ecs, named); ec != nil {
 			conf := 0.95
@@ -55,21 +77,21 @@ func (s *Service) Ask(ctx context.Context, question string) (*fixgraph.Answer, e
 				conf = 0.6 // the code exists for several products and the question names none
 			}
 			if err := s.troubleshootAnswer(ctx, ans, ec, "", conf); err != nil {
-				return nil, err
+				return err
 			}
 			if !certain {
 				note, err := s.whichProduct(ctx, ec.Code, ecs, ans.Language)
 				if err != nil {
-					return nil, err
+					return err
 				}
 				ans.Notes = append([]string{note}, ans.Notes...)
 			}
-			return ans, nil
+			return nil
 		}
 	}
 
 	if len(hits) == 0 {
-		return ans, nil
+		return nil
 	}
 	top := hits[0]
 	conf := s.searchConfidence(q, hits)
@@ -87,11 +109,11 @@ func (s *Service) Ask(ctx context.Context, question string) (*fixgraph.Answer, e
 	}
 	described, err := s.Graph.Neighbors(ctx, []string{top.Section.ID}, fixgraph.RelDescribes, fixgraph.Out)
 	if err != nil {
-		return nil, err
+		return err
 	}
 	targets, err := s.Graph.Nodes(ctx, described[top.Section.ID])
 	if err != nil {
-		return nil, err
+		return err
 	}
 targets:
 	for _, n := range targets {
@@ -103,10 +125,10 @@ targets:
 		case *fixgraph.RepairGuide:
 			ecs, err := s.Graph.Nodes(ctx, []string{fixgraph.ErrorCodeID(n.Product, n.Code)})
 			if err != nil {
-				return nil, err
+				return err
 			}
 			if ec, ok := ecs[0].(*fixgraph.ErrorCode); ok {
-				return ans, s.troubleshootAnswer(ctx, ans, ec, top.Section.ID, conf)
+				return s.troubleshootAnswer(ctx, ans, ec, top.Section.ID, conf)
 			}
 		default:
 			continue
@@ -122,12 +144,12 @@ targets:
 	if ans.FAQ != nil && ans.FAQ.Product != "" {
 		ans.Product, err = s.product(ctx, ans.FAQ.Product)
 		if err != nil {
-			return nil, err
+			return err
 		}
 	}
 	ans.Citations = []fixgraph.Citation{Cite(top.Section, top.Document)}
 	ans.Confidence = conf
-	return ans, nil
+	return nil
 }
 
 // normalizeQuestion returns the question normalised, or EINVALID when it is empty or too long.

@@ -5,9 +5,11 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"slices"
 	"strings"
 	"testing"
 
+	"github.com/fixgraph/fixgraph"
 	"github.com/fixgraph/fixgraph/answer"
 	"github.com/fixgraph/fixgraph/fixtures"
 	"github.com/fixgraph/fixgraph/internal/fixgraphtest"
@@ -82,7 +84,8 @@ func checkCalibration(t *testing.T, s *answer.Service) {
 		}
 		ok := correct(q, ans)
 		add(ans.Confidence, ok)
-		if ans.Handoff.Recommended != (ans.Confidence < answer.DefaultHandoffThreshold) && ans.Kind != "none" {
+		safety := slices.Contains([]string{fixgraph.HandoffDanger, fixgraph.HandoffComplaint, fixgraph.HandoffDangerousCode}, ans.Handoff.Reason)
+		if ans.Handoff.Recommended != (ans.Confidence < answer.DefaultHandoffThreshold) && ans.Kind != "none" && !safety { // safety hands off whatever the confidence
 			t.Errorf("%s: confidence %.2f, hand-off %v", q.ID, ans.Confidence, ans.Handoff.Recommended)
 		}
 		if ok && ans.Handoff.Recommended {

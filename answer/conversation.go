@@ -10,6 +10,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/fixgraph/fixgraph"
+	"github.com/fixgraph/fixgraph/answer/lexicon"
 	"github.com/fixgraph/fixgraph/extract"
 )
 
@@ -46,6 +47,8 @@ func (s *Service) AskIn(ctx context.Context, question string, conv *fixgraph.Con
 	var ans *fixgraph.Answer
 	own := extract.ErrorCodes(q)
 	switch {
+	case len(lexicon.Recognise(q)) > 0:
+		ans, err = s.askWith(ctx, question, product, code) // danger or a complaint: Ask hands it off before looking anything up
 	case asksForPerson.MatchString(q):
 		ans = &fixgraph.Answer{Question: question, Language: extract.DetectLanguage(q), Kind: fixgraph.AnswerHandoff, Confidence: 1}
 		ans.Text = say(ans.Language, "好的，正在为您转接人工客服，请稍候。", "Sure, I am passing you to a person from our service team.")
@@ -237,6 +240,7 @@ func (s *Service) related(ctx context.Context, ans *fixgraph.Answer, firmware st
 // person needs: product, code, a summary, what was suggested, and the top candidate solutions.
 func (s *Service) decideHandoff(ans *fixgraph.Answer, conv *fixgraph.Conversation, product, code string) {
 	h := &ans.Handoff
+	product, code = cmp.Or(h.Product, product), cmp.Or(h.ErrorCode, code) // what escalate found in the message
 	if ans.ErrorCode != nil {
 		code, product = ans.ErrorCode.Code, cmp.Or(ans.ErrorCode.Product, product)
 	} else if ans.Product != nil {

@@ -538,8 +538,8 @@ func validate(n fixgraph.Node) error {
 		if n.Code == "" || n.Product == "" {
 			return fixgraph.Errorf(fixgraph.EINVALID, "an error code needs a code and a product model")
 		}
-		if n.Severity != "" && !slices.Contains([]string{"low", "medium", "high"}, n.Severity) {
-			return fixgraph.Errorf(fixgraph.EINVALID, "severity must be low, medium or high, not %q", n.Severity)
+		if n.Severity != "" && !slices.Contains(fixgraph.Severities, n.Severity) {
+			return fixgraph.Errorf(fixgraph.EINVALID, "severity must be low, medium, high or danger, not %q", n.Severity)
 		}
 	default:
 		return fixgraph.Errorf(fixgraph.EINVALID, "%s cannot be edited", n.NodeID())

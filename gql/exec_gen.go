@@ -83,6 +83,7 @@ type ComplexityRoot struct {
 		Product    func(childComplexity int) int
 		Question   func(childComplexity int) int
 		Related    func(childComplexity int) int
+		Safety     func(childComplexity int) int
 		Text       func(childComplexity int) int
 	}
 
@@ -160,6 +161,8 @@ type ComplexityRoot struct {
 
 	Handoff struct {
 		ErrorCode   func(childComplexity int) int
+		Hazards     func(childComplexity int) int
+		Matched     func(childComplexity int) int
 		Product     func(childComplexity int) int
 		Reason      func(childComplexity int) int
 		Recommended func(childComplexity int) int
@@ -327,6 +330,13 @@ type ComplexityRoot struct {
 		State    func(childComplexity int) int
 	}
 
+	SafetyStep struct {
+		Citation func(childComplexity int) int
+		Default  func(childComplexity int) int
+		Hazard   func(childComplexity int) int
+		Text     func(childComplexity int) int
+	}
+
 	SearchHit struct {
 		Document    func(childComplexity int) int
 		Heading     func(childComplexity int) int
@@ -446,6 +456,7 @@ type FAQResolver interface {
 }
 type HandoffResolver interface {
 	Reason(ctx context.Context, obj *fixgraph.Handoff) (*string, error)
+
 	Summary(ctx context.Context, obj *fixgraph.Handoff) (*string, error)
 	Product(ctx context.Context, obj *fixgraph.Handoff) (*string, error)
 	ErrorCode(ctx context.Context, obj *fixgraph.Handoff) (*string, error)
@@ -727,6 +738,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Answer.Related(childComplexity), true
+	case "Answer.safety":
+		if e.ComplexityRoot.Answer.Safety == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Answer.Safety(childComplexity), true
 	case "Answer.text":
 		if e.ComplexityRoot.Answer.Text == nil {
 			break
@@ -1051,6 +1068,18 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Handoff.ErrorCode(childComplexity), true
+	case "Handoff.hazards":
+		if e.ComplexityRoot.Handoff.Hazards == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Handoff.Hazards(childComplexity), true
+	case "Handoff.matched":
+		if e.ComplexityRoot.Handoff.Matched == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Handoff.Matched(childComplexity), true
 	case "Handoff.product":
 		if e.ComplexityRoot.Handoff.Product == nil {
 			break
@@ -2027,6 +2056,31 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.ReviewItem.State(childComplexity), true
 
+	case "SafetyStep.citation":
+		if e.ComplexityRoot.SafetyStep.Citation == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SafetyStep.Citation(childComplexity), true
+	case "SafetyStep.default":
+		if e.ComplexityRoot.SafetyStep.Default == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SafetyStep.Default(childComplexity), true
+	case "SafetyStep.hazard":
+		if e.ComplexityRoot.SafetyStep.Hazard == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SafetyStep.Hazard(childComplexity), true
+	case "SafetyStep.text":
+		if e.ComplexityRoot.SafetyStep.Text == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SafetyStep.Text(childComplexity), true
+
 	case "SearchHit.document":
 		if e.ComplexityRoot.SearchHit.Document == nil {
 			break
@@ -2519,6 +2573,8 @@ func (ec *executionContext) childFields_Answer(ctx context.Context, field graphq
 		return ec.fieldContext_Answer_notes(ctx, field)
 	case "handoff":
 		return ec.fieldContext_Answer_handoff(ctx, field)
+	case "safety":
+		return ec.fieldContext_Answer_safety(ctx, field)
 	case "related":
 		return ec.fieldContext_Answer_related(ctx, field)
 	}
@@ -2675,6 +2731,10 @@ func (ec *executionContext) childFields_Handoff(ctx context.Context, field graph
 		return ec.fieldContext_Handoff_recommended(ctx, field)
 	case "reason":
 		return ec.fieldContext_Handoff_reason(ctx, field)
+	case "matched":
+		return ec.fieldContext_Handoff_matched(ctx, field)
+	case "hazards":
+		return ec.fieldContext_Handoff_hazards(ctx, field)
 	case "summary":
 		return ec.fieldContext_Handoff_summary(ctx, field)
 	case "product":
@@ -2909,6 +2969,20 @@ func (ec *executionContext) childFields_ReviewItem(ctx context.Context, field gr
 		return ec.fieldContext_ReviewItem_state(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type ReviewItem", field.Name)
+}
+
+func (ec *executionContext) childFields_SafetyStep(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "hazard":
+		return ec.fieldContext_SafetyStep_hazard(ctx, field)
+	case "text":
+		return ec.fieldContext_SafetyStep_text(ctx, field)
+	case "default":
+		return ec.fieldContext_SafetyStep_default(ctx, field)
+	case "citation":
+		return ec.fieldContext_SafetyStep_citation(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type SafetyStep", field.Name)
 }
 
 func (ec *executionContext) childFields_SearchHit(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -4736,6 +4810,38 @@ func (ec *executionContext) fieldContext_Answer_handoff(_ context.Context, field
 	return fc, nil
 }
 
+func (ec *executionContext) _Answer_safety(ctx context.Context, field graphql.CollectedField, obj *fixgraph.Answer) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Answer_safety(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Safety, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *fixgraph.SafetyStep) graphql.Marshaler {
+			return ec.marshalOSafetyStep2ᚖgithubᚗcomᚋfixgraphᚋfixgraphᚐSafetyStep(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Answer_safety(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Answer",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_SafetyStep(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _Answer_related(ctx context.Context, field graphql.CollectedField, obj *fixgraph.Answer) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -6042,6 +6148,52 @@ func (ec *executionContext) _Handoff_reason(ctx context.Context, field graphql.C
 }
 func (ec *executionContext) fieldContext_Handoff_reason(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Handoff", field, true, true, "String")
+}
+
+func (ec *executionContext) _Handoff_matched(ctx context.Context, field graphql.CollectedField, obj *fixgraph.Handoff) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Handoff_matched(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Matched, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []string) graphql.Marshaler {
+			return ec.marshalNString2ᚕstringᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Handoff_matched(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Handoff", field, false, false, "String")
+}
+
+func (ec *executionContext) _Handoff_hazards(ctx context.Context, field graphql.CollectedField, obj *fixgraph.Handoff) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Handoff_hazards(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Hazards, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []string) graphql.Marshaler {
+			return ec.marshalNString2ᚕstringᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Handoff_hazards(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Handoff", field, false, false, "String")
 }
 
 func (ec *executionContext) _Handoff_summary(ctx context.Context, field graphql.CollectedField, obj *fixgraph.Handoff) (ret graphql.Marshaler) {
@@ -10036,6 +10188,107 @@ func (ec *executionContext) fieldContext_ReviewItem_state(_ context.Context, fie
 	return graphql.NewScalarFieldContext("ReviewItem", field, false, false, "String")
 }
 
+func (ec *executionContext) _SafetyStep_hazard(ctx context.Context, field graphql.CollectedField, obj *fixgraph.SafetyStep) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SafetyStep_hazard(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Hazard, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalOString2string(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_SafetyStep_hazard(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("SafetyStep", field, false, false, "String")
+}
+
+func (ec *executionContext) _SafetyStep_text(ctx context.Context, field graphql.CollectedField, obj *fixgraph.SafetyStep) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SafetyStep_text(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Text, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_SafetyStep_text(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("SafetyStep", field, false, false, "String")
+}
+
+func (ec *executionContext) _SafetyStep_default(ctx context.Context, field graphql.CollectedField, obj *fixgraph.SafetyStep) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SafetyStep_default(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Default, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_SafetyStep_default(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("SafetyStep", field, false, false, "Boolean")
+}
+
+func (ec *executionContext) _SafetyStep_citation(ctx context.Context, field graphql.CollectedField, obj *fixgraph.SafetyStep) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SafetyStep_citation(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Citation, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *fixgraph.Citation) graphql.Marshaler {
+			return ec.marshalOCitation2ᚖgithubᚗcomᚋfixgraphᚋfixgraphᚐCitation(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_SafetyStep_citation(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "SafetyStep",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Citation(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _SearchHit_section(ctx context.Context, field graphql.CollectedField, obj *fixgraph.Hit) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -12905,6 +13158,11 @@ func (ec *executionContext) _Answer(ctx context.Context, sel ast.SelectionSet, o
 			if out.Values[i] == graphql.Null {
 				atomic.AddUint32(&out.Invalids, 1)
 			}
+		case "safety":
+			out.Values[i] = ec._Answer_safety(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
 		case "related":
 			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
 				true, true,
@@ -13425,6 +13683,16 @@ func (ec *executionContext) _Handoff(ctx context.Context, sel ast.SelectionSet, 
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Handoff_reason(ctx, field, obj)
 				})
+		case "matched":
+			out.Values[i] = ec._Handoff_matched(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "hazards":
+			out.Values[i] = ec._Handoff_hazards(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
 		case "summary":
 			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
 				true, false,
@@ -14536,6 +14804,54 @@ func (ec *executionContext) _ReviewItem(ctx context.Context, sel ast.SelectionSe
 		case "state":
 			out.Values[i] = ec._ReviewItem_state(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var safetyStepImplementors = []string{"SafetyStep"}
+
+func (ec *executionContext) _SafetyStep(ctx context.Context, sel ast.SelectionSet, obj *fixgraph.SafetyStep) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, safetyStepImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("SafetyStep")
+		case "hazard":
+			out.Values[i] = ec._SafetyStep_hazard(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "text":
+			out.Values[i] = ec._SafetyStep_text(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "default":
+			out.Values[i] = ec._SafetyStep_default(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "citation":
+			out.Values[i] = ec._SafetyStep_citation(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
 				out.Invalids++
 			}
 		default:
@@ -16630,11 +16946,30 @@ func (ec *executionContext) marshalOReviewItem2ᚕᚖgithubᚗcomᚋfixgraphᚋf
 	return ret
 }
 
+func (ec *executionContext) marshalOSafetyStep2ᚖgithubᚗcomᚋfixgraphᚋfixgraphᚐSafetyStep(ctx context.Context, sel ast.SelectionSet, v *fixgraph.SafetyStep) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._SafetyStep(ctx, sel, v)
+}
+
 func (ec *executionContext) marshalOSection2ᚖgithubᚗcomᚋfixgraphᚋfixgraphᚐSection(ctx context.Context, sel ast.SelectionSet, v *fixgraph.Section) graphql.Marshaler {
 	if v == nil {
 		return graphql.Null
 	}
 	return ec._Section(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalOString2string(ctx context.Context, v any) (string, error) {
+	res, err := graphql.UnmarshalString(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalOString2string(ctx context.Context, sel ast.SelectionSet, v string) graphql.Marshaler {
+	_ = sel
+	_ = ctx
+	res := graphql.MarshalString(v)
+	return res
 }
 
 func (ec *executionContext) unmarshalOString2ᚕstringᚄ(ctx context.Context, v any) ([]string, error) {

@@ -11,6 +11,7 @@ import (
 	"golang.org/x/net/html/atom"
 
 	"github.com/fixgraph/fixgraph"
+	"github.com/fixgraph/fixgraph/answer/lexicon"
 	"github.com/fixgraph/fixgraph/extract"
 )
 
@@ -446,17 +447,36 @@ func placeholder(s string) bool {
 	return strings.Trim(s, "-–—/ ") == "" || s == "n/a" || s == "na" || s == "无" || s == "—"
 }
 
-// severity maps a severity cell to low, medium or high; other values are kept as written.
+// severity maps a severity cell to low, medium, high or danger; other values are kept as written.
 func severity(s string) string {
 	switch strings.ToLower(s) {
 	case "低", "low", "minor", "轻微":
-		return "low"
+		return fixgraph.SeverityLow
 	case "中", "medium", "moderate", "一般":
-		return "medium"
+		return fixgraph.SeverityMedium
 	case "高", "high", "severe", "critical", "严重":
-		return "high"
+		return fixgraph.SeverityHigh
+	case "危险", "danger", "dangerous", "hazard", "紧急":
+		return fixgraph.SeverityDanger
 	}
 	return strings.ToLower(s)
+}
+
+// markDanger raises ec's severity to danger when the documents' own wording about it — its
+// meaning, cause, row and repair guide — says the fault is a hazard ("漏电可能危及生命", "risk of
+// electric shock… unplug at once"), by the answer lexicons' severity wording.
+func markDanger(ec *fixgraph.ErrorCode, texts ...string) {
+	if ec.Severity == fixgraph.SeverityDanger {
+		return
+	}
+	for _, t := range []fixgraph.Text{ec.Symptom, ec.Cause} {
+		for _, v := range t {
+			texts = append(texts, v)
+		}
+	}
+	if danger, _ := lexicon.Dangerous(texts...); danger {
+		ec.Severity = fixgraph.SeverityDanger
+	}
 }
 
 // readTroubleshootingRow adds one table row's error code, its repair guide, the guide's video and
@@ -550,6 +570,7 @@ func addCodeRow(b *fixgraph.Batch, doc *fixgraph.Document, model, code, symptom,
 		Severity: severity,
 		FixedIn:  extract.FixedInFirmware(cause + " " + rowSec.Text),
 	}
+	markDanger(ec, rowSec.Text)
 	b.Add(ec)
 	if model != "" {
 		b.Link(fixgraph.ProductID(model), fixgraph.RelHasError, ec.ID)
@@ -566,6 +587,7 @@ func addGuide(b *fixgraph.Batch, ec *fixgraph.ErrorCode, rowSec *fixgraph.Sectio
 	if len(guide.Steps) == 0 {
 		return
 	}
+	markDanger(ec, append(slices.Clone(guide.Warnings), guide.Steps...)...)
 	guide.ID = fixgraph.HashID(fixgraph.PrefixGuide, guide.DocumentID, ec.Code, guide.SectionID)
 	b.Add(guide)
 	b.Link(ec.ID, fixgraph.RelFixedBy, guide.ID)

@@ -203,6 +203,7 @@ func addProseCode(b *fixgraph.Batch, doc *fixgraph.Document, model string, pc pr
 		Symptom: text(doc.Language, pc.meaning),
 		FixedIn: extract.FixedInFirmware(sec.Text),
 	}
+	markDanger(ec)
 	b.Add(ec)
 	if model != "" {
 		b.Link(fixgraph.ProductID(model), fixgraph.RelHasError, ec.ID)

@@ -108,6 +108,16 @@ func TestFilesToAnswer(t *testing.T) {
 		t.Errorf("eval --json = %s (%v)", raw, err)
 	}
 
+	var handoff struct {
+		N               int     `json:"n"`
+		DangerRecall    float64 `json:"dangerRecall"`
+		ComplaintRecall float64 `json:"complaintRecall"`
+	}
+	raw = MustRun(t, "eval", "--data", dir, "--handoff", "--mode", "bm25", "--json")
+	if err := json.Unmarshal([]byte(raw), &handoff); err != nil || handoff.N < 150 || handoff.DangerRecall < 0.98 || handoff.ComplaintRecall < 0.98 {
+		t.Errorf("eval --handoff --json = %s (%v)", raw, err)
+	}
+
 	text := MustRun(t, "ask", "--data", dir, "My dishwasher shows F21")
 	for _, want := range []string{"F21", "DW-6035", "Video:", "Part:", "Confidence:"} {
 		if !strings.Contains(text, want) {
