@@ -234,8 +234,9 @@ func units(s string) []unit {
 
 // text is a folded text split into units, ready to match terms of one lexicon.
 type text struct {
-	us  []unit
-	lex *Lexicon
+	us      []unit
+	lex     *Lexicon
+	present map[string]bool // the units the text has
 }
 
 func (l *Lexicon) text(s string) *text { return &text{us: units(Fold(s)), lex: l} }
@@ -247,6 +248,9 @@ func (t *text) eq(u unit, w string) bool {
 		return true
 	}
 	min := t.lex.FuzzyMinRunes
+	if d := len(u.s) - len(w); d > utf8.UTFMax || d < -utf8.UTFMax { // more than one letter apart
+		return false
+	}
 	if min == 0 || u.han || u.boundary || utf8.RuneCountInString(w) < min || t.lex.compiled.real[u.s] {
 		return false
 	}
@@ -329,7 +333,18 @@ func (t *text) negated(i, j int) bool {
 func (t *text) find(terms []term, harmless []term) []span {
 	var out []span
 	taken := make([]bool, len(t.us))
+	if t.present == nil {
+		t.present = make(map[string]bool, len(t.us))
+		for _, u := range t.us {
+			t.present[u.s] = true
+		}
+	}
+	min := t.lex.FuzzyMinRunes
 	for _, tm := range terms {
+		// A term whose first word is not in the text, and too short to match one slip away, cannot match.
+		if first := tm.units[0]; !t.present[first] && (min == 0 || utf8.RuneCountInString(first) < min) {
+			continue
+		}
 		for i := range t.us {
 			if !t.at(i, tm) {
 				continue
@@ -373,16 +388,18 @@ func (t *text) words(s span) string {
 // Recognise returns the danger and complaint terms of a customer's message, by every lexicon.
 func Recognise(msg string) []Match {
 	var out []Match
+	us := units(Fold(msg)) // folding (OpenCC above all) costs more than matching: once for all lexicons
 	for _, l := range All() {
-		out = append(out, l.Recognise(msg)...)
+		out = append(out, l.recognise(&text{us: us, lex: l})...)
 	}
 	return out
 }
 
 // Recognise returns the danger and complaint terms of msg by this lexicon: danger terms and near
 // pairs, complaint terms, and anger words when there are AngerMin of them.
-func (l *Lexicon) Recognise(msg string) []Match {
-	t := l.text(msg)
+func (l *Lexicon) Recognise(msg string) []Match { return l.recognise(l.text(msg)) }
+
+func (l *Lexicon) recognise(t *text) []Match {
 	c := l.compiled
 	var out []Match
 	found := t.find(c.danger, c.harmless)
@@ -451,9 +468,9 @@ func (l *Lexicon) CountActions(s string) int {
 // fire", "can kill") counts 2, a medium one ("立即断电", "do not attempt to repair") 1, and the
 // threshold (2) makes it dangerous.
 func Dangerous(texts ...string) (bool, []string) {
-	s := strings.Join(texts, "\n")
+	us := units(Fold(strings.Join(texts, "\n")))
 	for _, l := range All() {
-		t := l.text(s)
+		t := &text{us: us, lex: l}
 		strong, medium := t.find(l.compiled.strong, l.compiled.harmless), t.find(l.compiled.medium, nil)
 		if 2*len(strong)+len(medium) >= l.Severity.Threshold {
 			var why []string
