@@ -24,6 +24,7 @@ import (
 	bolt "go.etcd.io/bbolt"
 
 	"github.com/fixgraph/fixgraph"
+	"github.com/fixgraph/fixgraph/graph"
 	"github.com/fixgraph/fixgraph/search"
 )
 
@@ -37,10 +38,13 @@ import (
 
 // backupManifest is manifest.json, the first entry of a backup.
 type backupManifest struct {
-	Format  int          `json:"format"`
-	Version string       `json:"version,omitempty"` // of the fixgraph binary that wrote it
-	Created time.Time    `json:"created"`
-	Parts   []backupFile `json:"parts"`
+	Format  int       `json:"format"`
+	Version string    `json:"version,omitempty"` // of the fixgraph binary that wrote it
+	Created time.Time `json:"created"`
+	// Deployment says where each store came from: "embedded" (a data directory's files) or a
+	// server ("neo4j HOST:PORT", "postgres HOST:PORT/DB", "weaviate").
+	Deployment map[string]string `json:"deployment,omitempty"`
+	Parts      []backupFile      `json:"parts"`
 }
 
 // backupFile is one store in a backup: its path in the data directory, size and SHA-256.
@@ -59,11 +63,17 @@ const (
 	backupTokenFile = "serve.token"
 )
 
-// backupPart is a store to back up: its path in the data directory, and a function that writes a
-// consistent copy of it (a bbolt store's Backup, say) and returns the bytes written.
+// backupPart is a store to back up: its path in the backup, and a function that writes a
+// consistent copy of it (a bbolt store's Backup, say) and returns the bytes written, or, for a
+// store on a server, export, which writes it for as long as the backup's context lets it.
 type backupPart struct {
-	name  string
-	write func(io.Writer) (int64, error)
+	name   string
+	write  func(io.Writer) (int64, error)
+	export func(ctx context.Context, w io.Writer) error
+	// role says which store of the deployment the part is ("graph", "state", "vectors") and from
+	// where it came ("embedded", "neo4j HOST:PORT"…): the manifest records it, even for a part
+	// that is skipped.
+	role, from string
 }
 
 // backuper is a store that writes a consistent copy of itself.
@@ -73,32 +83,46 @@ type backuper interface {
 
 // backupParts lists the stores a backup holds. Each store adds itself here with one line.
 func (a *app) backupParts() ([]backupPart, error) {
-	g, ok := a.graph.(backuper)
-	if !ok {
-		return nil, fixgraph.Errorf(fixgraph.EUNSUPPORTED, "backup covers the embedded graph store; back up a Neo4j graph with Neo4j's own tools")
+	var parts []backupPart
+	switch g := a.graph.(type) {
+	case backuper:
+		parts = append(parts, backupPart{name: "graph.db", write: g.Backup, role: "graph", from: "embedded"})
+	case *graph.Neo4j:
+		parts = append(parts, neo4jBackupPart(g))
+	default:
+		return nil, fixgraph.Errorf(fixgraph.EUNSUPPORTED, "backup does not know the graph store %T", a.graph)
 	}
-	parts := []backupPart{{"graph.db", g.Backup}}
-	if h, ok := a.index.(*search.Hybrid); ok && h.Vectors != nil {
-		parts = append(parts, backupPart{"index/vectors.db", h.Vectors.Backup})
-	} else if _, ok := a.index.(*search.Hybrid); ok {
-		// Vectors are off in this process, but a vector index from a run with an embedder is
-		// worth keeping: re-embedding every section is slow.
-		parts = append(parts, boltFilePart("index/vectors.db", filepath.Join(a.dir, "index", "vectors.db")))
+	switch ix := a.index.(type) {
+	case *search.Hybrid:
+		if ix.Vectors != nil {
+			parts = append(parts, backupPart{name: "index/vectors.db", write: ix.Vectors.Backup, role: "vectors", from: "embedded"})
+		} else {
+			// Vectors are off in this process, but a vector index from a run with an embedder is
+			// worth keeping: re-embedding every section is slow.
+			p := boltFilePart("index/vectors.db", filepath.Join(a.dir, "index", "vectors.db"))
+			p.role, p.from = "vectors", "embedded"
+			parts = append(parts, p)
+		}
+	case *search.Weaviate:
+		parts = append(parts, weaviateBackupPart())
 	}
-	if a.jobs != nil {
-		parts = append(parts, backupPart{"ingest.db", a.jobs.State.Backup})
+	if a.shared != nil {
+		parts = append(parts, stateBackupPart(a.shared))
 	}
-	if a.accounts != nil {
-		parts = append(parts, backupPart{"auth.db", a.accounts.Backup})
+	if a.jobs != nil && a.shared == nil {
+		parts = append(parts, backupPart{name: "ingest.db", write: a.jobs.State.Backup, role: "state", from: "embedded"})
+	}
+	if a.accounts != nil && a.shared == nil {
+		parts = append(parts, backupPart{name: "auth.db", write: a.accounts.Backup})
 	}
 	if a.auditLog != nil {
 		parts = append(parts, a.auditParts()...)
 	}
-	if a.asks != nil {
-		parts = append(parts, backupPart{"analytics.db", a.asks.Backup})
+	if a.asks != nil && a.shared == nil {
+		parts = append(parts, backupPart{name: "analytics.db", write: a.asks.Backup})
 	}
-	if a.edits != nil {
-		parts = append(parts, backupPart{"editor.db", a.edits.Backup})
+	if a.edits != nil && a.shared == nil {
+		parts = append(parts, backupPart{name: "editor.db", write: a.edits.Backup})
 	}
 	return parts, nil
 }
@@ -110,12 +134,12 @@ func (a *app) backupParts() ([]backupPart, error) {
 func (a *app) auditParts() []backupPart {
 	var checkpoint []byte
 	return []backupPart{
-		{auditFile, func(w io.Writer) (int64, error) {
+		{name: auditFile, write: func(w io.Writer) (int64, error) {
 			n, cp, err := a.auditLog.Snapshot(w)
 			checkpoint = cp
 			return n, err
 		}},
-		{auditCheckpointFile, func(w io.Writer) (int64, error) {
+		{name: auditCheckpointFile, write: func(w io.Writer) (int64, error) {
 			if checkpoint == nil {
 				return 0, errSkipPart
 			}
@@ -184,9 +208,22 @@ func writeBackup(ctx context.Context, parts []backupPart, spool string, w io.Wri
 		if err != nil {
 			return nil, err
 		}
+		if p.role != "" {
+			if m.Deployment == nil {
+				m.Deployment = map[string]string{}
+			}
+			m.Deployment[p.role] = p.from
+		}
 		h := sha256.New()
 		bw := bufio.NewWriterSize(io.MultiWriter(f, h), 1<<20)
-		n, err := p.write(bw)
+		var n int64
+		if p.export != nil {
+			cw := &countingWriter{w: bw}
+			err = p.export(ctx, cw)
+			n = cw.n
+		} else {
+			n, err = p.write(bw)
+		}
 		if err == nil {
 			err = bw.Flush()
 		}
@@ -354,6 +391,9 @@ func runBackup(ctx context.Context, args []string, stdout, stderr io.Writer, log
 		total += p.Size
 	}
 	from := cfg.data
+	if onServers(m) {
+		from = deploymentOf(m) + " and " + cfg.data
+	}
 	if via != "" {
 		from += " through the server at " + via
 	}
@@ -515,8 +555,8 @@ func readBackup(r io.Reader, dir string) (*backupManifest, error) {
 			return nil, fixgraph.Errorf(fixgraph.EUNREADABLE, "the backup is truncated: %s is missing", p.Name)
 		}
 	}
-	if !done["graph.db"] {
-		return nil, fixgraph.Errorf(fixgraph.EUNREADABLE, "the backup holds no graph (graph.db)")
+	if !done["graph.db"] && !done[neo4jPart] {
+		return nil, fixgraph.Errorf(fixgraph.EUNREADABLE, "the backup holds no graph (graph.db or %s)", neo4jPart)
 	}
 	return &m, nil
 }
@@ -535,14 +575,22 @@ func runRestore(ctx context.Context, args []string, stdout, stderr io.Writer, lo
 		return err
 	}
 	if fs.NArg() != 1 {
-		fmt.Fprintln(stderr, "usage: fixgraph restore --data NEWDIR [--identity FILE] FILE")
+		fmt.Fprintln(stderr, "usage: fixgraph restore --data NEWDIR [--graph bolt://… --state postgres://… --vectors http://…] [--identity FILE] FILE")
 		return exitError{2}
 	}
-	if !flagSet(fs, "embedder") && os.Getenv("FIXGRAPH_EMBEDDER") == "" {
+	if !flagSet(fs, "embedder") && os.Getenv("FIXGRAPH_EMBEDDER") == "" && cfg.vectors == "" {
 		cfg.embedder = "none" // rebuilding the text index needs no model
 	}
-	if cfg.graph != "" || cfg.vectors != "" {
-		return fixgraph.Errorf(fixgraph.EUNSUPPORTED, "restore writes the embedded stores of a data directory; unset --graph and --vectors (FIXGRAPH_GRAPH, FIXGRAPH_VECTORS)")
+	if cfg.vectors != "" {
+		// Restore rebuilds the vectors in Weaviate: a missing model is refused before anything
+		// is written.
+		_, closer, err := openEmbedder(ctx, cfg)
+		if err != nil {
+			return fixgraph.WrapError(fixgraph.CodeOf(err), err, "restore embeds every section into %s (--embedder none rebuilds text search only)", cfg.vectors)
+		}
+		if closer != nil {
+			closer.Close()
+		}
 	}
 	file := fs.Arg(0)
 	dir, err := filepath.Abs(cfg.data)
@@ -576,8 +624,14 @@ func runRestore(ctx context.Context, args []string, stdout, stderr io.Writer, lo
 	if err == nil {
 		err = archive.finish()
 	}
+	if err == nil {
+		err = checkServerRestore(m, cfg)
+	}
 	if err != nil {
 		return err
+	}
+	if cfg.graph != "" || cfg.state != "" || cfg.vectors != "" {
+		return runServerRestore(ctx, cfg, file, m, tmp, dir, stdout, log)
 	}
 	if err := os.Chmod(tmp, 0o755); err != nil {
 		return err
