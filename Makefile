@@ -54,9 +54,11 @@ loadtest: models build
 deps:
 	@scripts/deps.sh
 
-# Fetch ONNX Runtime and the default embedding model into .cache/models (or FIXGRAPH_MODELS), once.
+# Fetch ONNX Runtime and the default embedding model into .cache/models (or FIXGRAPH_MODELS), once;
+# MODELS="bge-small-en-v1.5 e5-small-v2 multilingual-e5-small" fetches those instead (search/models.go).
+MODELS ?=
 models:
-	@scripts/fetch-model.sh
+	@scripts/fetch-model.sh $(MODELS)
 
 # Install (once, cached in ~/.cache/fixgraph/servers) and start Weaviate, Neo4j and PostgreSQL on loopback for
 # the server-backed deployment; prints the FIXGRAPH_TEST_* variables. servers-stop stops them and wipes their data.

