@@ -151,11 +151,11 @@ func (r *replica) job(t *testing.T, key, id string) clusterJob {
 }
 
 // manyDocs returns a zip archive of n small manuals, each with a word of its own.
-func manyDocs(t *testing.T, n int) []byte {
+func manyDocs(t *testing.T, n int, prefix string) []byte {
 	var buf bytes.Buffer
 	zw := zip.NewWriter(&buf)
 	for i := range n {
-		w, err := zw.Create(fmt.Sprintf("notes/appliance-%03d.md", i))
+		w, err := zw.Create(fmt.Sprintf("notes/%s-%03d.md", prefix, i))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -187,7 +187,6 @@ func TestClusterOfTwoReplicas(t *testing.T) {
 		"FIXGRAPH_AUDIT_KEY=" + hexKey(),
 		"FIXGRAPH_ADMIN_PASSWORD=cluster-admin-password",
 	}
-	ctx := context.Background()
 	a := startReplica(t, "A", env, "--job-lease", "2s")
 	admin := regexp.MustCompile(`fgk_[A-Za-z0-9_-]+`).FindString(a.out.String())
 	if admin == "" {
@@ -286,58 +285,126 @@ func TestClusterOfTwoReplicas(t *testing.T) {
 		}
 	})
 
-	t.Run("a job whose replica is killed is finished by the other", func(t *testing.T) {
-		const n = 200
-		id := a.upload(t, admin, "appliances.zip", manyDocs(t, n))
-		for deadline := time.Now().Add(time.Minute); ; time.Sleep(20 * time.Millisecond) {
-			j := b.job(t, admin, id)
-			if j.Processed >= 5 {
-				if j.Processed >= n-20 {
-					t.Fatalf("A had done %d of %d files before it could be killed", j.Processed, n)
-				}
-				break
-			}
-			if time.Now().After(deadline) || j.State == fixgraph.JobFailed {
-				t.Fatalf("the job did not get going on A: %+v", j)
-			}
+	t.Run("PostgreSQL down and back during asks and a job", func(t *testing.T) {
+		const n = 60
+		id := b.upload(t, admin, "outage.zip", manyDocs(t, n, "outage"))
+		waitProcessed(t, b, admin, id, 3, n)
+		servers(t, "pause", "postgres")
+		down := time.Now()
+		res := b.graphql(t, admin, `{ search(query: "E102", limit: 1) { heading } }`, nil, nil)
+		if res.status != http.StatusServiceUnavailable || len(res.Errors) == 0 || !strings.Contains(res.Errors[0].Message, "unavailable") {
+			t.Errorf("a request while the shared state is down: %d %+v; want 503 saying it is unavailable", res.status, res.Errors)
 		}
-		a.cmd.Process.Kill() // SIGKILL
-		var j clusterJob
-		for deadline := time.Now().Add(2 * time.Minute); ; time.Sleep(100 * time.Millisecond) {
-			if j = b.job(t, admin, id); j.State == fixgraph.JobDone || j.State == fixgraph.JobFailed {
+		time.Sleep(3 * time.Second)
+		servers(t, "resume", "postgres")
+		t.Logf("PostgreSQL was down for %v", time.Since(down).Round(time.Millisecond))
+		for deadline := time.Now().Add(30 * time.Second); ; time.Sleep(100 * time.Millisecond) {
+			if res := b.graphql(t, admin, `{ search(query: "E102", limit: 1) { heading } }`, nil, nil); res.status == http.StatusOK && len(res.Errors) == 0 {
 				break
 			}
 			if time.Now().After(deadline) {
-				t.Fatalf("B did not finish A's job within 2 minutes: %+v", j)
+				t.Fatal("requests still fail 30 s after PostgreSQL came back")
 			}
 		}
-		if j.State != fixgraph.JobDone || j.Processed != n || j.Counts.Failed != 0 || j.Counts.Added+j.Counts.Unchanged != n || j.Resumed != 1 {
-			t.Fatalf("the job B finished: %s, %d processed, resumed %d, counts %+v", j.State, j.Processed, j.Resumed, j.Counts)
-		}
-		names := map[string]bool{}
-		for _, f := range j.Files {
-			names[f.Name] = true
-		}
-		if len(j.Files) != n || len(names) != n {
-			t.Errorf("%d file outcomes of %d names; want %d, each once", len(j.Files), len(names), n)
-		}
-		g, err := graph.OpenNeo4j(ctx, strings.TrimPrefix(env[1], "FIXGRAPH_GRAPH="))
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer g.Close()
-		docs := 0
-		err = g.Scan(ctx, fixgraph.PrefixDocument+":", func(nd fixgraph.Node) error {
-			if d, ok := nd.(*fixgraph.Document); ok && strings.Contains(d.Source, "appliance-") {
-				docs++
+		checkJobOnce(t, b, admin, id, n, "outage", -1) // either replica may finish it
+	})
+
+	t.Run("Neo4j restarted in the middle of a job", func(t *testing.T) {
+		const n = 40
+		id := b.upload(t, admin, "restart.zip", manyDocs(t, n, "restart"))
+		waitProcessed(t, b, admin, id, 3, n)
+		servers(t, "restart", "neo4j")
+		checkJobOnce(t, b, admin, id, n, "restart", -1)
+	})
+
+	t.Run("the audit chain holds events of both and verifies", func(t *testing.T) {
+		state := strings.TrimPrefix(env[0], "FIXGRAPH_STATE=")
+		t.Setenv("FIXGRAPH_AUDIT_KEY", strings.TrimPrefix(env[5], "FIXGRAPH_AUDIT_KEY="))
+		MustRun(t, "audit", "verify", "--state", state, "--data", t.TempDir()) // fails the test unless the chain verifies
+		export := MustRun(t, "audit", "export", "--state", state, "--data", t.TempDir())
+		for _, r := range []*replica{a, b} {
+			if want := fmt.Sprintf(`/%d"`, r.cmd.Process.Pid); !strings.Contains(export, want) {
+				t.Errorf("no audit entry written by replica %s (pid %d)", r.name, r.cmd.Process.Pid)
 			}
-			return nil
-		})
-		if err != nil {
-			t.Fatal(err)
-		}
-		if docs != n {
-			t.Errorf("the graph holds %d of the upload's documents; want %d, each once", docs, n)
 		}
 	})
+
+	t.Run("a job whose replica is killed is finished by the other", func(t *testing.T) {
+		const n = 200
+		id := a.upload(t, admin, "appliances.zip", manyDocs(t, n, "appliance"))
+		waitProcessed(t, b, admin, id, 5, n)
+		a.cmd.Process.Kill() // SIGKILL
+		checkJobOnce(t, b, admin, id, n, "appliance", 1)
+	})
+}
+
+// waitProcessed waits until the job has done at least k of its n files, and fails the test when
+// it has done nearly all of them already: what comes next must happen in the middle of the job.
+func waitProcessed(t *testing.T, r *replica, key, id string, k, n int) {
+	t.Helper()
+	for deadline := time.Now().Add(time.Minute); ; time.Sleep(20 * time.Millisecond) {
+		j := r.job(t, key, id)
+		if j.Processed >= k {
+			if j.Processed >= n-n/10 {
+				t.Fatalf("the job had done %d of %d files already", j.Processed, n)
+			}
+			return
+		}
+		if time.Now().After(deadline) || j.State == fixgraph.JobFailed {
+			t.Fatalf("the job did not get going: %+v", j)
+		}
+	}
+}
+
+// checkJobOnce waits until the job is finished and checks that it is done with every one of its
+// n files once, taken over resumed times (-1: any number), and that the graph holds each of its documents once.
+func checkJobOnce(t *testing.T, r *replica, key, id string, n int, prefix string, resumed int) {
+	t.Helper()
+	var j clusterJob
+	for deadline := time.Now().Add(3 * time.Minute); ; time.Sleep(100 * time.Millisecond) {
+		if j = r.job(t, key, id); j.State == fixgraph.JobDone || j.State == fixgraph.JobFailed {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the job did not finish within 3 minutes: %+v", j)
+		}
+	}
+	if j.State != fixgraph.JobDone || j.Processed != n || j.Counts.Failed != 0 || j.Counts.Added+j.Counts.Unchanged != n || resumed >= 0 && j.Resumed != resumed {
+		t.Fatalf("the job: %s, %d processed, resumed %d, counts %+v; want done, %d files, none failed, resumed %d", j.State, j.Processed, j.Resumed, j.Counts, n, resumed)
+	}
+	names := map[string]bool{}
+	for _, f := range j.Files {
+		names[f.Name] = true
+	}
+	if len(j.Files) != n || len(names) != n {
+		t.Errorf("%d file outcomes of %d names; want %d, each once", len(j.Files), len(names), n)
+	}
+	ctx := context.Background()
+	g, err := graph.OpenNeo4j(ctx, os.Getenv("FIXGRAPH_TEST_NEO4J"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer g.Close()
+	docs := 0
+	err = g.Scan(ctx, fixgraph.PrefixDocument+":", func(nd fixgraph.Node) error {
+		if d, ok := nd.(*fixgraph.Document); ok && strings.Contains(d.Source, "/"+prefix+"-") {
+			docs++
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if docs != n {
+		t.Errorf("the graph holds %d of the job's documents; want %d, each once", docs, n)
+	}
+}
+
+// servers runs scripts/servers.sh with args: to stop, start or restart one of the test servers.
+func servers(t *testing.T, args ...string) {
+	t.Helper()
+	cmd := exec.Command("../../scripts/servers.sh", args...)
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("servers.sh %s: %v\n%s", strings.Join(args, " "), err, out)
+	}
 }
