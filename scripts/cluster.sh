@@ -3,7 +3,8 @@
 # (scripts/servers.sh: PostgreSQL for the shared state, Neo4j for the graph, Weaviate for text and
 # vectors) and two fixgraph replicas on them, as two hosts behind a load balancer would run.
 #
-#   scripts/cluster.sh start   start everything, load the demo corpus once, print the addresses
+#   scripts/cluster.sh start [FLAG…]   start everything, load the demo corpus once, print the
+#                                      addresses; FLAGs go to each `fixgraph serve`
 #   scripts/cluster.sh stop    stop the replicas and the servers (their data goes with them)
 #
 # The replicas listen on 127.0.0.1:8081 and :8082 (FIXGRAPH_CLUSTER_PORTS="8081 8082"); their
@@ -45,7 +46,7 @@ start() {
 		fi
 		mkdir -p "$run/replica$n"
 		nohup "$root/bin/fixgraph" serve --data "$run/replica$n" --addr "127.0.0.1:$port" \
-			--models "${FIXGRAPH_MODELS:-$root/.cache/models}" >"$run/replica$n.log" 2>&1 &
+			--models "${FIXGRAPH_MODELS:-$root/.cache/models}" "$@" >"$run/replica$n.log" 2>&1 &
 		echo $! >"$run/replica$n.pid"
 		# The first replica loads the demo corpus into the empty graph; the next ones find it.
 		for _ in $(seq 1 240); do
@@ -77,10 +78,13 @@ stop() {
 }
 
 case "${1:-}" in
-start) start ;;
+start)
+	shift
+	start "$@"
+	;;
 stop) stop ;;
 *)
-	sed -n '2,12p' "$0" >&2
+	sed -n '2,13p' "$0" >&2
 	exit 2
 	;;
 esac
