@@ -177,6 +177,11 @@ func openApp(ctx context.Context, cfg config, log *slog.Logger) (*app, error) {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return nil, fmt.Errorf("creating data directory %q: %w", dir, err)
 	}
+	if cfg.state != "" && cfg.vectors != "" && (cfg.graph == "" || cfg.graph == "embedded") {
+		// Replicas share their state and index; a graph in one replica's data directory would
+		// disagree with the others, and syncing the shared index with it would drop their documents.
+		return nil, fixgraph.Errorf(fixgraph.EINVALID, "replicas that share their state and search index must share the graph too: set FIXGRAPH_GRAPH (or --graph) to the Neo4j server every replica uses")
+	}
 	g, err := openGraph(ctx, cfg)
 	if err != nil {
 		return nil, err

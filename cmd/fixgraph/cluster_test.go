@@ -9,6 +9,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"log/slog"
 	"mime/multipart"
 	"net/http"
 	"net/http/cookiejar"
@@ -406,5 +407,15 @@ func servers(t *testing.T, args ...string) {
 	cmd := exec.Command("../../scripts/servers.sh", args...)
 	if out, err := cmd.CombinedOutput(); err != nil {
 		t.Fatalf("servers.sh %s: %v\n%s", strings.Join(args, " "), err, out)
+	}
+}
+
+// TestReplicaNeedsTheSharedGraph: a replica on shared state and a shared index but with a graph
+// of its own is refused before it opens anything: syncing the shared index with its empty graph
+// would drop every other replica's documents.
+func TestReplicaNeedsTheSharedGraph(t *testing.T) {
+	_, err := openApp(context.Background(), config{data: t.TempDir(), state: "postgres://x:y@127.0.0.1:1/none", vectors: "http://127.0.0.1:1", embedder: "none"}, slog.New(slog.DiscardHandler))
+	if fixgraph.CodeOf(err) != fixgraph.EINVALID || !strings.Contains(fixgraph.MessageOf(err), "FIXGRAPH_GRAPH") {
+		t.Errorf("a replica with its own graph: %v; want invalid, naming FIXGRAPH_GRAPH", err)
 	}
 }
