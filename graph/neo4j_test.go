@@ -120,3 +120,38 @@ func testConcurrentWritersShareNodes(t *testing.T, s store) {
 		t.Errorf("the part is stocked at %d warehouses, want %d", got, writers)
 	}
 }
+
+// TestGenerationCountsConcurrentWrites: every one of many writes at once counts in the
+// generation, which backups compare to see whether writes went on while they read.
+func TestGenerationCountsConcurrentWrites(t *testing.T) {
+	ctx := context.Background()
+	s, err := OpenNeo4j(ctx, servertest.Neo4jURL(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	before, err := s.Generation(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	const writers, each = 6, 5
+	var wg sync.WaitGroup
+	for w := range writers {
+		wg.Go(func() {
+			for i := range each {
+				levels := []*fixgraph.StockLevel{{SKU: fmt.Sprintf("GEN-%d-%d", w, i), Warehouse: "WH1", Quantity: i, UpdatedAt: time.Now().UTC()}}
+				if err := s.SetStock(ctx, levels); err != nil {
+					t.Error(err)
+				}
+			}
+		})
+	}
+	wg.Wait()
+	after, err := s.Generation(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := after - before; got != writers*each {
+		t.Errorf("the generation grew by %d over %d writes", got, writers*each)
+	}
+}
