@@ -1,20 +1,21 @@
 #!/usr/bin/env bash
 # servers.sh installs, starts and stops the real servers that the server-backed deployment is
-# tested against: Weaviate (text and vectors), Neo4j 5 Community (the graph) and PostgreSQL (the
-# shared state). Weaviate is built from source with the Go toolchain; Neo4j's jars come from
-# Maven Central through scripts/neo4j/pom.xml and are checked against scripts/neo4j/neo4j.sha256;
-# PostgreSQL is Debian's (scripts/deps.sh installs it). Builds and jars are kept once in
-# ~/.cache/fixgraph/servers (or $FIXGRAPH_SERVERS), shared by every clone; none enters
-# fixgraph's go.mod. PID files, logs, configuration and throw-away data live in the clone's
-# .cache/servers.
+# tested against: Weaviate (text and vectors) as a cluster of two nodes, Neo4j 5 Community (the
+# graph) and PostgreSQL (the shared state). Weaviate is built from source with the Go toolchain;
+# Neo4j's jars come from Maven Central through scripts/neo4j/pom.xml and are checked against
+# scripts/neo4j/neo4j.sha256; PostgreSQL is Debian's (scripts/deps.sh installs it). Builds and
+# jars are kept once in ~/.cache/fixgraph/servers (or $FIXGRAPH_SERVERS), shared by every clone;
+# none enters fixgraph's go.mod. PID files, logs, configuration and throw-away data live in the
+# clone's .cache/servers.
 #
 #   scripts/servers.sh build    install what is missing (Weaviate takes a few minutes the first time)
-#   scripts/servers.sh start    install, then start the three on loopback with empty data, wait
-#                               until they answer, and print the variables the tests read
-#                               (FIXGRAPH_TEST_WEAVIATE, FIXGRAPH_TEST_NEO4J, FIXGRAPH_TEST_POSTGRES);
-#                               servers already running are left as they are
+#   scripts/servers.sh start    install, then start them on loopback with empty data, wait
+#                               until they answer (and both Weaviate nodes see each other), and
+#                               print the variables the tests read (FIXGRAPH_TEST_WEAVIATE for
+#                               node1, FIXGRAPH_TEST_WEAVIATE2 for node2, FIXGRAPH_TEST_NEO4J,
+#                               FIXGRAPH_TEST_POSTGRES); servers already running are left as they are
 #   scripts/servers.sh env      print those variables for servers already started
-#   scripts/servers.sh restart neo4j|postgres|weaviate
+#   scripts/servers.sh restart neo4j|postgres|weaviate|weaviate2
 #                               stop one server and start it again on the same data
 #   scripts/servers.sh pause NAME / resume NAME
 #                               the two halves of restart, for tests that need a server down a while
@@ -47,6 +48,8 @@ pg_db=fixgraph_test
 # Loopback ports, away from the defaults a developer's own servers use.
 weaviate_port=${FIXGRAPH_WEAVIATE_PORT:-18080}
 weaviate_grpc=${FIXGRAPH_WEAVIATE_GRPC_PORT:-18051}
+weaviate2_port=${FIXGRAPH_WEAVIATE2_PORT:-18090}
+weaviate2_grpc=${FIXGRAPH_WEAVIATE2_GRPC_PORT:-18061}
 bolt_port=${FIXGRAPH_BOLT_PORT:-17687}
 bolt_http=${FIXGRAPH_BOLT_HTTP_PORT:-17474}
 bolt_password=fixgraph-test
@@ -158,7 +161,7 @@ free() {
 	local p
 	for p in "$@"; do
 		if port_open "$p"; then
-			log "port $p on 127.0.0.1 is in use by another process; stop it or set FIXGRAPH_WEAVIATE_PORT / FIXGRAPH_BOLT_PORT / FIXGRAPH_POSTGRES_PORT"
+			log "port $p on 127.0.0.1 is in use by another process; stop it or set FIXGRAPH_WEAVIATE_PORT / FIXGRAPH_WEAVIATE2_PORT / FIXGRAPH_BOLT_PORT / FIXGRAPH_POSTGRES_PORT"
 			exit 1
 		fi
 	done
@@ -178,22 +181,59 @@ stop_pid() {
 	rm -f "$run/$1.pid"
 }
 
-start_weaviate() {
-	free "$weaviate_port" "$weaviate_grpc"
-	PERSISTENCE_DATA_PATH="$run/weaviate-data" AUTHENTICATION_ANONYMOUS_ACCESS_ENABLED=true \
-		DEFAULT_VECTORIZER_MODULE=none CLUSTER_HOSTNAME=node1 CLUSTER_ADVERTISE_ADDR=127.0.0.1 \
-		CLUSTER_BIND_ADDR=127.0.0.1 DISABLE_TELEMETRY=true GRPC_PORT=$weaviate_grpc \
-		CLUSTER_GOSSIP_BIND_PORT=$((weaviate_port + 1)) CLUSTER_DATA_BIND_PORT=$((weaviate_port + 2)) \
-		RAFT_PORT=$((weaviate_port + 3)) RAFT_INTERNAL_RPC_PORT=$((weaviate_port + 4)) \
-		RAFT_BOOTSTRAP_EXPECT=1 ENABLE_TOKENIZER_GSE=true QUERY_DEFAULTS_LIMIT=100 \
-		nohup "$weaviate_bin" --host 127.0.0.1 --port "$weaviate_port" --scheme http \
-		>>"$run/weaviate.log" 2>&1 &
-	echo $! >"$run/weaviate.pid"
+# The two Weaviate nodes, node1 (weaviate) and node2 (weaviate2): each takes its HTTP port and
+# the next four for gossip, data, Raft and Raft's RPC, plus a gRPC port. Both list both gossip
+# ports to join (memberlist needs one that answers, and a node joining itself is fine), so
+# either can be restarted alone. CLUSTER_IN_LOCALHOST tells Weaviate that the nodes share a
+# host, so that it finds a node's Raft RPC port as that node's Raft port + 1.
+#
+# A node takes requests only while the schema's Raft log has a leader, and two voters elect
+# none with one away. So node1 is the one voter (RAFT_BOOTSTRAP_EXPECT=1 makes the first name of
+# RAFT_JOIN the voters) and node2 a non-voting member that holds replicas of the data: with node2
+# down, node1 reads and writes on its own, and async replication brings node2 up to date when
+# it is back. With node1 down there is no leader, and node2 refuses writes (a real cluster has
+# three voters). Each node reads class definitions from its own copy of the schema
+# (COLLECTION_RETRIEVAL_STRATEGY=LocalOnly) instead of asking the leader on every request. Async
+# replication compares the nodes every 5 s and copies objects older than 2 s (Weaviate's
+# defaults are 30 s and 30 s), so that a test sees node2 catch up within seconds.
+weaviate_node() {
+	case $1 in
+	weaviate) echo "node1 $weaviate_port $weaviate_grpc" ;;
+	weaviate2) echo "node2 $weaviate2_port $weaviate2_grpc" ;;
+	esac
 }
 
-wait_weaviate() {
-	wait_for weaviate curl -fsS -o /dev/null "http://127.0.0.1:$weaviate_port/v1/.well-known/ready"
+# start_weaviate [weaviate|weaviate2]: start one node of the cluster on its own data directory.
+start_weaviate() {
+	local name=${1:-weaviate} node port grpc
+	read -r node port grpc <<<"$(weaviate_node "$name")"
+	free "$port" "$grpc" $((port + 1)) $((port + 2)) $((port + 3)) $((port + 4))
+	# GOMEMLIMIT keeps two nodes modest on a small shared machine.
+	PERSISTENCE_DATA_PATH="$run/$name-data" AUTHENTICATION_ANONYMOUS_ACCESS_ENABLED=true \
+		DEFAULT_VECTORIZER_MODULE=none CLUSTER_HOSTNAME=$node CLUSTER_ADVERTISE_ADDR=127.0.0.1 \
+		CLUSTER_BIND_ADDR=127.0.0.1 CLUSTER_IN_LOCALHOST=true DISABLE_TELEMETRY=true GRPC_PORT=$grpc \
+		CLUSTER_GOSSIP_BIND_PORT=$((port + 1)) CLUSTER_DATA_BIND_PORT=$((port + 2)) \
+		CLUSTER_JOIN=127.0.0.1:$((weaviate_port + 1)),127.0.0.1:$((weaviate2_port + 1)) \
+		RAFT_PORT=$((port + 3)) RAFT_INTERNAL_RPC_PORT=$((port + 4)) \
+		RAFT_JOIN=node1:$((weaviate_port + 3)),node2:$((weaviate2_port + 3)) RAFT_BOOTSTRAP_EXPECT=1 \
+		COLLECTION_RETRIEVAL_STRATEGY=LocalOnly ASYNC_REPLICATION_FREQUENCY=5s ASYNC_REPLICATION_PROPAGATION_DELAY=2s \
+		ENABLE_TOKENIZER_GSE=true QUERY_DEFAULTS_LIMIT=100 GOMEMLIMIT=768MiB \
+		nohup "$weaviate_bin" --host 127.0.0.1 --port "$port" --scheme http \
+		>>"$run/$name.log" 2>&1 &
+	echo $! >"$run/$name.pid"
 }
+
+start_weaviate2() { start_weaviate weaviate2; }
+
+# weaviate_members PORT: whether the node on PORT is ready and sees both nodes healthy.
+weaviate_members() {
+	curl -fsS -o /dev/null "http://127.0.0.1:$1/v1/.well-known/ready" &&
+		[ "$(curl -fsS "http://127.0.0.1:$1/v1/nodes" | grep -o '"status":"HEALTHY"' | wc -l)" = 2 ]
+}
+
+wait_weaviate() { wait_for weaviate weaviate_members "$weaviate_port"; }
+
+wait_weaviate2() { wait_for weaviate2 weaviate_members "$weaviate2_port"; }
 
 # neo4j_init: write the configuration of an empty Neo4j home and set the initial password, which
 # takes effect when the server first starts on its data directory.
@@ -342,9 +382,14 @@ start() {
 	build
 	mkdir -p "$run"
 	# Each starts empty; they come up side by side, then each is waited for.
-	if ! running weaviate; then
-		rm -rf "$run/weaviate-data" "$run/weaviate.log"
+	# The Weaviate nodes start (and are removed) together: one cannot join the other's Raft
+	# log with empty data.
+	if ! running weaviate || ! running weaviate2; then
+		stop_pid weaviate
+		stop_pid weaviate2
+		rm -rf "$run/weaviate-data" "$run/weaviate.log" "$run/weaviate2-data" "$run/weaviate2.log"
 		start_weaviate
+		start_weaviate2
 	fi
 	if ! running neo4j; then
 		rm -rf "$neo4j_home" "$run/neo4j.log"
@@ -356,6 +401,7 @@ start() {
 	fi
 	wait_postgres
 	wait_weaviate
+	wait_weaviate2
 	wait_neo4j
 	env
 }
@@ -363,10 +409,10 @@ start() {
 # pause NAME: stop one server, keeping its data.
 pause() {
 	case "${1:-}" in
-	weaviate | neo4j) stop_pid "$1" ;;
+	weaviate | weaviate2 | neo4j) stop_pid "$1" ;;
 	postgres) stop_postgres ;;
 	*)
-		log "which server? weaviate, neo4j or postgres"
+		log "which server? weaviate, weaviate2, neo4j or postgres"
 		exit 2
 		;;
 	esac
@@ -377,10 +423,11 @@ resume() {
 	mkdir -p "$run"
 	case "${1:-}" in
 	weaviate) running weaviate || start_weaviate ;;
+	weaviate2) running weaviate2 || start_weaviate2 ;;
 	neo4j) running neo4j || start_neo4j ;;
 	postgres) running postgres || start_postgres ;;
 	*)
-		log "which server? weaviate, neo4j or postgres"
+		log "which server? weaviate, weaviate2, neo4j or postgres"
 		exit 2
 		;;
 	esac
@@ -389,15 +436,17 @@ resume() {
 
 env() {
 	echo "FIXGRAPH_TEST_WEAVIATE=http://127.0.0.1:$weaviate_port?grpc=127.0.0.1:$weaviate_grpc"
+	echo "FIXGRAPH_TEST_WEAVIATE2=http://127.0.0.1:$weaviate2_port?grpc=127.0.0.1:$weaviate2_grpc"
 	echo "FIXGRAPH_TEST_NEO4J=bolt://neo4j:$bolt_password@127.0.0.1:$bolt_port"
 	echo "FIXGRAPH_TEST_POSTGRES=postgres://$pg_user:$pg_password@127.0.0.1:$pg_port/$pg_db?sslmode=disable"
 }
 
 stop() {
 	stop_pid weaviate
+	stop_pid weaviate2
 	stop_pid neo4j
 	stop_postgres
-	rm -rf "$run/weaviate-data" "$neo4j_home" "$pg_data" "$pg_socket"
+	rm -rf "$run/weaviate-data" "$run/weaviate2-data" "$neo4j_home" "$pg_data" "$pg_socket"
 	if [ "$pg_dir" != "$run" ]; then
 		rm -rf "$pg_dir"
 	fi
@@ -416,7 +465,7 @@ resume) resume "${2:-}" ;;
 stop) stop ;;
 pin) pin ;;
 *)
-	sed -n '2,23p' "$0" >&2
+	sed -n '2,24p' "$0" >&2
 	exit 2
 	;;
 esac

@@ -15,6 +15,7 @@ import (
 	"github.com/go-openapi/strfmt"
 	"github.com/google/uuid"
 	"github.com/weaviate/weaviate-go-client/v4/weaviate"
+	"github.com/weaviate/weaviate-go-client/v4/weaviate/data/replication"
 	"github.com/weaviate/weaviate-go-client/v4/weaviate/fault"
 	"github.com/weaviate/weaviate-go-client/v4/weaviate/filters"
 	"github.com/weaviate/weaviate-go-client/v4/weaviate/graphql"
@@ -35,6 +36,11 @@ import (
 // the same k1 and b. Fusion happens in fixgraph (fuse), as for the embedded indexes. Misspelt
 // query terms are corrected from a vocabulary each process keeps (vocab.go), Weaviate exposing
 // no term dictionary.
+//
+// On a Weaviate cluster the classes are kept on as many nodes as the address's replicas
+// parameter asks; reads then need one replica to answer and writes one (two of three or more),
+// so the index keeps answering and taking writes with a node down, and Weaviate's async
+// replication brings the node that was away up to date.
 type Weaviate struct {
 	client *weaviate.Client
 	emb    Embedder // nil: BM25 only
@@ -43,6 +49,11 @@ type Weaviate struct {
 	where  string
 	Mode   Mode
 	Fusion Fusion
+
+	replicas int  // the replication factor asked for, or of the classes found
+	asked    bool // whether the address named the replication factor
+	read     string
+	write    string // consistency levels; "" on a class that is not replicated
 }
 
 const (
@@ -63,13 +74,21 @@ var idSpace = uuid.MustParse("8d3c1f46-5a0e-4f0b-9f62-2f7d0b8f6a11")
 func objectID(id string) strfmt.UUID { return strfmt.UUID(uuid.NewSHA1(idSpace, []byte(id)).String()) }
 
 // OpenWeaviate connects to the Weaviate server at rawURL (http://HOST:PORT, with ?grpc=HOST:PORT
-// when gRPC is not on port 50051 of the same host), checks that it answers and creates the
-// classes fixgraph needs. emb embeds sections and queries; nil keeps to BM25. A server that
-// cannot be reached is an EUNAVAILABLE error.
+// when gRPC is not on port 50051 of the same host, and ?replicas=N to keep the classes on N
+// nodes of a cluster), checks that it answers and creates the classes fixgraph needs, or checks
+// those it finds. emb embeds sections and queries; nil keeps to BM25. A server that cannot be
+// reached is an EUNAVAILABLE error; more replicas than the cluster has nodes, or another number
+// than the classes already have, is an EINVALID one.
 func OpenWeaviate(ctx context.Context, rawURL string, emb Embedder) (*Weaviate, error) {
 	u, err := url.Parse(rawURL)
 	if err != nil || u.Host == "" || (u.Scheme != "http" && u.Scheme != "https") {
-		return nil, fixgraph.Errorf(fixgraph.EINVALID, "search server address %q: want http://HOST:PORT[?grpc=HOST:PORT]", rawURL)
+		return nil, fixgraph.Errorf(fixgraph.EINVALID, "search server address %q: want http://HOST:PORT[?grpc=HOST:PORT&replicas=N]", rawURL)
+	}
+	replicas, asked := 1, u.Query().Has("replicas")
+	if asked {
+		if replicas, err = strconv.Atoi(u.Query().Get("replicas")); err != nil || replicas < 1 {
+			return nil, fixgraph.Errorf(fixgraph.EINVALID, "search server address %q: replicas must be a whole number from 1", rawURL)
+		}
 	}
 	grpcHost := u.Query().Get("grpc")
 	if grpcHost == "" {
@@ -87,7 +106,7 @@ func OpenWeaviate(ctx context.Context, rawURL string, emb Embedder) (*Weaviate, 
 	if err != nil {
 		return nil, err
 	}
-	w := &Weaviate{client: client, emb: emb, an: an, vocab: newVocabulary(), where: u.Host}
+	w := &Weaviate{client: client, emb: emb, an: an, vocab: newVocabulary(), where: u.Host, replicas: replicas, asked: asked}
 	cctx, cancel := context.WithTimeout(ctx, 10*time.Second)
 	defer cancel()
 	if ready, err := client.Misc().ReadyChecker().Do(cctx); err != nil || !ready {
@@ -97,9 +116,52 @@ func OpenWeaviate(ctx context.Context, rawURL string, emb Embedder) (*Weaviate, 
 		return nil, fixgraph.WrapError(fixgraph.EUNAVAILABLE, cause(err), "search server %s cannot be reached", u.Host)
 	}
 	if err := w.ensureClasses(cctx); err != nil {
+		if fixgraph.CodeOf(err) == fixgraph.EINVALID {
+			return nil, err
+		}
 		return nil, w.fail(err, "creating the classes")
 	}
 	return w, nil
+}
+
+// consistency sets the consistency levels for the classes' replication factor: one replica
+// answering is enough to read; a write waits for one of two replicas, or for most of three or
+// more, so that it succeeds with one node down.
+func (w *Weaviate) consistency() {
+	switch {
+	case w.replicas <= 1:
+		w.read, w.write = "", ""
+	case w.replicas == 2:
+		w.read, w.write = replication.ConsistencyLevel.ONE, replication.ConsistencyLevel.ONE
+	default:
+		w.read, w.write = replication.ConsistencyLevel.ONE, replication.ConsistencyLevel.QUORUM
+	}
+}
+
+// query starts a Get query on class with the read consistency.
+func (w *Weaviate) query(class string) *graphql.GetBuilder {
+	b := w.client.GraphQL().Get().WithClassName(class)
+	if w.read != "" {
+		b = b.WithConsistencyLevel(w.read)
+	}
+	return b
+}
+
+// nodes returns how many nodes the Weaviate cluster has.
+func (w *Weaviate) nodes(ctx context.Context) (int, error) {
+	st, err := w.client.Cluster().NodesStatusGetter().Do(ctx)
+	if err != nil {
+		return 0, err
+	}
+	return len(st.Nodes), nil
+}
+
+// replicasOf returns the replication factor of an existing class.
+func replicasOf(c *models.Class) int {
+	if c.ReplicationConfig == nil || c.ReplicationConfig.Factor < 1 {
+		return 1
+	}
+	return int(c.ReplicationConfig.Factor)
 }
 
 // cause digs the network error out of the client's error type, which does not unwrap.
@@ -146,33 +208,81 @@ func (w *Weaviate) ensureClasses(ctx context.Context) error {
 			Properties: []*models.Property{text("docId", "field", false), text("stamp", "field", false)},
 		},
 	}
+	found := 0 // the replication factor of the classes found; 0 before the first
 	for _, c := range classes {
-		exists, err := w.client.Schema().ClassExistenceChecker().WithClassName(c.Class).Do(ctx)
+		have, err := w.class(ctx, c.Class)
 		if err != nil {
 			return err
 		}
-		if !exists {
-			if err := w.client.Schema().ClassCreator().WithClass(c).Do(ctx); err != nil {
+		if have == nil {
+			if err := w.createClass(ctx, c); err != nil {
 				return err
 			}
-			continue
+			if have, err = w.class(ctx, c.Class); err != nil {
+				return err
+			}
+			if have == nil {
+				return fmt.Errorf("class %s is missing right after it was created", c.Class)
+			}
 		}
+		r := replicasOf(have)
+		switch {
+		case w.asked && r != w.replicas:
+			return fixgraph.Errorf(fixgraph.EINVALID, "search server %s: class %s is kept on %d nodes, the address asks for replicas=%d; reindex into empty classes to change it", w.where, c.Class, r, w.replicas)
+		case found != 0 && r != found:
+			return fixgraph.Errorf(fixgraph.EINVALID, "search server %s: classes %s and %s are kept on %d and %d nodes; reindex into empty classes", w.where, classes[0].Class, c.Class, found, r)
+		}
+		found = r
 		if c.InvertedIndexConfig != nil {
-			if err := w.updateBM25(ctx, c.Class, c.InvertedIndexConfig.Bm25); err != nil {
+			if err := w.updateBM25(ctx, have, c.InvertedIndexConfig.Bm25); err != nil {
 				return err
 			}
 		}
 	}
+	w.replicas = found
+	w.consistency()
 	return nil
+}
+
+// class returns the schema of a class, or nil when there is none.
+func (w *Weaviate) class(ctx context.Context, name string) (*models.Class, error) {
+	exists, err := w.client.Schema().ClassExistenceChecker().WithClassName(name).Do(ctx)
+	if err != nil || !exists {
+		return nil, err
+	}
+	return w.client.Schema().ClassGetter().WithClassName(name).Do(ctx)
+}
+
+// createClass creates c with the replication factor asked for, after checking that the cluster
+// has the nodes for it. Another fixgraph process creating the same class at the same moment is
+// fine: the caller reads the class afterwards either way.
+func (w *Weaviate) createClass(ctx context.Context, c *models.Class) error {
+	if w.replicas > 1 {
+		n, err := w.nodes(ctx)
+		if err != nil {
+			return err
+		}
+		if w.replicas > n {
+			return fixgraph.Errorf(fixgraph.EINVALID, "search server %s: replicas=%d, but the Weaviate cluster has %d node(s)", w.where, w.replicas, n)
+		}
+		c.ReplicationConfig = &models.ReplicationConfig{Factor: int64(w.replicas), AsyncEnabled: true}
+	}
+	// One shard, whatever the number of nodes (Weaviate's default is one per node): BM25's
+	// statistics are per shard, and the scores must be those of the embedded index.
+	c.ShardingConfig = map[string]any{"desiredCount": 1}
+	err := w.client.Schema().ClassCreator().WithClass(c).Do(ctx)
+	if err == nil {
+		return nil
+	}
+	if have, err2 := w.class(ctx, c.Class); err2 == nil && have != nil {
+		return nil // created by another process meanwhile
+	}
+	return err
 }
 
 // updateBM25 gives an existing class the BM25 parameters of the embedded index, when it was
 // created with others (an older fixgraph): they are mutable, and the postings do not change.
-func (w *Weaviate) updateBM25(ctx context.Context, class string, want *models.BM25Config) error {
-	have, err := w.client.Schema().ClassGetter().WithClassName(class).Do(ctx)
-	if err != nil {
-		return err
-	}
+func (w *Weaviate) updateBM25(ctx context.Context, have *models.Class, want *models.BM25Config) error {
 	cfg := have.InvertedIndexConfig
 	if cfg == nil {
 		cfg = &models.InvertedIndexConfig{}
@@ -211,6 +321,9 @@ func (w *Weaviate) WithMode(m Mode) (*Weaviate, error) {
 	c.Mode = m
 	return &c, nil
 }
+
+// Replicas returns how many nodes of the Weaviate cluster keep the classes.
+func (w *Weaviate) Replicas() int { return w.replicas }
 
 // Close lets the index go; the client holds no resources that need closing.
 func (w *Weaviate) Close() error { return nil }
@@ -278,7 +391,7 @@ func (w *Weaviate) lexical(ctx context.Context, q string, limit int, f fixgraph.
 	}
 	query := strings.Join(terms, " ")
 	bm25 := func(field string, depth int, where *filters.WhereBuilder) ([]weaviateHit, error) {
-		b := w.client.GraphQL().Get().WithClassName(weaviateSections).
+		b := w.query(weaviateSections).
 			WithBM25(w.client.GraphQL().Bm25ArgBuilder().WithQuery(query).WithProperties(weaviateField[field])).
 			WithLimit(depth).
 			WithFields(graphql.Field{Name: "sectionId"}, graphql.Field{Name: "_additional", Fields: []graphql.Field{{Name: "score"}}})
@@ -334,7 +447,7 @@ func (w *Weaviate) semantic(ctx context.Context, q string, limit int, f fixgraph
 	if err != nil {
 		return nil, fmt.Errorf("embedding the query: %w", err)
 	}
-	b := w.client.GraphQL().Get().WithClassName(weaviateSections).
+	b := w.query(weaviateSections).
 		WithNearVector(w.client.GraphQL().NearVectorArgBuilder().WithVector(vecs[0])).
 		WithLimit(limit).
 		WithFields(graphql.Field{Name: "sectionId"}, graphql.Field{Name: "_additional", Fields: []graphql.Field{{Name: "distance"}}})
@@ -360,7 +473,7 @@ func (w *Weaviate) semantic(ctx context.Context, q string, limit int, f fixgraph
 func (w *Weaviate) knownProducts(ctx context.Context, models []string) ([]string, error) {
 	var out []string
 	for _, m := range models {
-		hs, err := w.get(ctx, "product look-up", w.client.GraphQL().Get().WithClassName(weaviateSections).
+		hs, err := w.get(ctx, "product look-up", w.query(weaviateSections).
 			WithWhere(filters.Where().WithPath([]string{"products"}).WithOperator(filters.Equal).WithValueText(m)).
 			WithLimit(1).WithFields(graphql.Field{Name: "sectionId"}))
 		if err != nil {
@@ -378,7 +491,7 @@ func (w *Weaviate) headed(ctx context.Context, tokens []string, limit int, f fix
 	if fw := weaviateFilter(f); fw != nil {
 		where = filters.Where().WithOperator(filters.And).WithOperands([]*filters.WhereBuilder{fw, where})
 	}
-	hs, err := w.get(ctx, "exact-match search", w.client.GraphQL().Get().WithClassName(weaviateSections).
+	hs, err := w.get(ctx, "exact-match search", w.query(weaviateSections).
 		WithWhere(where).WithLimit(limit).WithFields(graphql.Field{Name: "sectionId"}))
 	if err != nil {
 		return nil, err
@@ -484,7 +597,11 @@ func (w *Weaviate) put(ctx context.Context, objs []*models.Object, doing string)
 		giveUp := time.Now().Add(weaviateReconnect)
 		for wait := 250 * time.Millisecond; ; wait = min(2*wait, 2*time.Second) {
 			cctx, cancel := context.WithTimeout(ctx, weaviateTimeout)
-			res, err = w.client.Batch().ObjectsBatcher().WithObjects(chunk...).Do(cctx)
+			b := w.client.Batch().ObjectsBatcher().WithObjects(chunk...)
+			if w.write != "" {
+				b = b.WithConsistencyLevel(w.write)
+			}
+			res, err = b.Do(cctx)
 			cancel()
 			if err == nil || time.Now().After(giveUp) || !strings.Contains(err.Error(), "code = Unavailable") {
 				break
@@ -509,7 +626,7 @@ func (w *Weaviate) put(ctx context.Context, objs []*models.Object, doing string)
 
 // sectionsOf returns the ids of the sections the index holds of a document.
 func (w *Weaviate) sectionsOf(ctx context.Context, docID string) ([]string, error) {
-	hs, err := w.get(ctx, "listing sections", w.client.GraphQL().Get().WithClassName(weaviateSections).
+	hs, err := w.get(ctx, "listing sections", w.query(weaviateSections).
 		WithWhere(filters.Where().WithPath([]string{"doc"}).WithOperator(filters.Equal).WithValueText(docID)).
 		WithLimit(10000).WithFields(graphql.Field{Name: "sectionId"}))
 	if err != nil {
@@ -536,7 +653,11 @@ func (w *Weaviate) deleteSections(ctx context.Context, ids []string) error {
 func (w *Weaviate) deleteWhere(ctx context.Context, class string, where *filters.WhereBuilder) error {
 	ctx, cancel := context.WithTimeout(ctx, weaviateTimeout)
 	defer cancel()
-	res, err := w.client.Batch().ObjectsBatchDeleter().WithClassName(class).WithWhere(where).Do(ctx)
+	b := w.client.Batch().ObjectsBatchDeleter().WithClassName(class).WithWhere(where)
+	if w.write != "" {
+		b = b.WithConsistencyLevel(w.write)
+	}
+	res, err := b.Do(ctx)
 	if err != nil {
 		return w.fail(err, "deleting from "+class)
 	}
@@ -561,7 +682,11 @@ func (w *Weaviate) Remove(ctx context.Context, docID string, sections []string) 
 func (w *Weaviate) Stamp(docID string) (string, error) {
 	ctx, cancel := context.WithTimeout(context.Background(), weaviateTimeout)
 	defer cancel()
-	objs, err := w.client.Data().ObjectsGetter().WithClassName(weaviateDocuments).WithID(string(objectID("document\x00" + docID))).Do(ctx)
+	g := w.client.Data().ObjectsGetter().WithClassName(weaviateDocuments).WithID(string(objectID("document\x00" + docID)))
+	if w.read != "" {
+		g = g.WithConsistencyLevel(w.read)
+	}
+	objs, err := g.Do(ctx)
 	var we *fault.WeaviateClientError
 	if errors.As(err, &we) && we.StatusCode == 404 {
 		return "", nil
@@ -588,7 +713,7 @@ func (w *Weaviate) indexed(ctx context.Context) (map[string][]string, error) {
 	out := map[string][]string{}
 	after := ""
 	for {
-		b := w.client.GraphQL().Get().WithClassName(weaviateDocuments).WithLimit(1000).
+		b := w.query(weaviateDocuments).WithLimit(1000).
 			WithFields(graphql.Field{Name: "docId"}, graphql.Field{Name: "_additional", Fields: []graphql.Field{{Name: "id"}}})
 		if after != "" {
 			b = b.WithAfter(after)

@@ -160,3 +160,42 @@ func TestWeaviateUnreachable(t *testing.T) {
 		t.Errorf("OpenWeaviate(bolt URL) = %v, want invalid", err)
 	}
 }
+
+// TestWeaviateReplicas opens the index on the two-node test cluster with the replicas
+// parameter: the classes are created once with that factor and found again through either
+// node, a factor the cluster cannot hold or that differs from the classes' is refused.
+func TestWeaviateReplicas(t *testing.T) {
+	node1, node2 := servertest.WeaviateClusterURLs(t, search.WeaviateClasses...)
+	ctx := context.Background()
+	with := func(addr, replicas string) string { return addr + "&replicas=" + replicas }
+	for _, tc := range []struct {
+		name, addr string
+		code       string // "" for success
+		replicas   int
+	}{
+		{"too many for the cluster", with(node1, "3"), fixgraph.EINVALID, 0},
+		{"not a number", with(node1, "two"), fixgraph.EINVALID, 0},
+		{"zero", with(node1, "0"), fixgraph.EINVALID, 0},
+		{"created on two nodes", with(node1, "2"), "", 2},
+		{"again, through node2", with(node2, "2"), "", 2},
+		{"without the parameter", node1, "", 2},
+		{"a different factor", with(node2, "1"), fixgraph.EINVALID, 0},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			w, err := search.OpenWeaviate(ctx, tc.addr, nil)
+			if tc.code != "" {
+				if fixgraph.CodeOf(err) != tc.code {
+					t.Fatalf("OpenWeaviate(%s) = %v, want %s", tc.addr, err, tc.code)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer w.Close()
+			if w.Replicas() != tc.replicas {
+				t.Errorf("replicas %d, want %d", w.Replicas(), tc.replicas)
+			}
+		})
+	}
+}

@@ -100,6 +100,17 @@ func WeaviateURL(tb testing.TB, classes ...string) string {
 	return addr
 }
 
+// WeaviateClusterURLs returns the addresses of both nodes of the Weaviate test cluster
+// (FIXGRAPH_TEST_WEAVIATE for node1, FIXGRAPH_TEST_WEAVIATE2 for node2) after deleting the given
+// classes, holding the cluster alone until the test ends under the same lock as WeaviateURL, so
+// a test calls one or the other. Without FIXGRAPH_TEST_WEAVIATE2 the test is skipped, unless CI
+// is set.
+func WeaviateClusterURLs(tb testing.TB, classes ...string) (node1, node2 string) {
+	tb.Helper()
+	node2, _ = server(tb, "FIXGRAPH_TEST_WEAVIATE2", "a second Weaviate node")
+	return WeaviateURL(tb, classes...), node2
+}
+
 // PostgresURL returns the address of the PostgreSQL test server (FIXGRAPH_TEST_POSTGRES, which
 // make test sets) with a schema of the test's own as its search path: the schema is made empty
 // and dropped when the test ends, so tests in parallel processes never see each other's state.
