@@ -191,8 +191,9 @@ stop_pid() {
 # none with one away. So node1 is the one voter (RAFT_BOOTSTRAP_EXPECT=1 makes the first name of
 # RAFT_JOIN the voters) and node2 a non-voting member that holds replicas of the data: with node2
 # down, node1 reads and writes on its own, and async replication brings node2 up to date when
-# it is back. With node1 down there is no leader, and node2 refuses writes (a real cluster has
-# three voters). Each node reads class definitions from its own copy of the schema
+# it is back. With node1 down there is no leader: schema changes wait for node1 (a real cluster
+# has three voters), while node2 went on reading and writing objects in a short try (untested).
+# Each node reads class definitions from its own copy of the schema
 # (COLLECTION_RETRIEVAL_STRATEGY=LocalOnly) instead of asking the leader on every request. Async
 # replication compares the nodes every 5 s and copies objects older than 2 s (Weaviate's
 # defaults are 30 s and 30 s), so that a test sees node2 catch up within seconds.
