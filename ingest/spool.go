@@ -2,14 +2,18 @@ package ingest
 
 import (
 	"bytes"
+	"cmp"
 	"encoding/binary"
 	"errors"
 	"fmt"
 	"io"
 	"os"
+	"path"
 	"path/filepath"
 	"strconv"
+	"strings"
 
+	"github.com/fixgraph/fixgraph"
 	"github.com/fixgraph/fixgraph/kv"
 )
 
@@ -273,3 +277,88 @@ func (s KVSpool) removePrefix(name, prefix []byte) error {
 		}
 	}
 }
+
+// spool returns where uploaded files wait for their job.
+func (js *Jobs) spool() Spool {
+	if js.Spooled != nil {
+		return js.Spooled
+	}
+	return DirSpool(js.Spool)
+}
+
+func (js *Jobs) removeSpooled(id string) {
+	if err := js.spool().Remove(id); err != nil {
+		js.Log.Warn("removing the spooled files of a job", "job", id, "err", err)
+	}
+}
+
+// Upload collects the files of one upload in the spool before it becomes a job.
+type Upload struct {
+	js  *Jobs
+	job *fixgraph.Job
+}
+
+// NewUpload starts an upload.
+func (js *Jobs) NewUpload(spec fixgraph.JobSpec) (*Upload, error) {
+	js.mu.Lock()
+	js.init()
+	js.mu.Unlock()
+	j := &fixgraph.Job{ID: js.newID(), Kind: fixgraph.JobUpload, Department: spec.Department, Visibility: spec.Visibility}
+	return &Upload{js: js, job: j}, nil
+}
+
+// ErrTooLarge is returned by Upload.Add when a file passed its limit: the rest of r was not read.
+var ErrTooLarge = fixgraph.Errorf(fixgraph.ETOOLARGE, "file over the size limit")
+
+// Add copies one file into the spool. A file over its limit (the pipeline's MaxFileSize, or
+// MaxUploadSize for a zip archive) is recorded as refused, with the limit in its error, and
+// Add returns ErrTooLarge having read one byte past the limit; other files are unaffected.
+func (u *Upload) Add(name string, r io.Reader) error {
+	name = path.Base(strings.ReplaceAll(name, "\\", "/"))
+	if name == "." || name == "/" || name == "" {
+		name = "unnamed"
+	}
+	in := fixgraph.JobInput{Name: name, Spooled: true}
+	seq := len(u.job.Inputs)
+	limit := int64(cmp.Or(u.js.Pipeline.MaxFileSize, DefaultMaxFileSize))
+	if IsZip(name, nil) {
+		limit = cmp.Or(u.js.MaxUploadSize, DefaultMaxUploadSize)
+	}
+	w, err := u.js.spool().Create(u.job.ID, seq)
+	if err != nil {
+		return fmt.Errorf("spooling %q: %w", name, err)
+	}
+	n, err := io.Copy(w, io.LimitReader(r, limit+1))
+	if err != nil || n > limit {
+		w.Abort()
+	} else {
+		err = w.Close()
+	}
+	in.Size = n
+	if err != nil {
+		return fmt.Errorf("receiving %q: %w", name, err)
+	}
+	if n > limit {
+		e := fixgraph.Errorf(fixgraph.ETOOLARGE, "file is over the limit of %d bytes", limit)
+		in.Spooled, in.Error, in.Code = false, e.Message, e.Code
+		u.job.Inputs = append(u.job.Inputs, in)
+		return ErrTooLarge
+	}
+	u.job.Inputs = append(u.job.Inputs, in)
+	return nil
+}
+
+// Files returns the number of files added so far.
+func (u *Upload) Files() int { return len(u.job.Inputs) }
+
+// Submit queues the upload as a job.
+func (u *Upload) Submit() (*fixgraph.Job, error) {
+	if len(u.job.Inputs) == 0 {
+		u.Discard()
+		return nil, fixgraph.Errorf(fixgraph.EINVALID, "the upload has no files")
+	}
+	return u.js.submit(u.job)
+}
+
+// Discard drops an upload that will not be submitted.
+func (u *Upload) Discard() { u.js.removeSpooled(u.job.ID) }
