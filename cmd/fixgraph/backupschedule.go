@@ -157,11 +157,11 @@ func (a *app) runBackups(ctx context.Context, s *backupSchedule) {
 		}
 		start := time.Now()
 		file, err := a.scheduledBackup(ctx, s, start)
-		if s.made != nil {
-			s.made(file, err)
-		}
 		switch {
 		case ctx.Err() != nil:
+			if s.made != nil {
+				s.made(file, err)
+			}
 			return // shut down mid-backup; its temporary file is gone
 		case err != nil:
 			a.log.Error("scheduled backup failed; the next is tried on schedule", "file", file, "err", err)
@@ -170,6 +170,10 @@ func (a *app) runBackups(ctx context.Context, s *backupSchedule) {
 			if err := pruneBackups(s.dir, s.keep); err != nil {
 				a.log.Error("scheduled backups: deleting old ones", "dir", s.dir, "err", err)
 			}
+		}
+		// Reported once the step is whole, old backups pruned included.
+		if s.made != nil {
+			s.made(file, err)
 		}
 		timer.Reset(time.Until(start.Add(s.every)))
 	}
