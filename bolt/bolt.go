@@ -1,20 +1,15 @@
 // Package bolt keeps fixgraph's state in bbolt files under the data directory, one file per
-// store: the one-binary default. It implements kv.DB over a file, opened the same way for every
-// store: the directory is created, a file another process holds is waited on for one second and
-// then refused with an EUNAVAILABLE error that names it.
+// store: the one-binary default. It implements kv.DB over a file opened as every bbolt file of
+// fixgraph is (internal/boltfile).
 package bolt
 
 import (
 	"errors"
-	"fmt"
 	"io"
-	"os"
-	"path/filepath"
-	"time"
 
 	bbolt "go.etcd.io/bbolt"
 
-	"github.com/fixgraph/fixgraph"
+	"github.com/fixgraph/fixgraph/internal/boltfile"
 	"github.com/fixgraph/fixgraph/kv"
 )
 
@@ -28,27 +23,9 @@ var _ kv.DB = (*DB)(nil)
 // Open opens or creates the bbolt file at path with the named buckets; what names the store in
 // errors ("auth store").
 func Open(path, what string, buckets ...[]byte) (*DB, error) {
-	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
-		return nil, fmt.Errorf("creating the directory of the %s: %w", what, err)
-	}
-	db, err := bbolt.Open(path, 0o600, &bbolt.Options{Timeout: time.Second})
+	db, err := boltfile.Open(path, what, buckets...)
 	if err != nil {
-		if errors.Is(err, bbolt.ErrTimeout) {
-			return nil, fixgraph.Errorf(fixgraph.EUNAVAILABLE, "%s %s is locked by another fixgraph process", what, path)
-		}
-		return nil, fmt.Errorf("opening %s %q: %w", what, path, err)
-	}
-	err = db.Update(func(tx *bbolt.Tx) error {
-		for _, b := range buckets {
-			if _, err := tx.CreateBucketIfNotExists(b); err != nil {
-				return err
-			}
-		}
-		return nil
-	})
-	if err != nil {
-		db.Close()
-		return nil, fmt.Errorf("initialising %s %q: %w", what, path, err)
+		return nil, err
 	}
 	return &DB{db: db}, nil
 }
@@ -70,15 +47,7 @@ func (d *DB) Close() error { return d.db.Close() }
 
 // Backup writes a consistent copy of the file to w, taken in one read transaction while writes
 // go on, and returns the number of bytes written.
-func (d *DB) Backup(w io.Writer) (int64, error) {
-	var n int64
-	err := d.db.View(func(tx *bbolt.Tx) error {
-		var err error
-		n, err = tx.WriteTo(w)
-		return err
-	})
-	return n, err
-}
+func (d *DB) Backup(w io.Writer) (int64, error) { return boltfile.Backup(d.db, w) }
 
 func closed(err error) error {
 	if errors.Is(err, bbolt.ErrDatabaseNotOpen) {

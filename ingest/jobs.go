@@ -423,17 +423,21 @@ func CheckCrawlLimits(cfg fixgraph.CrawlConfig) error {
 func (js *Jobs) Get(ctx context.Context, id string) (*fixgraph.Job, error) {
 	var j *fixgraph.Job
 	err := js.State.view(bucketJobs, func(b kv.Bucket) error {
-		var v []byte
-		if b != nil {
-			v = b.Get([]byte(id))
-		}
-		if v == nil {
-			return fixgraph.Errorf(fixgraph.ENOTFOUND, "no job %q", id)
-		}
-		j = new(fixgraph.Job)
-		return json.Unmarshal(v, j)
+		var err error
+		j, err = getJob(b, id)
+		return err
 	})
 	return j, err
+}
+
+// getJob reads job id from the jobs bucket b.
+func getJob(b kv.Bucket, id string) (*fixgraph.Job, error) {
+	v := b.Get([]byte(id))
+	if v == nil {
+		return nil, fixgraph.Errorf(fixgraph.ENOTFOUND, "no job %q", id)
+	}
+	j := new(fixgraph.Job)
+	return j, json.Unmarshal(v, j)
 }
 
 // List returns jobs newest first, of one department when department is not "", at most limit
@@ -497,25 +501,25 @@ func (js *Jobs) Files(ctx context.Context, id, outcome string, offset, limit int
 }
 
 func (js *Jobs) put(j *fixgraph.Job) error {
+	return js.State.db.Update(func(tx kv.Tx) error { return writeJob(tx, j) })
+}
+
+// writeJob stores j, keeping the index of unfinished jobs in step with it.
+func writeJob(tx kv.Tx, j *fixgraph.Job) error {
 	v, err := json.Marshal(j)
 	if err != nil {
 		return err
 	}
-	return js.State.db.Update(func(tx kv.Tx) error {
-		if err := pending(tx, j); err != nil {
-			return err
-		}
-		return tx.Bucket(bucketJobs).Put([]byte(j.ID), v)
-	})
-}
-
-// pending keeps the index of unfinished jobs in step with j.
-func pending(tx kv.Tx, j *fixgraph.Job) error {
 	b := tx.Bucket(bucketPending)
 	if j.Finished() {
-		return b.Delete([]byte(j.ID))
+		err = b.Delete([]byte(j.ID))
+	} else {
+		err = b.Put([]byte(j.ID), []byte(j.Department))
 	}
-	return b.Put([]byte(j.ID), []byte(j.Department))
+	if err != nil {
+		return err
+	}
+	return tx.Bucket(bucketJobs).Put([]byte(j.ID), v)
 }
 
 // record stores a file's outcome and the job's counts in one transaction.
@@ -530,20 +534,12 @@ func (js *Jobs) record(j *fixgraph.Job, f fixgraph.JobFile) error {
 	if err != nil {
 		return err
 	}
-	jv, err := json.Marshal(j)
-	if err != nil {
-		return err
-	}
 	err = js.State.db.Update(func(tx kv.Tx) error {
-		files, jobs := tx.Bucket(bucketJobFiles), tx.Bucket(bucketJobs)
 		key := binary.BigEndian.AppendUint32([]byte(j.ID+"\x00"), uint32(f.Seq))
-		if err := files.Put(key, fv); err != nil {
+		if err := tx.Bucket(bucketJobFiles).Put(key, fv); err != nil {
 			return err
 		}
-		if err := pending(tx, j); err != nil {
-			return err
-		}
-		return jobs.Put([]byte(j.ID), jv)
+		return writeJob(tx, j)
 	})
 	if err == nil {
 		js.notify()

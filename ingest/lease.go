@@ -73,16 +73,9 @@ func putLease(b kv.Bucket, id string, l *lease) error {
 func (js *Jobs) claim(id string) (*fixgraph.Job, error) {
 	var j *fixgraph.Job
 	err := js.State.db.Update(func(tx kv.Tx) error {
-		v := tx.Bucket(bucketJobs).Get([]byte(id))
-		if v == nil {
-			return fixgraph.Errorf(fixgraph.ENOTFOUND, "no job %q", id)
-		}
-		j = new(fixgraph.Job)
-		if err := json.Unmarshal(v, j); err != nil {
+		var err error
+		if j, err = getJob(tx.Bucket(bucketJobs), id); err != nil || j.Finished() {
 			return err
-		}
-		if j.Finished() {
-			return nil
 		}
 		leases := tx.Bucket(bucketLeases)
 		l, err := getLease(leases, id)
@@ -163,16 +156,8 @@ func (js *Jobs) release(id string) {
 func (js *Jobs) cancelShared(id string) (j *fixgraph.Job, asked bool, err error) {
 	err = js.State.db.Update(func(tx kv.Tx) error {
 		jobs := tx.Bucket(bucketJobs)
-		v := jobs.Get([]byte(id))
-		if v == nil {
-			return fixgraph.Errorf(fixgraph.ENOTFOUND, "no job %q", id)
-		}
-		j = new(fixgraph.Job)
-		if err := json.Unmarshal(v, j); err != nil {
+		if j, err = getJob(jobs, id); err != nil || j.Finished() {
 			return err
-		}
-		if j.Finished() {
-			return nil
 		}
 		leases := tx.Bucket(bucketLeases)
 		l, err := getLease(leases, id)
@@ -185,14 +170,7 @@ func (js *Jobs) cancelShared(id string) (j *fixgraph.Job, asked bool, err error)
 			return putLease(leases, id, l)
 		}
 		j.State, j.FinishedAt = fixgraph.JobCancelled, time.Now().UTC()
-		v, err = json.Marshal(j)
-		if err != nil {
-			return err
-		}
-		if err := tx.Bucket(bucketPending).Delete([]byte(id)); err != nil {
-			return err
-		}
-		return jobs.Put([]byte(id), v)
+		return writeJob(tx, j)
 	})
 	return j, asked, err
 }
